@@ -1,0 +1,238 @@
+"""Mutualis settings: one file, configured by environment variables only.
+
+See README.md ("Configuration") for every variable. Development gets safe generated defaults
+under ``var/``; production (``DEBUG`` off) is refused by system checks when a secret is missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+from mutualis.lib.env import env_bool, env_int, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("MUTUALIS_VAR_DIR", str(BASE_DIR / "var")))
+
+TESTING = "pytest" in sys.modules or env_bool("MUTUALIS_TESTING")
+DEBUG = env_bool("DEBUG", default=False)
+# Development conveniences (generated secrets under var/) are allowed only with DEBUG on or
+# while testing; a production process never writes its own keys.
+DEV_DEFAULTS = DEBUG or TESTING
+
+
+def _dev_secret(filename: str, *, nbytes: int = 32) -> str:
+    """A random secret kept under var/ so that restarts keep reading the same data."""
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / filename
+    if not path.exists():
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(nbytes)).decode() + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env_secret("SECRET_KEY") or ""
+if not SECRET_KEY and DEV_DEFAULTS:
+    SECRET_KEY = _dev_secret("dev-secret-key", nbytes=48)
+
+# Master keys wrap the per-person data keys (mutualis.vault). The first key is the current one;
+# the others are accepted for reading until `manage.py rotate_master_key` has re-wrapped
+# everything under the first one.
+MUTUALIS_MASTER_KEYS_RAW = env_secret("MUTUALIS_MASTER_KEY") or ""
+if not MUTUALIS_MASTER_KEYS_RAW and DEV_DEFAULTS:
+    MUTUALIS_MASTER_KEYS_RAW = _dev_secret("dev-master.key")
+# The blind-index key (keyed HMAC for exact-match lookups) is separate from the master key.
+MUTUALIS_BLIND_INDEX_KEY_RAW = env_secret("MUTUALIS_BLIND_INDEX_KEY") or ""
+if not MUTUALIS_BLIND_INDEX_KEY_RAW and DEV_DEFAULTS:
+    MUTUALIS_BLIND_INDEX_KEY_RAW = _dev_secret("dev-blind-index.key")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEV_DEFAULTS else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "csp",
+    "mutualis.privacy",
+    "mutualis.vault",
+    "mutualis.audit",
+    "mutualis.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "mutualis.web.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "mutualis.urls"
+WSGI_APPLICATION = "mutualis.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+                "mutualis.web.context_processors.organisation",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'mutualis.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers wait for each other instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français")]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEV_DEFAULTS
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Security -----------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60)  # idle expiry, seconds
+SESSION_SAVE_EVERY_REQUEST = True  # the idle clock restarts on each request
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+_HTTPS = env_bool("MUTUALIS_HTTPS", default=not DEV_DEFAULTS)
+SESSION_COOKIE_SECURE = _HTTPS
+CSRF_COOKIE_SECURE = _HTTPS
+SECURE_SSL_REDIRECT = _HTTPS and env_bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _HTTPS
+SECURE_HSTS_PRELOAD = _HTTPS
+if env_bool("MUTUALIS_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Strict Content-Security-Policy: no inline script or style, nothing from third parties.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
+# --- Mail ---------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEV_DEFAULTS
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Mutuelle <ne-pas-repondre@mutuelle.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- The organisation (shown on the public site and in the generated policy) -----------------
+MUTUALIS_ORGANISATION = {
+    "name": env_str("MUTUALIS_ORG_NAME", "Mutuelle des assurés sociaux"),
+    "short_name": env_str("MUTUALIS_ORG_SHORT_NAME", "MAS"),
+    "siren": env_str("MUTUALIS_ORG_SIREN", "329 678 205"),
+    "address": env_str("MUTUALIS_ORG_ADDRESS", "87 rue La Boétie, 75008 Paris"),
+    "dpo_email": env_str("MUTUALIS_DPO_EMAIL", "dpo@mutuelle.example"),
+    "contact_email": env_str("MUTUALIS_CONTACT_EMAIL", "contact@mutuelle.example"),
+    "host": env_str("MUTUALIS_HOST_NAME", "Hébergeur à renseigner (MUTUALIS_HOST_NAME)"),
+    "director": env_str("MUTUALIS_PUBLICATION_DIRECTOR", "Directeur de la publication"),
+}
+
+# --- Logging: structured (one JSON object per line) and free of personal data ---------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "mutualis.lib.logging.RedactPersonalDataFilter"}},
+    "formatters": {"json": {"()": "mutualis.lib.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["redact"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
+if TESTING:
+    LOGGING["root"]["level"] = "WARNING"
