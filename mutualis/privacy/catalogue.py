@@ -1,0 +1,355 @@
+"""This mutuelle's purposes, data categories and recipients.
+
+Durations come from ``shared RULES.md`` (section "Retention defaults"); each rule names its source.
+Where no primary text was read the source says "non confirmé" and the duration stays a plain
+value here, so the DPO can change it in one place.
+"""
+
+from __future__ import annotations
+
+from mutualis.privacy.declaration import (
+    Anchor,
+    Category,
+    DataSubjectGroup,
+    Duration,
+    EndAction,
+    LegalBasis,
+    Purpose,
+    Recipient,
+    RecipientKind,
+    RetentionRule,
+)
+
+# --- Categories of data (policy section 1) ---------------------------------------------------
+IDENTITY = Category("identity", "Identité", "civilité, nom, prénoms, date de naissance")
+CONTACT = Category(
+    "contact", "Coordonnées", "adresse postale, adresse électronique, téléphones fixe et mobile"
+)
+ADMINISTRATIVE = Category(
+    "administrative",
+    "Données administratives",
+    "numéro de sécurité sociale (NIR), régime d'assurance maladie, organisme de régime obligatoire",
+    sensitive=True,
+)
+BANK = Category(
+    "bank", "Moyens de paiement", "relevé d'identité bancaire (IBAN, BIC), mandat SEPA", True
+)
+PAYMENT_TERMS = Category(
+    "payment_terms", "Modalités de paiement", "paiement mensualisé, soldes et impayés"
+)
+CONTRACT_DATA = Category(
+    "contract", "Contrat", "formule choisie, bénéficiaires, dates, versions des conditions acceptées"
+)
+CORRESPONDENCE = Category(
+    "correspondence",
+    "Correspondance",
+    "vos questions et nos échanges, quelle que soit leur forme (papier, électronique, téléphone)",
+)
+PREFERENCES = Category(
+    "preferences", "Préférences de contact", "canaux de communication choisis (courriel, courrier)"
+)
+TECHNICAL = Category(
+    "technical",
+    "Données techniques",
+    "adresse IP, durée des sessions, journaux de connexion et d'activité",
+)
+COMPLAINT = Category(
+    "complaint", "Réclamations", "objet de la réclamation, échanges, issue et voies de recours"
+)
+RIGHTS_REQUEST = Category(
+    "rights_request",
+    "Demandes d'exercice de droits",
+    "nature de la demande, vérification d'identité, réponse apportée",
+)
+ACCOUNT = Category(
+    "account", "Compte de l'espace adhérent", "identifiant de connexion, historique de connexion"
+)
+
+ALL_CATEGORIES = (
+    IDENTITY,
+    CONTACT,
+    ADMINISTRATIVE,
+    BANK,
+    PAYMENT_TERMS,
+    CONTRACT_DATA,
+    CORRESPONDENCE,
+    PREFERENCES,
+    TECHNICAL,
+    COMPLAINT,
+    RIGHTS_REQUEST,
+    ACCOUNT,
+)
+
+# --- Categories of data subjects -------------------------------------------------------------
+MEMBERS = DataSubjectGroup("members", "adhérents")
+BENEFICIARIES = DataSubjectGroup("beneficiaries", "bénéficiaires (ayants droit)")
+PROSPECTS = DataSubjectGroup("prospects", "prospects")
+FORMER_MEMBERS = DataSubjectGroup("former_members", "anciens adhérents")
+VISITORS = DataSubjectGroup("visitors", "visiteurs du site internet")
+CORRESPONDENTS = DataSubjectGroup(
+    "correspondents", "toute personne qui écrit à la mutuelle (dont héritiers et tiers)"
+)
+STAFF = DataSubjectGroup("staff", "personnels de la mutuelle")
+
+# --- Recipients (policy section 3) -----------------------------------------------------------
+INTERNAL_SERVICES = Recipient(
+    "internal",
+    "Services internes de la mutuelle",
+    RecipientKind.INTERNAL,
+    frozenset(ALL_CATEGORIES),
+    "gestion, cotisations, relation adhérent, réclamations, délégué à la protection des données, "
+    "chacun pour les seules catégories nécessaires à sa mission",
+)
+MANDATORY_SCHEMES = Recipient(
+    "mandatory_schemes",
+    "Régimes obligatoires d'assurance maladie",
+    RecipientKind.MANDATORY_SCHEME,
+    frozenset({IDENTITY, ADMINISTRATIVE, CONTRACT_DATA}),
+    "échanges de remboursements (télétransmission)",
+)
+HEALTH_PROFESSIONALS = Recipient(
+    "health_professionals",
+    "Professionnels de santé",
+    RecipientKind.HEALTH_PROFESSIONAL,
+    frozenset({IDENTITY, CONTRACT_DATA}),
+    "pharmaciens, centres de santé, hôpitaux, cliniques, opticiens : vérification des droits "
+    "au tiers payant (identité et statut de la couverture seulement)",
+)
+AUTHORITIES = Recipient(
+    "authorities",
+    "Autorités administratives ou judiciaires",
+    RecipientKind.AUTHORITY,
+    frozenset(ALL_CATEGORIES),
+    "sur demande et seulement si la réglementation en vigueur l'exige",
+)
+ALL_RECIPIENTS = (INTERNAL_SERVICES, MANDATORY_SCHEMES, HEALTH_PROFESSIONALS, AUTHORITIES)
+
+# --- Security measures (policy section 4), shared by every purpose ---------------------------
+SECURITY_MEASURES = (
+    "chiffrement AES-256-GCM des données sensibles (NIR, IBAN) sous une clé propre à chaque "
+    "personne, elle-même protégée par une clé maîtresse conservée hors de la base",
+    "effacement cryptographique : la destruction de la clé d'une personne rend ses données "
+    "chiffrées illisibles partout, sauvegardes comprises",
+    "accès des personnels limité par service et par catégorie de données, double authentification",
+    "journal d'audit chaîné (SHA-256) de chaque écriture et de chaque consultation sensible",
+    "verrouillage des comptes après des échecs de connexion répétés",
+    "connexions chiffrées (HTTPS), en-têtes de sécurité et politique de sécurité du contenu stricte",
+)
+
+# --- Retention rules (RULES.md) --------------------------------------------------------------
+RETENTION_INQUIRIES = RetentionRule(
+    anchor=Anchor.LAST_CONTACT,
+    active=Duration.years(3),
+    archive=Duration(),
+    end_action=EndAction.DELETE,
+    source="CNIL, durées de conservation du secteur de l'assurance ; ancienne norme NS-16 art. 4",
+)
+RETENTION_CONTRACT = RetentionRule(
+    anchor=Anchor.CONTRACT_END,
+    active=Duration(),
+    archive=Duration.years(5),
+    end_action=EndAction.DELETE,
+    source="C. mutualité L221-11 (prescription biennale) ; C. civil art. 2224 (5 ans)",
+    active_label="pendant toute la durée du contrat",
+)
+RETENTION_COMMUNICATION = RetentionRule(
+    anchor=Anchor.LAST_CONTACT,
+    active=Duration.years(3),
+    archive=Duration(),
+    end_action=EndAction.DELETE,
+    source="CNIL (prospection) : jusqu'au retrait du consentement ; prospects 3 ans",
+    active_label="jusqu'au retrait de votre accord, et au plus 3 ans après le dernier contact "
+    "pour les prospects",
+)
+RETENTION_WEBSITE = RetentionRule(
+    anchor=Anchor.COLLECTION,
+    active=Duration(months=6),
+    archive=Duration(),
+    end_action=EndAction.DELETE,
+    source="CNIL, recommandation sur la journalisation (6 mois à 1 an) ; mesure d'audience : "
+    "traceur 13 mois, données agrégées 25 mois",
+)
+RETENTION_COMPLAINTS = RetentionRule(
+    anchor=Anchor.CLOSURE,
+    active=Duration(),
+    archive=Duration.years(5),
+    end_action=EndAction.DELETE,
+    source="C. civil art. 2224 (non confirmé, paramétrable)",
+    active_label="jusqu'à la clôture de la réclamation",
+)
+RETENTION_RIGHTS = RetentionRule(
+    anchor=Anchor.CLOSURE,
+    active=Duration(),
+    archive=Duration.years(5),
+    end_action=EndAction.DELETE,
+    source="non confirmé, paramétrable ; pièces d'identité supprimées dès la vérification faite",
+    active_label="jusqu'à la clôture de la demande",
+)
+RETENTION_ACCOUNTING = RetentionRule(
+    anchor=Anchor.FINANCIAL_YEAR_END,
+    active=Duration(),
+    archive=Duration.years(10),
+    end_action=EndAction.DELETE,
+    source="C. commerce L123-22 (non confirmé pour les mutuelles, paramétrable) ; "
+    "mandat SEPA : 13 mois après le dernier prélèvement (CMF L133-24)",
+    active_label="pendant l'exercice comptable",
+)
+RETENTION_SECURITY = RetentionRule(
+    anchor=Anchor.COLLECTION,
+    active=Duration(months=6),
+    archive=Duration(months=6),
+    end_action=EndAction.DELETE,
+    source="CNIL, recommandation sur la journalisation (6 mois à 1 an)",
+)
+
+# --- Purposes (policy section 1, plus the processing the policy implies) ---------------------
+INQUIRIES = Purpose(
+    code="inquiries",
+    title="Répondre à vos questions",
+    description=(
+        "Lorsque vous nous contactez pour demander des renseignements, par téléphone, par "
+        "courriel, par courrier, depuis votre espace adhérent ou par les formulaires du site, "
+        "nous traitons les données que vous nous communiquez pour vous répondre au mieux."
+    ),
+    policy_section="1-A",
+    legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+    legal_basis_detail="répondre aux personnes qui sollicitent la mutuelle ; pour un adhérent, "
+    "l'exécution de son contrat",
+    categories=frozenset({IDENTITY, CONTACT, CORRESPONDENCE}),
+    data_subjects=frozenset({PROSPECTS, MEMBERS, CORRESPONDENTS}),
+    retention=RETENTION_INQUIRIES,
+    recipients=(INTERNAL_SERVICES,),
+    security_measures=SECURITY_MEASURES,
+)
+CONTRACT = Purpose(
+    code="contract",
+    title="Conclure et exécuter votre contrat de complémentaire santé",
+    description=(
+        "Lorsque vous souscrivez un contrat frais de santé complémentaire, nous vous demandons "
+        "les informations nécessaires à sa conclusion et à son exécution : adhésion, gestion des "
+        "bénéficiaires, cotisations et prélèvements, remboursements, échanges avec les régimes "
+        "obligatoires et les professionnels de santé."
+    ),
+    policy_section="1-B",
+    legal_basis=LegalBasis.CONTRACT,
+    legal_basis_detail="contrat de complémentaire santé (C. mutualité)",
+    categories=frozenset(
+        {IDENTITY, CONTACT, ADMINISTRATIVE, BANK, PAYMENT_TERMS, CONTRACT_DATA, CORRESPONDENCE}
+    ),
+    data_subjects=frozenset({MEMBERS, BENEFICIARIES, FORMER_MEMBERS}),
+    retention=RETENTION_CONTRACT,
+    recipients=(INTERNAL_SERVICES, MANDATORY_SCHEMES, HEALTH_PROFESSIONALS, AUTHORITIES),
+    security_measures=SECURITY_MEASURES,
+)
+COMMUNICATION = Purpose(
+    code="communication",
+    title="Vous adresser nos communications",
+    description=(
+        "Vous choisissez à tout moment les communications que vous souhaitez recevoir, "
+        "notamment depuis votre espace adhérent."
+    ),
+    policy_section="1-C",
+    legal_basis=LegalBasis.CONSENT,
+    legal_basis_detail="votre accord, que vous pouvez retirer à tout moment",
+    categories=frozenset({IDENTITY, CONTACT, PREFERENCES}),
+    data_subjects=frozenset({MEMBERS, PROSPECTS}),
+    retention=RETENTION_COMMUNICATION,
+    recipients=(INTERNAL_SERVICES,),
+    security_measures=SECURITY_MEASURES,
+)
+WEBSITE = Purpose(
+    code="website",
+    title="Faire fonctionner nos sites internet et applications",
+    description=(
+        "Lorsque vous naviguez sur nos sites ou applications, nous traitons les données que "
+        "vous y saisissez, celles générées par les fonctions que vous utilisez et des données "
+        "techniques issues de votre appareil, comme votre adresse IP et la durée de vos sessions."
+    ),
+    policy_section="1-D",
+    legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+    legal_basis_detail="assurer le fonctionnement et la sécurité du site ; mesure d'audience "
+    "anonyme exemptée de consentement (CNIL)",
+    categories=frozenset({TECHNICAL, ACCOUNT}),
+    data_subjects=frozenset({VISITORS, MEMBERS, PROSPECTS}),
+    retention=RETENTION_WEBSITE,
+    recipients=(INTERNAL_SERVICES,),
+    security_measures=SECURITY_MEASURES,
+)
+COMPLAINTS = Purpose(
+    code="complaints",
+    title="Traiter vos réclamations",
+    description=(
+        "Toute expression de mécontentement, par tout moyen, est enregistrée, accusée de "
+        "réception et traitée dans les délais fixés par l'ACPR, puis inscrite au registre des "
+        "réclamations."
+    ),
+    policy_section="1-A, 7",
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    legal_basis_detail="recommandation ACPR 2022-R-01 sur le traitement des réclamations",
+    categories=frozenset({IDENTITY, CONTACT, CORRESPONDENCE, COMPLAINT, CONTRACT_DATA}),
+    data_subjects=frozenset({MEMBERS, FORMER_MEMBERS, PROSPECTS, CORRESPONDENTS}),
+    retention=RETENTION_COMPLAINTS,
+    recipients=(INTERNAL_SERVICES, AUTHORITIES),
+    security_measures=SECURITY_MEASURES,
+)
+RIGHTS = Purpose(
+    code="rights",
+    title="Répondre à vos demandes d'exercice de droits",
+    description=(
+        "Lorsque vous exercez vos droits (accès, rectification, effacement, opposition, "
+        "portabilité, limitation, directives post mortem), nous traitons votre demande, "
+        "vérifions votre identité et conservons la preuve de notre réponse."
+    ),
+    policy_section="5, 6",
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    legal_basis_detail="RGPD art. 12 à 22 ; loi 78-17 art. 84 et 85",
+    categories=frozenset({IDENTITY, CONTACT, RIGHTS_REQUEST, CORRESPONDENCE}),
+    data_subjects=frozenset({MEMBERS, BENEFICIARIES, FORMER_MEMBERS, PROSPECTS, CORRESPONDENTS}),
+    retention=RETENTION_RIGHTS,
+    recipients=(INTERNAL_SERVICES, AUTHORITIES),
+    security_measures=SECURITY_MEASURES,
+)
+LEGAL_OBLIGATIONS = Purpose(
+    code="legal_obligations",
+    title="Respecter nos obligations légales, comptables et fiscales",
+    description=(
+        "Tenue de la comptabilité des cotisations et des paiements, réponse aux réquisitions "
+        "des autorités et conservation des pièces exigées par la loi."
+    ),
+    policy_section="2, 3",
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    legal_basis_detail="C. commerce L123-22 ; C. monétaire et financier L133-24",
+    categories=frozenset({IDENTITY, BANK, PAYMENT_TERMS, CONTRACT_DATA}),
+    data_subjects=frozenset({MEMBERS, FORMER_MEMBERS}),
+    retention=RETENTION_ACCOUNTING,
+    recipients=(INTERNAL_SERVICES, AUTHORITIES),
+    security_measures=SECURITY_MEASURES,
+)
+SECURITY_LOGGING = Purpose(
+    code="security_logging",
+    title="Assurer la sécurité des données et la traçabilité des accès",
+    description=(
+        "Chaque écriture de données personnelles, chaque consultation sensible et chaque "
+        "communication à un destinataire est inscrite dans un journal infalsifiable, qui "
+        "désigne les personnes par un identifiant technique et jamais en clair."
+    ),
+    policy_section="4",
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    legal_basis_detail="RGPD art. 5(1)(f) et art. 32 (sécurité du traitement)",
+    categories=frozenset({TECHNICAL}),
+    data_subjects=frozenset({MEMBERS, BENEFICIARIES, PROSPECTS, STAFF, VISITORS}),
+    retention=RETENTION_SECURITY,
+    recipients=(INTERNAL_SERVICES, AUTHORITIES),
+    security_measures=SECURITY_MEASURES,
+)
+
+ALL_PURPOSES = (
+    INQUIRIES,
+    CONTRACT,
+    COMMUNICATION,
+    WEBSITE,
+    COMPLAINTS,
+    RIGHTS,
+    LEGAL_OBLIGATIONS,
+    SECURITY_LOGGING,
+)

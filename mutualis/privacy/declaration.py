@@ -1,0 +1,234 @@
+"""The typed vocabulary of the privacy declaration (privacy as code).
+
+A *purpose* (GDPR art. 5(1)(b)) has a legal basis (art. 6), uses *categories* of data, keeps them
+under a *retention rule* and discloses them to *recipients*. Each app maps every field of its
+models to a category and to purposes in its own ``privacy.py`` with :func:`declare`; the registry
+(:mod:`mutualis.privacy.registry`) collects those declarations, the system checks verify them
+against the models, and the policy page, the Art. 30 register, the exports and the retention
+engine are all derived from them.
+
+The catalogue of this mutuelle's purposes, categories and recipients is in
+:mod:`mutualis.privacy.catalogue`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+class LegalBasis(enum.Enum):
+    """GDPR art. 6(1) legal bases, with the French wording shown to people."""
+
+    CONSENT = ("a", "votre consentement")
+    CONTRACT = ("b", "l'exécution du contrat ou de mesures précontractuelles prises à votre demande")
+    LEGAL_OBLIGATION = ("c", "le respect d'une obligation légale à laquelle la mutuelle est soumise")
+    VITAL_INTEREST = ("d", "la sauvegarde de vos intérêts vitaux")
+    PUBLIC_INTEREST = ("e", "l'exécution d'une mission d'intérêt public")
+    LEGITIMATE_INTEREST = ("f", "l'intérêt légitime de la mutuelle")
+
+    def __init__(self, letter: str, label: str) -> None:
+        self.letter = letter
+        self.label = label
+
+    @property
+    def article(self) -> str:
+        return f"RGPD art. 6(1)({self.letter})"
+
+
+class Anchor(enum.Enum):
+    """The event a retention clock starts from."""
+
+    LAST_CONTACT = "le dernier contact"
+    RECEIPT = "la réception"
+    CONTRACT_END = "la fin du contrat"
+    CLOSURE = "la clôture du dossier"
+    PAYMENT_DATE = "la date du paiement"
+    FINANCIAL_YEAR_END = "la fin de l'exercice comptable"
+    LAST_DEBIT = "le dernier prélèvement"
+    LAST_LOGIN = "la dernière connexion"
+    COLLECTION = "la collecte"
+    WITHDRAWAL = "le retrait du consentement"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+class EndAction(enum.Enum):
+    DELETE = "suppression"
+    ANONYMISE = "anonymisation"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+class RecipientKind(enum.Enum):
+    INTERNAL = "services internes de la mutuelle"
+    MANDATORY_SCHEME = "régimes obligatoires d'assurance maladie"
+    HEALTH_PROFESSIONAL = "professionnels de santé"
+    AUTHORITY = "autorités administratives ou judiciaires, à leur demande et si la loi l'exige"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Category:
+    """A category of personal data (GDPR art. 30(1)(c))."""
+
+    code: str
+    label: str
+    examples: str
+    sensitive: bool = False
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class DataSubjectGroup:
+    """A category of data subjects (GDPR art. 30(1)(c))."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A duration in calendar months and days (legal durations are counted in months)."""
+
+    months: int = 0
+    days: int = 0
+
+    def __post_init__(self) -> None:
+        if self.months < 0 or self.days < 0:
+            raise ValueError("a retention duration cannot be negative")
+
+    @classmethod
+    def years(cls, n: int) -> Duration:
+        return cls(months=12 * n)
+
+    @property
+    def is_zero(self) -> bool:
+        return self.months == 0 and self.days == 0
+
+    @property
+    def label(self) -> str:
+        parts = []
+        if self.months:
+            if self.months % 12 == 0:
+                years = self.months // 12
+                parts.append(f"{years} an{'s' if years > 1 else ''}")
+            else:
+                parts.append(f"{self.months} mois")
+        if self.days:
+            parts.append(f"{self.days} jour{'s' if self.days > 1 else ''}")
+        return " et ".join(parts) or "aucune"
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """Active stage, then intermediate archive, then deletion or anonymisation (CNIL)."""
+
+    anchor: Anchor
+    active: Duration
+    archive: Duration
+    end_action: EndAction
+    source: str
+    active_label: str = ""  # e.g. "pendant la durée du contrat", when the active stage is open-ended
+
+    @property
+    def summary(self) -> str:
+        active = self.active_label or f"{self.active.label} à compter de {self.anchor.label}"
+        text = f"Base active : {active}"
+        if not self.archive.is_zero:
+            text += f" ; archive intermédiaire : {self.archive.label}"
+        return f"{text} ; puis {self.end_action.label}."
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A recipient (GDPR art. 4(9)) and the categories it may receive."""
+
+    code: str
+    label: str
+    kind: RecipientKind
+    categories: frozenset[Category]
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """A purpose of processing: one entry of the Art. 30 register."""
+
+    code: str
+    title: str
+    description: str
+    policy_section: str
+    legal_basis: LegalBasis | None
+    legal_basis_detail: str
+    categories: frozenset[Category]
+    data_subjects: frozenset[DataSubjectGroup]
+    retention: RetentionRule | None
+    recipients: tuple[Recipient, ...]
+    security_measures: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.title
+
+
+@dataclass(frozen=True)
+class FieldDeclaration:
+    """How one model field holds personal data."""
+
+    category: Category
+    purposes: frozenset[Purpose]
+    provided_by_subject: bool
+    encrypted: bool = False
+    # Legal obligation that keeps this field after an erasure request (GDPR art. 17(3)(b)(e)),
+    # or "" when nothing does.
+    kept_for: str = ""
+
+
+def personal(
+    category: Category,
+    purposes: Iterable[Purpose],
+    *,
+    provided: bool,
+    encrypted: bool = False,
+    kept_for: str = "",
+) -> FieldDeclaration:
+    """Declare a personal-data field."""
+    purposes = frozenset(purposes)
+    if not purposes:
+        raise ValueError("a personal-data field needs at least one purpose")
+    return FieldDeclaration(
+        category=category,
+        purposes=purposes,
+        provided_by_subject=provided,
+        encrypted=encrypted,
+        kept_for=kept_for,
+    )
+
+
+@dataclass(frozen=True)
+class ModelDeclaration:
+    """The declaration of one model: every field is personal (mapped) or explicitly not."""
+
+    model: str  # "app_label.ModelName"
+    fields: dict[str, FieldDeclaration] = field(default_factory=dict)
+    not_personal: frozenset[str] = frozenset()
+    holds_personal_data: bool = True
+    # Name of the field (or "a__b" path) whose date starts the retention clock.
+    retention_anchor: str = ""
+    purpose: Purpose | None = None  # the purpose whose retention rule governs the rows
+    # Name of the field linking a row to its person (for exports and erasure), "" for none.
+    subject_field: str = ""
+    module: str = ""  # where it was declared, for error messages
+
+    def declared_names(self) -> set[str]:
+        return set(self.fields) | set(self.not_personal)

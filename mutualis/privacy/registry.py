@@ -1,0 +1,77 @@
+"""The registry of model declarations, filled by each app's ``privacy.py``.
+
+The privacy app never imports a domain app: at start-up it imports the ``privacy`` module of
+every installed app (``autodiscover_modules``), and those modules call :func:`declare`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable, Iterator
+
+from mutualis.privacy.declaration import FieldDeclaration, ModelDeclaration, Purpose
+
+_declarations: dict[str, ModelDeclaration] = {}
+
+
+def _caller_module() -> str:
+    frame = inspect.stack()[2]
+    return frame.frame.f_globals.get("__name__", "?")
+
+
+def declare(
+    model: str,
+    *,
+    fields: dict[str, FieldDeclaration],
+    not_personal: Iterable[str] = (),
+    purpose: Purpose | None = None,
+    retention_anchor: str = "",
+    subject_field: str = "",
+) -> ModelDeclaration:
+    """Declare the personal-data fields of ``model`` ("app_label.ModelName").
+
+    Every concrete field must appear either in ``fields`` (with its category and purposes) or in
+    ``not_personal``; the system check ``privacy.E001`` enforces it.
+    """
+    declaration = ModelDeclaration(
+        model=model,
+        fields=dict(fields),
+        not_personal=frozenset(not_personal),
+        holds_personal_data=True,
+        retention_anchor=retention_anchor,
+        purpose=purpose,
+        subject_field=subject_field,
+        module=_caller_module(),
+    )
+    return _register(declaration)
+
+
+def declare_not_personal(model: str) -> ModelDeclaration:
+    """Declare that ``model`` holds no personal data at all (offers, settings, keys...)."""
+    return _register(
+        ModelDeclaration(model=model, holds_personal_data=False, module=_caller_module())
+    )
+
+
+def _register(declaration: ModelDeclaration) -> ModelDeclaration:
+    key = declaration.model.lower()
+    existing = _declarations.get(key)
+    if existing is not None and existing.module != declaration.module:
+        raise ValueError(
+            f"{declaration.model} is declared twice ({existing.module}, {declaration.module})"
+        )
+    _declarations[key] = declaration
+    return declaration
+
+
+def unregister(model: str) -> None:
+    """Remove a declaration (tests that declare throw-away models)."""
+    _declarations.pop(model.lower(), None)
+
+
+def get(model: str) -> ModelDeclaration | None:
+    return _declarations.get(model.lower())
+
+
+def all_declarations() -> Iterator[ModelDeclaration]:
+    return iter(sorted(_declarations.values(), key=lambda d: d.model.lower()))
