@@ -39,6 +39,11 @@ def _dev_secret(filename: str, *, nbytes: int = 32) -> str:
 SECRET_KEY = env_secret("SECRET_KEY") or ""
 if not SECRET_KEY and DEV_DEFAULTS:
     SECRET_KEY = _dev_secret("dev-secret-key", nbytes=48)
+# Without a secret key the process still loads (so that `manage.py check` can say what is
+# missing), with an unguessable throw-away key; the check web.E001 then refuses to run.
+SECRET_KEY_MISSING = not SECRET_KEY
+if SECRET_KEY_MISSING:
+    SECRET_KEY = "missing-" + secrets.token_urlsafe(48)
 
 # Master keys wrap the per-person data keys (mutualis.vault). The first key is the current one;
 # the others are accepted for reading until `manage.py rotate_master_key` has re-wrapped

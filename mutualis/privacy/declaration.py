@@ -40,16 +40,16 @@ class LegalBasis(enum.Enum):
 class Anchor(enum.Enum):
     """The event a retention clock starts from."""
 
-    LAST_CONTACT = "le dernier contact"
-    RECEIPT = "la réception"
-    CONTRACT_END = "la fin du contrat"
-    CLOSURE = "la clôture du dossier"
-    PAYMENT_DATE = "la date du paiement"
-    FINANCIAL_YEAR_END = "la fin de l'exercice comptable"
-    LAST_DEBIT = "le dernier prélèvement"
-    LAST_LOGIN = "la dernière connexion"
-    COLLECTION = "la collecte"
-    WITHDRAWAL = "le retrait du consentement"
+    LAST_CONTACT = "du dernier contact"
+    RECEIPT = "de la réception"
+    CONTRACT_END = "de la fin du contrat"
+    CLOSURE = "de la clôture du dossier"
+    PAYMENT_DATE = "de la date du paiement"
+    FINANCIAL_YEAR_END = "de la fin de l'exercice comptable"
+    LAST_DEBIT = "du dernier prélèvement"
+    LAST_LOGIN = "de la dernière connexion"
+    COLLECTION = "de la collecte"
+    WITHDRAWAL = "du retrait du consentement"
 
     @property
     def label(self) -> str:
@@ -143,10 +143,14 @@ class RetentionRule:
 
     @property
     def summary(self) -> str:
-        active = self.active_label or f"{self.active.label} à compter de {self.anchor.label}"
-        text = f"Base active : {active}"
+        if self.active_label:
+            text = f"Base active : {self.active_label}"
+            archive_from = f"à compter {self.anchor.label}"
+        else:
+            text = f"Base active : {self.active.label} à compter {self.anchor.label}"
+            archive_from = "supplémentaires"
         if not self.archive.is_zero:
-            text += f" ; archive intermédiaire : {self.archive.label}"
+            text += f" ; archive intermédiaire : {self.archive.label} {archive_from}"
         return f"{text} ; puis {self.end_action.label}."
 
 

@@ -1,0 +1,67 @@
+"""Public pages. The policy page shows a published, dated version generated from the declaration."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+
+from mutualis.privacy import policy
+from mutualis.privacy.models import PolicyVersion
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/home.html")
+
+
+@require_safe
+def privacy_policy(request: HttpRequest, version: str | None = None) -> HttpResponse:
+    versions = list(PolicyVersion.objects.published())
+    current = versions[0] if versions else None
+    if version is None:
+        shown = current
+    else:
+        try:
+            effective_date = datetime.date.fromisoformat(version)
+        except ValueError:
+            raise Http404("Version inconnue") from None
+        shown = get_object_or_404(PolicyVersion, effective_date=effective_date)
+    context = {
+        "version": shown,
+        "versions": versions,
+        "is_current": shown is not None and shown == current,
+        "draft_html": policy.render_policy_body() if shown is None else "",
+    }
+    return render(request, "web/policy.html", context)
+
+
+@require_safe
+def legal_notice(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/legal.html")
+
+
+@require_safe
+def cookies(request: HttpRequest) -> HttpResponse:
+    listed = [
+        {
+            "name": settings.SESSION_COOKIE_NAME,
+            "purpose": "Maintenir votre connexion à l'espace adhérent",
+            "lifetime": "Fin de la session de navigation, ou "
+            f"{settings.SESSION_COOKIE_AGE // 60} minutes d'inactivité",
+        },
+        {
+            "name": settings.CSRF_COOKIE_NAME,
+            "purpose": "Protéger les formulaires contre la falsification de requêtes",
+            "lifetime": "1 an au plus",
+        },
+    ]
+    return render(request, "web/cookies.html", {"cookies": listed})
+
+
+@require_safe
+def contact(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/contact.html")
