@@ -28,6 +28,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
         if connection.vendor != "postgresql":
             _missing("needs PostgreSQL: set DATABASE_URL=postgres://...")
-    if item.get_closest_marker("browser"):
-        if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-            _missing(f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
+    if item.get_closest_marker("browser") and not (
+        shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)
+    ):
+        _missing(f"needs Chromium at {CHROMIUM} (apt-get install chromium)")

@@ -142,6 +142,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# In development and tests, static files are served from the apps' folders (no collectstatic).
+WHITENOISE_AUTOREFRESH = DEV_DEFAULTS
+WHITENOISE_USE_FINDERS = DEV_DEFAULTS
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

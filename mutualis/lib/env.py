@@ -61,5 +61,7 @@ def env_secret(name: str) -> str | None:
         try:
             return Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path!r} ({exc.strerror}).") from None
+            raise ImproperlyConfigured(
+                f"{name}_FILE: cannot read {path!r} ({exc.strerror})."
+            ) from None
     return direct.strip() if direct else None

@@ -38,7 +38,9 @@ PAYMENT_TERMS = Category(
     "payment_terms", "Modalités de paiement", "paiement mensualisé, soldes et impayés"
 )
 CONTRACT_DATA = Category(
-    "contract", "Contrat", "formule choisie, bénéficiaires, dates, versions des conditions acceptées"
+    "contract",
+    "Contrat",
+    "formule choisie, bénéficiaires, dates, versions des conditions acceptées",
 )
 CORRESPONDENCE = Category(
     "correspondence",
@@ -133,7 +135,8 @@ SECURITY_MEASURES = (
     "accès des personnels limité par service et par catégorie de données, double authentification",
     "journal d'audit chaîné (SHA-256) de chaque écriture et de chaque consultation sensible",
     "verrouillage des comptes après des échecs de connexion répétés",
-    "connexions chiffrées (HTTPS), en-têtes de sécurité et politique de sécurité du contenu stricte",
+    "connexions chiffrées (HTTPS), en-têtes de sécurité et politique de sécurité du contenu "
+    "stricte",
 )
 
 # --- Retention rules (RULES.md) --------------------------------------------------------------

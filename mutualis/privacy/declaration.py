@@ -22,8 +22,14 @@ class LegalBasis(enum.Enum):
     """GDPR art. 6(1) legal bases, with the French wording shown to people."""
 
     CONSENT = ("a", "votre consentement")
-    CONTRACT = ("b", "l'exécution du contrat ou de mesures précontractuelles prises à votre demande")
-    LEGAL_OBLIGATION = ("c", "le respect d'une obligation légale à laquelle la mutuelle est soumise")
+    CONTRACT = (
+        "b",
+        "l'exécution du contrat ou de mesures précontractuelles prises à votre demande",
+    )
+    LEGAL_OBLIGATION = (
+        "c",
+        "le respect d'une obligation légale à laquelle la mutuelle est soumise",
+    )
     VITAL_INTEREST = ("d", "la sauvegarde de vos intérêts vitaux")
     PUBLIC_INTEREST = ("e", "l'exécution d'une mission d'intérêt public")
     LEGITIMATE_INTEREST = ("f", "l'intérêt légitime de la mutuelle")
@@ -139,7 +145,9 @@ class RetentionRule:
     archive: Duration
     end_action: EndAction
     source: str
-    active_label: str = ""  # e.g. "pendant la durée du contrat", when the active stage is open-ended
+    active_label: str = (
+        ""  # e.g. "pendant la durée du contrat", when the active stage is open-ended
+    )
 
     @property
     def summary(self) -> str:

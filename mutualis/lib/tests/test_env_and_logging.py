@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from mutualis.lib.env import env_bool, env_int, env_list, env_secret
+from mutualis.lib.logging import JsonFormatter, RedactPersonalDataFilter, redact
+
+
+def test_env_bool_accepts_usual_spellings_and_refuses_others(monkeypatch):
+    monkeypatch.setenv("X", "yes")
+    assert env_bool("X") is True
+    monkeypatch.setenv("X", "0")
+    assert env_bool("X", default=True) is False
+    monkeypatch.setenv("X", "peut-être")
+    with pytest.raises(ImproperlyConfigured, match="X must be a boolean"):
+        env_bool("X")
+
+
+def test_env_int_refuses_a_non_integer(monkeypatch):
+    monkeypatch.setenv("N", "12a")
+    with pytest.raises(ImproperlyConfigured, match="N must be an integer"):
+        env_int("N", 3)
+    monkeypatch.delenv("N")
+    assert env_int("N", 3) == 3
+
+
+def test_env_list_splits_and_trims(monkeypatch):
+    monkeypatch.setenv("HOSTS", " a.example , b.example,,")
+    assert env_list("HOSTS") == ["a.example", "b.example"]
+
+
+def test_env_secret_reads_a_file_and_refuses_both_forms(monkeypatch, tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("s3cret\n")
+    monkeypatch.setenv("TOKEN_FILE", str(secret))
+    assert env_secret("TOKEN") == "s3cret"
+    monkeypatch.setenv("TOKEN", "other")
+    with pytest.raises(ImproperlyConfigured, match="not both"):
+        env_secret("TOKEN")
+    monkeypatch.delenv("TOKEN")
+    monkeypatch.setenv("TOKEN_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ImproperlyConfigured, match="cannot read"):
+        env_secret("TOKEN")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nir=295109912611193",
+        "nir 2 95 10 99 126 111 93",
+        "corse 253072B07300470",
+        "iban FR7630006000011234567890189",
+        "iban fr76 3000 6000 0112 3456 7890 189",
+    ],
+)
+def test_log_lines_never_carry_a_nir_or_an_iban(text):
+    cleaned = redact(text)
+    assert not any(ch.isdigit() for ch in cleaned.split(" ", 1)[1].replace("[", ""))
+
+
+def test_the_json_formatter_writes_one_redacted_object_per_line():
+    record = logging.LogRecord(
+        "mutualis", logging.INFO, __file__, 1, "NIR %s", ("295109912611193",), None
+    )
+    RedactPersonalDataFilter().filter(record)
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["message"] == "NIR [NIR masqué]"
+    assert entry["level"] == "INFO"
