@@ -1,0 +1,27 @@
+"""Privacy declaration of the audit log: people appear in it by id only (DESIGN.md section 5)."""
+
+from mutualis.privacy import catalogue as c
+from mutualis.privacy.declaration import personal
+from mutualis.privacy.registry import declare, declare_not_personal
+
+_LOGGED = personal(c.TECHNICAL, [c.SECURITY_LOGGING], provided=False)
+
+declare(
+    "audit.Event",
+    fields={"subject_id": _LOGGED, "actor": _LOGGED, "details": _LOGGED},
+    not_personal=["seq", "at", "tag", "target", "prev_hash", "hash"],
+    purpose=c.SECURITY_LOGGING,
+    retention_anchor="at",
+    subject_field="",  # subject_id is an id string, not a relation
+)
+
+declare(
+    "audit.Disclosure",
+    fields={"subject_id": _LOGGED, "actor": _LOGGED},
+    not_personal=["at", "recipient", "categories", "reason", "event"],
+    purpose=c.SECURITY_LOGGING,
+    retention_anchor="at",
+    subject_field="",
+)
+
+declare_not_personal("audit.ChainHead")

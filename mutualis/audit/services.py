@@ -1,0 +1,290 @@
+"""Writing to the audit log and to the disclosure register.
+
+:func:`record` is the only way an audit event is written. It must run inside the transaction of the
+write it records, so the event and the write are committed or rolled back together (DESIGN.md
+section 5: the audit entry is never optional). Events name people by id, never by clear personal
+data: a NIR or an IBAN anywhere in an event is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+from stdnum import iban
+from stdnum.fr import nir
+
+from mutualis.audit.models import (
+    CHAIN_HEAD_PK,
+    GENESIS_HASH,
+    ChainHead,
+    Disclosure,
+    Event,
+    chain_hash,
+)
+from mutualis.audit.tags import AuditTag, validate_tag
+from mutualis.privacy import catalogue
+from mutualis.privacy.declaration import Category, Recipient
+
+SYSTEM_ACTOR = "system"
+ANONYMOUS_ACTOR = "anonymous"
+
+_ACTOR = re.compile(r"^[a-z][a-z0-9_]*(?::[A-Za-z0-9_.-]{1,64})?$")
+_SUBJECT = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_TARGET = re.compile(r"^\S{1,200}$")
+# Candidates only: each match is then checked by python-stdnum (check key / mod 97).
+_NIR_LIKE = re.compile(r"(?<![0-9A-Z])[12378](?:\s?[0-9AB]){14}(?![0-9A-Z])", re.IGNORECASE)
+_IBAN_LIKE = re.compile(r"(?<![0-9A-Z])[A-Z]{2}\d{2}(?:[\s-]?[A-Z0-9]){11,30}", re.IGNORECASE)
+_IBAN_MIN_LENGTH = 15
+
+
+class TransactionRequired(RuntimeError):
+    """``record()`` was called outside a transaction."""
+
+
+class PersonalDataInAuditEvent(ValueError):
+    """An audit event was about to carry a NIR or an IBAN in clear."""
+
+
+class DisclosureNotAllowed(ValueError):
+    """The declaration does not allow this recipient to receive these categories."""
+
+
+def record(
+    tag: str,
+    *,
+    actor: Any = None,
+    subject: Any = None,
+    target: Any = None,
+    details: Mapping[str, Any] | None = None,
+    using: str = "default",
+) -> Event:
+    """Append one event to the audit chain, inside the caller's transaction.
+
+    ``actor`` is a user or model instance (``"user:<pk>"``, ``"<model>:<pk>"``), an identifier
+    string (``"staff:12"``) or ``None`` for ``"system"``; ``subject`` is the person concerned, as a
+    model instance (its pk), a UUID or a string id; ``target`` is the object acted on, as a model
+    instance (``"app_label.model:pk"``) or a string. ``details`` is a JSON object of strings,
+    integers, booleans, lists and objects (no floats: their JSON form differs between databases,
+    which would break the hash).
+
+    The chain head is locked until the transaction ends (concurrent writers wait for each other,
+    so the chain never forks): call ``record()`` as the last step of a transaction.
+
+    Raises :class:`TransactionRequired` outside ``transaction.atomic()``, ``ValueError`` for a
+    malformed tag, actor, subject, target or details, and :class:`PersonalDataInAuditEvent` when
+    any of them holds a valid NIR or IBAN (DESIGN.md section 5: events name people by id only).
+    """
+    if not transaction.get_connection(using).in_atomic_block:
+        raise TransactionRequired(
+            "audit.record() must be called inside transaction.atomic(), in the same transaction "
+            "as the write it records"
+        )
+    fields = {
+        "tag": validate_tag(str(tag)),
+        "actor": _actor_id(actor),
+        "subject_id": _subject_id(subject),
+        "target": _target(target),
+        "details": _clean_details(details),
+    }
+    refuse_personal_data(fields)
+
+    head = _locked_head(using)
+    seq = head.last_seq + 1
+    at = timezone.now()  # taken under the lock, so dates follow the chain order
+    digest = chain_hash(seq=seq, at=at, prev_hash=head.last_hash, **fields)
+    event = Event.objects.using(using).create(
+        seq=seq, at=at, prev_hash=head.last_hash, hash=digest, **fields
+    )
+    ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(last_seq=seq, last_hash=digest)
+    return event
+
+
+def _locked_head(using: str) -> ChainHead:
+    """Lock the chain head for the rest of the transaction, creating it on first use."""
+    heads = ChainHead.objects.using(using).select_for_update()
+    head = heads.filter(pk=CHAIN_HEAD_PK).first()
+    if head is None:
+        # First event ever (or a test database just flushed): the head starts from the last event
+        # if any. A concurrent creator makes this INSERT a no-op; then we wait for its lock.
+        last = Event.objects.using(using).order_by("-seq").only("seq", "hash").first()
+        ChainHead.objects.using(using).bulk_create(
+            [
+                ChainHead(
+                    pk=CHAIN_HEAD_PK,
+                    last_seq=last.seq if last else 0,
+                    last_hash=last.hash if last else GENESIS_HASH,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        head = heads.get(pk=CHAIN_HEAD_PK)
+    return head
+
+
+def _actor_id(actor: Any) -> str:
+    if actor is None:
+        return SYSTEM_ACTOR
+    if isinstance(actor, models.Model):
+        if actor.pk is None:
+            raise ValueError("an unsaved instance cannot be an audit actor")
+        return f"{actor._meta.model_name}:{actor.pk}"
+    if getattr(actor, "is_authenticated", None) is False:  # AnonymousUser
+        return ANONYMOUS_ACTOR
+    if isinstance(actor, str) and _ACTOR.fullmatch(actor):
+        return actor
+    raise ValueError(f"audit actor {actor!r} is not an identifier such as 'staff:12' or 'system'")
+
+
+def _subject_id(subject: Any) -> str:
+    if subject is None:
+        return ""
+    if isinstance(subject, models.Model):
+        if subject.pk is None:
+            raise ValueError("an unsaved instance cannot be an audit subject")
+        subject = subject.pk
+    if isinstance(subject, uuid.UUID | int) and not isinstance(subject, bool):
+        subject = str(subject)
+    if isinstance(subject, str) and _SUBJECT.fullmatch(subject):
+        return subject
+    raise ValueError("audit subject must be a model instance, a UUID or an id of 64 characters")
+
+
+def _target(target: Any) -> str:
+    if target is None:
+        return ""
+    if isinstance(target, models.Model):
+        if target.pk is None:
+            raise ValueError("an unsaved instance cannot be an audit target")
+        target = f"{target._meta.label_lower}:{target.pk}"
+    if isinstance(target, str) and _TARGET.fullmatch(target):
+        return target
+    raise ValueError("audit target must be a model instance or a string without spaces")
+
+
+def _clean_details(details: Mapping[str, Any] | None) -> dict[str, Any]:
+    if details is None:
+        return {}
+    if not isinstance(details, Mapping):
+        raise ValueError("audit details must be a mapping")
+    return _clean_json(details, "details")
+
+
+def _clean_json(value: Any, path: str) -> Any:
+    """Return ``value`` as plain JSON, refusing what would not survive a database round trip."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"audit {path}: NUL characters cannot be stored")
+        return value
+    if isinstance(value, float):
+        raise ValueError(
+            f"audit {path}: floats are not allowed (their stored form varies between databases); "
+            "pass a string or an integer"
+        )
+    if isinstance(value, Mapping):
+        cleaned = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"audit {path}: keys must be strings, not {key!r}")
+            cleaned[_clean_json(key, path)] = _clean_json(item, f"{path}.{key}")
+        return cleaned
+    if isinstance(value, list | tuple):
+        return [_clean_json(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    raise ValueError(f"audit {path}: {type(value).__name__} is not JSON; convert it to a string")
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def holds_nir_or_iban(text: str) -> bool:
+    """Whether ``text`` is, or contains, a NIR or an IBAN with a valid check key."""
+    compact = re.sub(r"\s", "", text)
+    if nir.is_valid(compact) or iban.is_valid(compact):
+        return True
+    if any(nir.is_valid(m.group()) for m in _NIR_LIKE.finditer(text)):
+        return True
+    for match in _IBAN_LIKE.finditer(text):
+        # The match may run into the following word: try every length an IBAN can have.
+        candidate = re.sub(r"[\s-]", "", match.group())
+        if any(iban.is_valid(candidate[:n]) for n in range(_IBAN_MIN_LENGTH, len(candidate) + 1)):
+            return True
+    return False
+
+
+def refuse_personal_data(value: Any) -> None:
+    """Raise :class:`PersonalDataInAuditEvent` if any string in ``value`` holds a NIR or IBAN."""
+    for text in _strings(value):
+        if holds_nir_or_iban(text):
+            raise PersonalDataInAuditEvent(
+                "an audit event must not carry a NIR or an IBAN in clear: name the person by id"
+            )
+
+
+def record_disclosure(
+    *,
+    recipient: Recipient | str,
+    subject: Any,
+    categories: Iterable[Category | str],
+    reason: str,
+    actor: Any = None,
+) -> Disclosure:
+    """Write one disclosure to the register, with its audit event, in one transaction.
+
+    The recipient must be one of the declaration's recipients and may receive only the categories
+    the declaration grants it (DESIGN.md section 1: "each gets only what the declaration allows,
+    and each disclosure is logged"; GDPR art. 30(1)(d)).
+    """
+    if subject is None:
+        raise ValueError("a disclosure concerns one person: pass subject")
+    recipient = _recipient(recipient)
+    codes = sorted({c.code if isinstance(c, Category) else str(c) for c in categories})
+    if not codes:
+        raise ValueError("a disclosure names at least one category of data")
+    allowed = {c.code for c in recipient.categories}
+    refused = [code for code in codes if code not in allowed]
+    if refused:
+        raise DisclosureNotAllowed(
+            f"recipient {recipient.code!r} may not receive categories {', '.join(refused)}"
+        )
+    if not reason.strip():
+        raise ValueError("a disclosure states its reason and legal basis")
+    with transaction.atomic():
+        event = record(
+            AuditTag.DISCLOSURE_CREATE,
+            actor=actor,
+            subject=subject,
+            details={"recipient": recipient.code, "categories": codes},
+        )
+        return Disclosure.objects.create(
+            at=event.at,
+            recipient=recipient.code,
+            subject_id=event.subject_id,
+            categories=codes,
+            reason=reason,
+            actor=event.actor,
+            event=event,
+        )
+
+
+def _recipient(recipient: Recipient | str) -> Recipient:
+    if isinstance(recipient, Recipient):
+        return recipient
+    for known in catalogue.ALL_RECIPIENTS:
+        if known.code == recipient:
+            return known
+    raise DisclosureNotAllowed(f"unknown recipient {recipient!r}")

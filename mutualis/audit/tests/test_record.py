@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import transaction
+
+from mutualis import audit
+from mutualis.audit.models import GENESIS_HASH, AppendOnlyError, ChainHead, Event
+from mutualis.audit.services import PersonalDataInAuditEvent, TransactionRequired, record
+from mutualis.audit.tests.conftest import SampleTag
+
+NIR = "295109912611193"
+IBAN = "FR7630006000011234567890189"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_refuses_to_record_outside_a_transaction():
+    with pytest.raises(TransactionRequired, match=r"transaction\.atomic"):
+        record(SampleTag.MEMBER_UPDATE)
+    assert not Event.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_leaves_no_event_and_the_chain_unmoved():
+    with pytest.raises(RuntimeError, match="write failed"), transaction.atomic():
+        record(SampleTag.MEMBER_UPDATE, subject="42")
+        raise RuntimeError("write failed")
+    assert not Event.objects.exists()
+
+    with transaction.atomic():
+        event = record(SampleTag.MEMBER_UPDATE, subject="42")
+    assert (event.seq, event.prev_hash) == (1, GENESIS_HASH)
+
+
+def test_events_are_chained_from_the_genesis_hash(chain):
+    first, second, third = chain(3)
+
+    assert [first.seq, second.seq, third.seq] == [1, 2, 3]
+    assert first.prev_hash == GENESIS_HASH
+    assert second.prev_hash == first.hash
+    assert third.prev_hash == second.hash
+    assert len({first.hash, second.hash, third.hash}) == 3
+    head = ChainHead.objects.get()
+    assert (head.last_seq, head.last_hash) == (3, third.hash)
+
+
+def test_the_hash_survives_a_database_round_trip(db):
+    details = {
+        "b": [1, True, None, "é €", {"nested": -(2**62)}],
+        "a": {"z": "", "y": 10**20},
+    }
+    with transaction.atomic():
+        event = record(SampleTag.MEMBER_UPDATE, subject="7", details=details)
+
+    stored = Event.objects.get(pk=event.pk)
+    assert stored.details == details
+    assert stored.compute_hash() == stored.hash == event.hash
+
+
+def test_it_names_actors_subjects_and_targets_by_id(alice, bob):
+    subject = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    with transaction.atomic():
+        by_user = record(SampleTag.MEMBER_UPDATE, actor=bob, subject=alice, target=alice)
+        by_system = record(SampleTag.REPORT_READ, subject=subject, target="report:monthly")
+        by_string = record("members:member:update", actor="staff:12", subject=7)
+
+    assert (by_user.actor, by_user.subject_id, by_user.target) == (
+        f"user:{bob.pk}",
+        str(alice.pk),
+        f"auth.user:{alice.pk}",
+    )
+    assert (by_system.actor, by_system.subject_id, by_system.target) == (
+        "system",
+        str(subject),
+        "report:monthly",
+    )
+    assert (by_string.actor, by_string.subject_id, by_string.tag) == (
+        "staff:12",
+        "7",
+        "members:member:update",
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"actor": "Alice Martin"},
+        {"actor": "alice@example.org"},
+        {"subject": "Martin, Alice"},
+        {"subject": "x" * 65},
+        {"target": "dossier de Mme Martin"},
+    ],
+)
+def test_it_refuses_clear_text_where_an_id_is_expected(db, kwargs):
+    with pytest.raises(ValueError, match="audit"), transaction.atomic():
+        record(SampleTag.MEMBER_UPDATE, **kwargs)
+
+
+@pytest.mark.parametrize("tag", ["members:update", "Members:member:update", "a:b:c:d", ""])
+def test_it_refuses_a_malformed_tag(db, tag):
+    with pytest.raises(ValueError, match="scope:resource:action"), transaction.atomic():
+        record(tag)
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"nir": NIR},
+        {"nir": "2 95 10 99 126 111 93"},
+        {"changes": [{"old": "x", "new": IBAN}]},
+        {"iban": "FR76 3000 6000 0112 3456 7890 189"},
+        {"note": f"le NIR {NIR} a été corrigé"},
+        {"note": "IBAN FR76 3000 6000 0112 3456 7890 189 est faux"},
+        {IBAN: "key"},
+    ],
+)
+def test_it_refuses_a_nir_or_an_iban_in_details(db, details):
+    with pytest.raises(PersonalDataInAuditEvent), transaction.atomic():
+        record(SampleTag.MEMBER_UPDATE, details=details)
+    assert not Event.objects.exists()
+
+
+def test_it_refuses_a_nir_as_subject(db):
+    with pytest.raises(PersonalDataInAuditEvent), transaction.atomic():
+        record(SampleTag.MEMBER_UPDATE, subject=NIR)
+
+
+def test_it_accepts_numbers_that_only_look_like_a_nir_or_an_iban(db):
+    details = {"reference": "295109912611194", "batch": "FR7630006000011234567890188"}
+    with transaction.atomic():
+        event = record(SampleTag.MEMBER_UPDATE, details=details)
+    assert event.details == details
+
+
+@pytest.mark.parametrize(
+    ("details", "message"),
+    [
+        ({"amount": 12.5}, "floats"),
+        ({"when": uuid.uuid4()}, "not JSON"),
+        ({1: "x"}, "keys must be strings"),
+        ({"text": "a\x00b"}, "NUL"),
+    ],
+)
+def test_it_refuses_details_that_would_not_survive_storage(db, details, message):
+    with pytest.raises(ValueError, match=message), transaction.atomic():
+        record(SampleTag.MEMBER_UPDATE, details=details)
+
+
+def test_the_package_exports_record(db):
+    with transaction.atomic():
+        event = audit.record(SampleTag.REPORT_READ, actor="staff:3")
+    assert Event.objects.get().pk == event.pk
+
+
+def test_events_cannot_be_changed_or_deleted_through_the_orm(chain):
+    (event,) = chain(1)
+    event.actor = "staff:99"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    with pytest.raises(AppendOnlyError):
+        Event.objects.filter(pk=event.pk).update(actor="staff:99")
+    with pytest.raises(AppendOnlyError):
+        Event.objects.all().delete()
+    assert Event.objects.get().actor == "staff:0"
