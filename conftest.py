@@ -32,3 +32,62 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)
     ):
         _missing(f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
+
+
+# --- Personas (DESIGN.md §8): alice and dave are members, bob the DPO, charlie staff without
+# the permission under test. ---------------------------------------------------------------
+PASSWORD = "correct horse battery staple"
+
+
+def _member(first_names: str, last_name: str, email: str, seed: int):
+    import random
+
+    from mutualis.contracts import services
+    from mutualis.contracts.testing import (
+        child_of,
+        ensure_offers,
+        make_application,
+        make_person_data,
+    )
+
+    ensure_offers()
+    rng = random.Random(seed)
+    person = make_person_data(first_names=first_names, last_name=last_name, email=email, rng=rng)
+    application = make_application(member=person, beneficiaries=[child_of(person)], rng=rng)
+    contract = services.subscribe(application=application)
+    account = contract.member.account
+    account.set_password(PASSWORD)
+    account.save()
+    return contract.member
+
+
+@pytest.fixture
+def alice(db):
+    """A member with a child attached to her NIR, a contract, a mandate and an active account."""
+    return _member("Alice", "Martin", "alice@example.org", 1)
+
+
+@pytest.fixture
+def dave(db):
+    """Another member: alice must never reach his data."""
+    return _member("Dave", "Durand", "dave@example.org", 2)
+
+
+def _staff(role: str, email: str):
+    from mutualis.members.models import User, UserKind
+
+    return User.objects.create_user(
+        email=email, password=PASSWORD, kind=UserKind.STAFF, role=role, display_name=email
+    )
+
+
+@pytest.fixture
+def bob(db):
+    """The DPO."""
+    return _staff("dpo", "bob@mutuelle.example")
+
+
+@pytest.fixture
+def charlie(db):
+    """Staff of the *relation adhérent* service: no reveal of NIR or IBAN."""
+    return _staff("relation_adherent", "charlie@mutuelle.example")

@@ -49,9 +49,9 @@ def page(browser) -> Iterator:
     page.csp_violations = []
     page.on(
         "console",
-        lambda msg: page.csp_violations.append(msg.text)
-        if "Content Security Policy" in msg.text
-        else None,
+        lambda msg: (
+            page.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None
+        ),
     )
     yield page
     context.close()

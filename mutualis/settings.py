@@ -7,7 +7,6 @@ under ``var/``; production (``DEBUG`` off) is refused by system checks when a se
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -69,8 +68,13 @@ INSTALLED_APPS = [
     "mutualis.privacy",
     "mutualis.vault",
     "mutualis.audit",
+    "mutualis.members",
+    "mutualis.contracts",
+    "mutualis.billing",
     "mutualis.web",
 ]
+
+AUTH_USER_MODEL = "members.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -211,6 +215,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Mutuelle <ne-pas-repondre@mutuelle.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Absolute links in e-mails (activation, password reset).
+MUTUALIS_SITE_URL = env_str("MUTUALIS_SITE_URL", "http://127.0.0.1:8000")
+# Activation and password-reset links expire after this many seconds (single-use anyway).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 48 * 3600)
 
 # --- The organisation (shown on the public site and in the generated policy) -----------------
 MUTUALIS_ORGANISATION = {
@@ -223,6 +231,10 @@ MUTUALIS_ORGANISATION = {
     "host": env_str("MUTUALIS_HOST_NAME", "Hébergeur à renseigner (MUTUALIS_HOST_NAME)"),
     "director": env_str("MUTUALIS_PUBLICATION_DIRECTOR", "Directeur de la publication"),
 }
+
+# --- SEPA ----------------------------------------------------------------------------------
+# The mutuelle's SEPA creditor identifier (ICS, EPC262-08), checked by stdnum.eu.at_02.
+MUTUALIS_SEPA_CREDITOR_ID = env_str("MUTUALIS_SEPA_CREDITOR_ID", "FR72ZZZ123456")
 
 # --- Logging: structured (one JSON object per line) and free of personal data ---------------
 LOGGING = {

@@ -15,7 +15,7 @@ application = get_wsgi_application()
 def _refuse_unsafe_start() -> None:
     from django.core import checks
 
-    errors = [m for m in checks.run_checks() if m.is_serious()]
+    errors = [m for m in checks.run_checks(include_deployment_checks=True) if m.is_serious()]
     if errors:
         lines = "\n".join(f"  {m.id}: {m.msg} {m.hint or ''}" for m in errors)
         raise SystemExit(f"Mutualis refuses to start:\n{lines}")

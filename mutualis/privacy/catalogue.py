@@ -13,6 +13,7 @@ from mutualis.privacy.declaration import (
     DataSubjectGroup,
     Duration,
     EndAction,
+    InternalService,
     LegalBasis,
     Purpose,
     Recipient,
@@ -125,6 +126,52 @@ AUTHORITIES = Recipient(
     "sur demande et seulement si la réglementation en vigueur l'exige",
 )
 ALL_RECIPIENTS = (INTERNAL_SERVICES, MANDATORY_SCHEMES, HEALTH_PROFESSIONALS, AUTHORITIES)
+
+# --- Internal services (policy section 3): staff roles and the categories each may see --------
+SERVICE_GESTION = InternalService(
+    "gestion",
+    "Gestion",
+    frozenset({IDENTITY, CONTACT, ADMINISTRATIVE, CONTRACT_DATA, CORRESPONDENCE}),
+    "adhésions, contrats, bénéficiaires, échanges avec les régimes obligatoires",
+)
+SERVICE_COTISATIONS = InternalService(
+    "cotisations",
+    "Cotisations",
+    frozenset({IDENTITY, CONTACT, BANK, PAYMENT_TERMS, CONTRACT_DATA}),
+    "cotisations, mandats SEPA, prélèvements et impayés",
+)
+SERVICE_RELATION = InternalService(
+    "relation_adherent",
+    "Relation adhérent",
+    frozenset({IDENTITY, CONTACT, CORRESPONDENCE, CONTRACT_DATA, PREFERENCES}),
+    "questions des adhérents et des prospects, tous canaux",
+)
+SERVICE_RECLAMATIONS = InternalService(
+    "reclamations",
+    "Réclamations",
+    frozenset({IDENTITY, CONTACT, CORRESPONDENCE, COMPLAINT, CONTRACT_DATA}),
+    "traitement des réclamations et registre ACPR",
+)
+SERVICE_DPO = InternalService(
+    "dpo",
+    "Délégué à la protection des données",
+    frozenset(ALL_CATEGORIES),
+    "demandes d'exercice de droits, registre, conservation, audit",
+)
+SERVICE_ADMIN = InternalService(
+    "admin",
+    "Administration",
+    frozenset({ACCOUNT}),
+    "comptes des personnels et rôles",
+)
+ALL_SERVICES = (
+    SERVICE_GESTION,
+    SERVICE_COTISATIONS,
+    SERVICE_RELATION,
+    SERVICE_RECLAMATIONS,
+    SERVICE_DPO,
+    SERVICE_ADMIN,
+)
 
 # --- Security measures (policy section 4), shared by every purpose ---------------------------
 SECURITY_MEASURES = (
@@ -273,7 +320,7 @@ WEBSITE = Purpose(
     legal_basis_detail="assurer le fonctionnement et la sécurité du site ; mesure d'audience "
     "anonyme exemptée de consentement (CNIL)",
     categories=frozenset({TECHNICAL, ACCOUNT}),
-    data_subjects=frozenset({VISITORS, MEMBERS, PROSPECTS}),
+    data_subjects=frozenset({VISITORS, MEMBERS, PROSPECTS, STAFF}),
     retention=RETENTION_WEBSITE,
     recipients=(INTERNAL_SERVICES,),
     security_measures=SECURITY_MEASURES,

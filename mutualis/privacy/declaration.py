@@ -244,3 +244,17 @@ class ModelDeclaration:
 
     def declared_names(self) -> set[str]:
         return set(self.fields) | set(self.not_personal)
+
+
+@dataclass(frozen=True)
+class InternalService:
+    """An internal service of the mutuelle (policy section 3): the categories its staff may see.
+
+    Staff roles map one-to-one to these services; the back office shows a staff member only the
+    categories of their service.
+    """
+
+    code: str
+    label: str
+    categories: frozenset[Category]
+    mission: str

@@ -16,9 +16,16 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from mutualis import audit
+from mutualis.audit.tags import Tag
 from mutualis.privacy import catalogue, registry
 from mutualis.privacy.declaration import Purpose, RetentionRule
 from mutualis.privacy.models import PolicyVersion
+
+
+class PrivacyTag(Tag):
+    POLICY_PUBLISH = "privacy:policy:publish"
+
 
 CNIL = {
     "name": "Commission nationale de l'informatique et des libertés (CNIL)",
@@ -136,6 +143,11 @@ def publish(effective_date: datetime.date | None = None) -> tuple[PolicyVersion,
         with transaction.atomic():
             version = PolicyVersion.objects.create(
                 effective_date=effective_date, content_hash=digest, body_html=body
+            )
+            audit.record(
+                PrivacyTag.POLICY_PUBLISH,
+                target=version,
+                details={"effective_date": effective_date.isoformat(), "content_hash": digest},
             )
     except IntegrityError:
         raise ValueError(f"Une version datée du {effective_date:%d/%m/%Y} existe déjà.") from None

@@ -23,7 +23,25 @@ _BLIND_FIX = f"Set {keys.BLIND_INDEX_KEY_SETTING} or {keys.BLIND_INDEX_KEY_SETTI
 _FORMAT = "a comma-separated list of url-safe base64 keys of 32 random bytes, the current key first"
 
 
+_MISSING = {"vault.E001", "vault.E003"}
+
+
 @checks.register("vault")
+def check_key_format(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A key that is set but malformed is an error everywhere."""
+    return [e for e in check_keys() if e.id not in _MISSING]
+
+
+@checks.register("vault", deploy=True)
+def check_keys_present(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A missing key is an error for deployment (``check --deploy``, the WSGI entry point).
+
+    Development and tests get generated keys (settings); a command such as ``makemigrations``
+    needs none.
+    """
+    return [e for e in check_keys() if e.id in _MISSING]
+
+
 def check_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     master_raw = getattr(settings, "MUTUALIS_MASTER_KEYS_RAW", "") or ""

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core import checks
 
 
-@checks.register(checks.Tags.security)
+@checks.register(checks.Tags.security, deploy=True)
 def check_production_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     if settings.SECRET_KEY_MISSING:

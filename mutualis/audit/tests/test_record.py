@@ -68,7 +68,7 @@ def test_it_names_actors_subjects_and_targets_by_id(alice, bob):
     assert (by_user.actor, by_user.subject_id, by_user.target) == (
         f"user:{bob.pk}",
         str(alice.pk),
-        f"auth.user:{alice.pk}",
+        f"{alice._meta.label_lower}:{alice.pk}",
     )
     assert (by_system.actor, by_system.subject_id, by_system.target) == (
         "system",

@@ -112,10 +112,12 @@ def test_the_check_rejects_a_blind_index_key_that_is_also_a_master_key():
         assert ids(check_keys()) == ["vault.E005"]
 
 
-def test_the_vault_check_runs_with_manage_py_check():
+def test_a_missing_key_fails_the_deployment_check():
     from django.core import checks
 
     with override_settings(MUTUALIS_MASTER_KEYS_RAW=""):
-        errors = checks.run_checks(tags=["vault"])
+        errors = checks.run_checks(tags=["vault"], include_deployment_checks=True)
+        without_deploy = checks.run_checks(tags=["vault"])
 
     assert "vault.E001" in ids(errors)
+    assert "vault.E001" not in ids(without_deploy)

@@ -82,7 +82,11 @@ def test_static_stylesheet_is_served(client):
 
 
 def _errors() -> set[str]:
-    return {m.id for m in checks.run_checks(tags=[checks.Tags.security]) if m.is_serious()}
+    return {
+        m.id
+        for m in checks.run_checks(tags=[checks.Tags.security], include_deployment_checks=True)
+        if m.is_serious()
+    }
 
 
 @override_settings(SECRET_KEY_MISSING=True, DEV_DEFAULTS=False)

@@ -1,0 +1,24 @@
+from mutualis.privacy import catalogue as c
+from mutualis.privacy.declaration import personal
+from mutualis.privacy.registry import declare
+
+_BANK = [c.CONTRACT, c.LEGAL_OBLIGATIONS]
+_KEPT = "C. monétaire et financier L133-24 : 13 mois après le dernier prélèvement"
+
+declare(
+    "billing.Mandate",
+    fields={
+        "reference": personal(c.BANK, _BANK, provided=False, kept_for=_KEPT),
+        "creditor_identifier": personal(c.BANK, _BANK, provided=False, kept_for=_KEPT),
+        "debtor_name": personal(c.BANK, _BANK, provided=True, kept_for=_KEPT),
+        "iban": personal(c.BANK, _BANK, provided=True, encrypted=True, kept_for=_KEPT),
+        "bic": personal(c.BANK, _BANK, provided=True, kept_for=_KEPT),
+        "signed_at": personal(c.BANK, _BANK, provided=True, kept_for=_KEPT),
+        "signed_place": personal(c.BANK, _BANK, provided=True, kept_for=_KEPT),
+        "ended_at": personal(c.BANK, _BANK, provided=False, kept_for=_KEPT),
+    },
+    not_personal=["id", "member", "data_key"],
+    purpose=c.LEGAL_OBLIGATIONS,
+    retention_anchor="ended_at",
+    subject_field="member__person",
+)

@@ -1,0 +1,123 @@
+"""Offers (formules) with their premium tables, and contracts."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+import uuid
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from mutualis.members.models import Beneficiary, Member, Person
+
+# Version of the general terms of use (CGU) currently offered at subscription.
+CURRENT_CGU_VERSION = "2026-01"
+
+
+class OfferQuerySet(models.QuerySet):
+    def available(self) -> OfferQuerySet:
+        return self.filter(is_active=True).order_by("position", "name")
+
+
+class Offer(models.Model):
+    """A formule, priced per person covered by age band (monthly premium)."""
+
+    code = models.SlugField(unique=True)
+    name = models.CharField("nom", max_length=100)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = OfferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "formule"
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def monthly_rate_for_age(self, age: int) -> Decimal:
+        rate = self.rates.filter(min_age__lte=age, max_age__gte=age).first()
+        if rate is None:
+            raise ValueError(f"no premium rate for age {age} in offer {self.code}")
+        return rate.monthly_amount
+
+
+class PremiumRate(models.Model):
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="rates")
+    min_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(130)])
+    max_age = models.PositiveSmallIntegerField(validators=[MaxValueValidator(130)])
+    monthly_amount = models.DecimalField(
+        max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+
+    class Meta:
+        ordering = ["offer", "min_age"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_age__lte=models.F("max_age")), name="rate_age_band_ordered"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer.code} {self.min_age}-{self.max_age} ans : {self.monthly_amount} €"
+
+
+def new_contract_number() -> str:
+    return f"C{secrets.randbelow(10**9):09d}"
+
+
+class ContractQuerySet(models.QuerySet):
+    def active_on(self, day: datetime.date) -> ContractQuerySet:
+        return self.filter(start_date__lte=day).filter(
+            models.Q(end_date__isnull=True) | models.Q(end_date__gte=day)
+        )
+
+
+class Contract(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField("numéro de contrat", max_length=10, unique=True)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="contracts")
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="contracts")
+    beneficiaries = models.ManyToManyField(Beneficiary, blank=True, related_name="contracts")
+    start_date = models.DateField("date d'effet")
+    end_date = models.DateField("date de fin", null=True, blank=True)
+    cgu_version = models.CharField("version des CGU acceptée", max_length=20)
+    policy_version = models.ForeignKey(
+        "privacy.PolicyVersion",
+        verbose_name="version de la politique de confidentialité acceptée",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    accepted_at = models.DateTimeField("acceptée le", default=timezone.now)
+
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "contrat"
+        ordering = ["-start_date"]
+
+    def __str__(self) -> str:
+        return f"Contrat {self.number} ({self.offer})"
+
+    @property
+    def is_active(self) -> bool:
+        today = timezone.localdate()
+        return self.start_date <= today and (self.end_date is None or self.end_date >= today)
+
+    def covered_people(self) -> list[Person]:
+        return [self.member.person] + [b.person for b in self.beneficiaries.all()]
+
+    def monthly_premium(self, on: datetime.date | None = None) -> Decimal:
+        """Sum of each covered person's rate for their age on ``on`` (today by default)."""
+        day = on or timezone.localdate()
+        total = Decimal("0")
+        for person in self.covered_people():
+            age = person.age_on(day)
+            if age is not None:
+                total += self.offer.monthly_rate_for_age(age)
+        return total

@@ -1,0 +1,129 @@
+"""Subscription (adhésion): one transaction creates person, member, beneficiaries, contract and
+SEPA mandate, and the member-space account whose password the member sets from an e-mail link."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from mutualis import audit
+from mutualis.billing import services as billing
+from mutualis.contracts.application import Application, ApplicationInvalid, check_application
+from mutualis.contracts.models import Contract, Offer, new_contract_number
+from mutualis.contracts.tags import ContractsTag
+from mutualis.members import services as members
+from mutualis.members.models import Member, User, UserKind
+from mutualis.members.tags import MembersTag
+from mutualis.privacy.models import PolicyVersion
+
+
+def subscribe(*, application: Application, actor=None, imported: bool = False) -> Contract:
+    """Validate and create everything a subscription makes, all or nothing.
+
+    Nothing is written to the member tables before this call (the online form keeps its progress
+    in an encrypted draft). The activation e-mail leaves only once the transaction has committed.
+    """
+    problems = check_application(application, imported=imported)
+    if problems:
+        raise ApplicationInvalid(problems)
+    with transaction.atomic():
+        person = members.create_person(data=application.member, actor=actor)
+        member = members.create_member(person=person, actor=actor)
+        if application.legacy_reference:
+            member.legacy_reference = application.legacy_reference
+            member.save(update_fields=["legacy_reference"])
+        beneficiaries = []
+        for item in application.beneficiaries:
+            child = members.create_person(
+                data=item.person,
+                actor=actor,
+                nir_holder=person if item.attached_to_member_nir else None,
+            )
+            beneficiaries.append(
+                members.add_beneficiary(member=member, person=child, role=item.role, actor=actor)
+            )
+        policy_version = (
+            PolicyVersion.objects.get(pk=application.policy_version_id)
+            if application.policy_version_id
+            else PolicyVersion.objects.published().first()
+        )
+        contract = Contract.objects.create(
+            number=_unique_contract_number(),
+            member=member,
+            offer=Offer.objects.get(code=application.offer_code),
+            start_date=application.start_date,
+            cgu_version=application.cgu_version,
+            policy_version=policy_version,
+        )
+        contract.beneficiaries.set(beneficiaries)
+        billing.create_mandate(
+            member=member,
+            iban=application.payment.iban,
+            bic=application.payment.bic,
+            debtor_name=application.payment.debtor_name,
+            signed_place=application.payment.signed_place,
+            actor=actor,
+        )
+        audit.record(
+            ContractsTag.CONTRACT_CREATE,
+            actor=actor,
+            subject=person,
+            target=contract,
+            details={
+                "offer": application.offer_code,
+                "beneficiaries": len(beneficiaries),
+                "cgu_version": application.cgu_version,
+                "policy_version": policy_version.slug if policy_version else "",
+                "imported": imported,
+            },
+        )
+        if not imported:
+            account = open_account(member=member, actor=actor)
+            transaction.on_commit(lambda: send_activation_email(account))
+    return contract
+
+
+def _unique_contract_number() -> str:
+    number = new_contract_number()
+    while Contract.objects.filter(number=number).exists():
+        number = new_contract_number()
+    return number
+
+
+def open_account(*, member: Member, actor=None) -> User:
+    """A member-space account with no usable password until the member sets one."""
+    with transaction.atomic():
+        account = User.objects.create_user(
+            email=member.person.email, password=None, kind=UserKind.MEMBER
+        )
+        member.account = account
+        member.save(update_fields=["account"])
+        audit.record(MembersTag.ACCOUNT_CREATE, actor=actor, subject=member.person, target=account)
+    return account
+
+
+def activation_link(account: User) -> str:
+    """A single-use link (the token changes once a password is set) that expires after
+    ``PASSWORD_RESET_TIMEOUT``."""
+    uid = urlsafe_base64_encode(force_bytes(account.pk))
+    token = default_token_generator.make_token(account)
+    return f"{settings.MUTUALIS_SITE_URL.rstrip('/')}/espace/activer/{uid}/{token}/"
+
+
+def send_activation_email(account: User) -> None:
+    context = {
+        "link": activation_link(account),
+        "organisation": settings.MUTUALIS_ORGANISATION,
+        "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+    }
+    send_mail(
+        subject="Votre adhésion — créez votre mot de passe",
+        message=render_to_string("contracts/email/activation.txt", context),
+        from_email=None,
+        recipient_list=[account.email],
+    )
