@@ -65,16 +65,28 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "mutualis.privacy",
     "mutualis.vault",
     "mutualis.audit",
     "mutualis.members",
     "mutualis.contracts",
     "mutualis.billing",
+    "mutualis.portal",
+    "mutualis.backoffice",
     "mutualis.web",
 ]
 
 AUTH_USER_MODEL = "members.User"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out login before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:dashboard"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -84,10 +96,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "mutualis.web.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mutualis.urls"
@@ -199,6 +214,20 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+
+# Login lockout (django-axes): after AXES_FAILURE_LIMIT failures for one account, it is locked for
+# AXES_COOLOFF_MINUTES. Only failures are kept (no access log of successful logins).
+import datetime  # noqa: E402
+
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Staff second factor (django-otp TOTP).
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Mutualis")
 
 # --- Mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
