@@ -1,0 +1,79 @@
+import datetime
+
+import pytest
+
+from mutualis.lib.dates import (
+    add_months,
+    add_working_days,
+    easter_sunday,
+    french_public_holidays,
+    is_working_day,
+)
+
+D = datetime.date
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "expected"),
+    [
+        (D(2026, 1, 15), 1, D(2026, 2, 15)),
+        (D(2026, 1, 31), 1, D(2026, 2, 28)),  # shorter month: its last day
+        (D(2028, 1, 31), 1, D(2028, 2, 29)),  # leap year
+        (D(2028, 2, 29), 12, D(2029, 2, 28)),
+        (D(2026, 12, 31), 1, D(2027, 1, 31)),  # year change
+        (D(2026, 3, 31), 3, D(2026, 6, 30)),  # three months (art. 12(3) extended)
+        (D(2026, 8, 31), -6, D(2026, 2, 28)),
+    ],
+)
+def test_add_months_clamps_to_the_end_of_the_month(start, months, expected):
+    assert add_months(start, months) == expected
+
+
+@pytest.mark.parametrize(
+    ("year", "easter"),
+    [
+        (2024, D(2024, 3, 31)),
+        (2025, D(2025, 4, 20)),
+        (2026, D(2026, 4, 5)),
+        (2027, D(2027, 3, 28)),
+        (2038, D(2038, 4, 25)),
+    ],
+)
+def test_easter_sunday(year, easter):
+    assert easter_sunday(year) == easter
+
+
+def test_2026_public_holidays():
+    assert french_public_holidays(2026) == {
+        D(2026, 1, 1),
+        D(2026, 4, 6),
+        D(2026, 5, 1),
+        D(2026, 5, 8),
+        D(2026, 5, 14),
+        D(2026, 5, 25),
+        D(2026, 7, 14),
+        D(2026, 8, 15),
+        D(2026, 11, 1),
+        D(2026, 11, 11),
+        D(2026, 12, 25),
+    }
+
+
+def test_weekends_and_holidays_are_not_working_days():
+    assert not is_working_day(D(2026, 11, 28))  # Saturday
+    assert not is_working_day(D(2026, 11, 11))  # Armistice, a Wednesday
+    assert is_working_day(D(2026, 11, 26))
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        (D(2026, 11, 26), D(2026, 12, 10)),  # plain: two weeks
+        (D(2026, 11, 6), D(2026, 11, 23)),  # crosses 11 November
+        (D(2026, 12, 18), D(2027, 1, 5)),  # Christmas and New Year's Day
+        (D(2026, 4, 30), D(2026, 5, 19)),  # 1 May, 8 May and Ascension (14 May)
+        (D(2026, 11, 28), D(2026, 12, 11)),  # received on a Saturday
+    ],
+)
+def test_ten_working_days(start, expected):
+    assert add_working_days(start, 10) == expected
