@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from mutualis.lib.env import env_bool, env_int, env_list, env_secret, env_str
 
@@ -54,6 +55,12 @@ if not MUTUALIS_MASTER_KEYS_RAW and DEV_DEFAULTS:
 MUTUALIS_BLIND_INDEX_KEY_RAW = env_secret("MUTUALIS_BLIND_INDEX_KEY") or ""
 if not MUTUALIS_BLIND_INDEX_KEY_RAW and DEV_DEFAULTS:
     MUTUALIS_BLIND_INDEX_KEY_RAW = _dev_secret("dev-blind-index.key")
+# Backup keys encrypt the files of `manage.py backup` and `backup_keys` (docs/backup.md). They are
+# separate from the master keys, so that backups can be handled without the power to unwrap data
+# keys. Comma-separated like the master keys: the first encrypts, all of them decrypt.
+MUTUALIS_BACKUP_KEYS_RAW = env_secret("MUTUALIS_BACKUP_KEY") or ""
+if not MUTUALIS_BACKUP_KEYS_RAW and DEV_DEFAULTS:
+    MUTUALIS_BACKUP_KEYS_RAW = _dev_secret("dev-backup.key")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEV_DEFAULTS else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -74,6 +81,9 @@ INSTALLED_APPS = [
     "mutualis.members",
     "mutualis.contracts",
     "mutualis.billing",
+    "mutualis.contact",
+    "mutualis.consent",
+    "mutualis.rights",
     "mutualis.portal",
     "mutualis.backoffice",
     "mutualis.web",
@@ -194,7 +204,10 @@ SECURE_SSL_REDIRECT = _HTTPS and env_bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _HTTPS
 SECURE_HSTS_PRELOAD = _HTTPS
-if env_bool("MUTUALIS_BEHIND_PROXY"):
+# Behind one reverse proxy: trust its X-Forwarded-Proto, and take the client address from the
+# last hop it appends to X-Forwarded-For (rate limits of the public forms).
+MUTUALIS_BEHIND_PROXY = env_bool("MUTUALIS_BEHIND_PROXY")
+if MUTUALIS_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Strict Content-Security-Policy: no inline script or style, nothing from third parties.
@@ -225,6 +238,11 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# Django's login form sends the address as "username"; axes would look for "email" (the
+# USERNAME_FIELD) and never lock by account. The callable reads it and normalises its case.
+AXES_USERNAME_CALLABLE = "mutualis.portal.lockout.attempted_username"
+# The page shown while locked out (French, no-store, without the address typed).
+AXES_LOCKOUT_CALLABLE = "mutualis.portal.lockout.lockout_response"
 
 # Staff second factor (django-otp TOTP).
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Mutualis")
@@ -260,6 +278,51 @@ MUTUALIS_ORGANISATION = {
     "host": env_str("MUTUALIS_HOST_NAME", "Hébergeur à renseigner (MUTUALIS_HOST_NAME)"),
     "director": env_str("MUTUALIS_PUBLICATION_DIRECTOR", "Directeur de la publication"),
 }
+
+# --- Inquiries, complaints, inbound mail -----------------------------------------------------
+# Service commitment for answering an inquiry, in working days (complaints follow ACPR rules).
+MUTUALIS_INQUIRY_ANSWER_DAYS = env_int("MUTUALIS_INQUIRY_ANSWER_DAYS", 10)
+# The mediator named in every complaint answer (ACPR 2022-R-01; C. consommation L612-1).
+MUTUALIS_MEDIATOR = {
+    "name": env_str("MUTUALIS_MEDIATOR_NAME", "Médiateur de la mutualité"),
+    "address": env_str(
+        "MUTUALIS_MEDIATOR_ADDRESS", "adresse à renseigner (MUTUALIS_MEDIATOR_ADDRESS)"
+    ),
+    "url": env_str("MUTUALIS_MEDIATOR_URL", ""),
+}
+# Uploads (contact form, scans of letters): size limits; types are checked by content.
+MUTUALIS_UPLOAD_MAX_BYTES = env_int("MUTUALIS_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+MUTUALIS_MESSAGE_MAX_CHARS = env_int("MUTUALIS_MESSAGE_MAX_CHARS", 5000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MUTUALIS_UPLOAD_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = MUTUALIS_UPLOAD_MAX_BYTES
+# The public contact form: at most this many messages per client address and per e-mail address
+# within the window (seconds). Counters live in the cache (CACHES below), keyed by a keyed hash.
+MUTUALIS_CONTACT_RATE_LIMIT = env_int("MUTUALIS_CONTACT_RATE_LIMIT", 5)
+MUTUALIS_CONTACT_RATE_WINDOW = env_int("MUTUALIS_CONTACT_RATE_WINDOW", 3600)
+# The mailbox read by `manage.py fetch_mail` (IMAP over TLS by default).
+MUTUALIS_IMAP = {
+    "host": env_str("MUTUALIS_IMAP_HOST"),
+    "port": env_int("MUTUALIS_IMAP_PORT", 993),
+    "user": env_str("MUTUALIS_IMAP_USER"),
+    "password": env_secret("MUTUALIS_IMAP_PASSWORD") or "",
+    "mailbox": env_str("MUTUALIS_IMAP_MAILBOX", "INBOX"),
+    "ssl": env_bool("MUTUALIS_IMAP_SSL", default=True),
+}
+
+# --- Cache ---------------------------------------------------------------------------------
+# Holds only short-lived counters (rate limits of the public forms). "locmem": per process, for
+# development and a single worker; "db": shared by every worker and host through the database
+# (table created by `manage.py createcachetable`, no migration).
+MUTUALIS_CACHE = env_str("MUTUALIS_CACHE", "locmem").strip().lower()
+_CACHE_BACKENDS = {
+    "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mutualis"},
+    "db": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mutualis_cache"},
+}
+if MUTUALIS_CACHE not in _CACHE_BACKENDS:
+    raise ImproperlyConfigured(
+        f"MUTUALIS_CACHE must be one of {', '.join(_CACHE_BACKENDS)}, got {MUTUALIS_CACHE!r}."
+    )
+CACHES = {"default": _CACHE_BACKENDS[MUTUALIS_CACHE]}
 
 # --- SEPA ----------------------------------------------------------------------------------
 # The mutuelle's SEPA creditor identifier (ICS, EPC262-08), checked by stdnum.eu.at_02.

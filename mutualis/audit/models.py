@@ -156,6 +156,8 @@ class Disclosure(models.Model):
     event = models.OneToOneField(
         Event, on_delete=models.PROTECT, related_name="disclosure", verbose_name="événement"
     )
+    # Intermediate archive (retention engine): restricted, visible to the DPO only.
+    archived_at = models.DateTimeField("archivée le", null=True, blank=True)
 
     class Meta:
         verbose_name = "communication à un destinataire"

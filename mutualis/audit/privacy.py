@@ -13,12 +13,14 @@ declare(
     purpose=c.SECURITY_LOGGING,
     retention_anchor="at",
     subject_field="",  # subject_id is an id string, not a relation
+    # Pruned from the start of the chain, keeping a checkpoint hash (never a plain DELETE).
+    retention_handler="mutualis.audit.services.prune",
 )
 
 declare(
     "audit.Disclosure",
     fields={"subject_id": _LOGGED, "actor": _LOGGED},
-    not_personal=["at", "recipient", "categories", "reason", "event"],
+    not_personal=["at", "recipient", "categories", "reason", "event", "archived_at"],
     purpose=c.SECURITY_LOGGING,
     retention_anchor="at",
     subject_field="",

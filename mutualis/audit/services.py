@@ -288,3 +288,77 @@ def _recipient(recipient: Recipient | str) -> Recipient:
         if known.code == recipient:
             return known
     raise DisclosureNotAllowed(f"unknown recipient {recipient!r}")
+
+
+def prune(*, before, batch_size: int = 5000, dry_run: bool = False) -> tuple[int, int]:
+    """Remove the oldest events, recorded before ``before``, from the start of the chain.
+
+    The one audited path for the audit log's retention (RULES.md: technical logs): each batch
+    deletes a contiguous run of events following the checkpoint, moves the checkpoint to the last
+    one removed (its seq and hash) and records an ``audit:chain:prune`` event, in one
+    transaction, so ``audit_verify`` still passes. An event a disclosure refers to stops the
+    pruning until that disclosure is itself past its retention. Returns ``(events, batches)``.
+    """
+    using = Event.objects.db
+    if dry_run:
+        head = ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).first()
+        if head is None:
+            return 0, 0
+        return max(0, _prune_stop(head, before, using) - head.checkpoint_seq), 0
+    events = batches = 0
+    while True:
+        with transaction.atomic(using=using):
+            head = _locked_head(using)
+            stop = _prune_stop(head, before, using)
+            upto = min(stop, head.checkpoint_seq + batch_size)
+            if upto <= head.checkpoint_seq:
+                return events, batches
+            last = Event.objects.using(using).only("hash").get(seq=upto)
+            doomed = Event.objects.using(using).filter(seq__gt=head.checkpoint_seq, seq__lte=upto)
+            count = doomed.count()
+            _allow_prune(using)
+            doomed._raw_delete(using)
+            ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(
+                checkpoint_seq=upto, checkpoint_hash=last.hash
+            )
+            record(
+                AuditTag.CHAIN_PRUNE,
+                details={
+                    "from_seq": head.checkpoint_seq + 1,
+                    "to_seq": upto,
+                    "checkpoint_hash": last.hash,
+                    "before": before.isoformat(),
+                },
+                using=using,
+            )
+        events += count
+        batches += 1
+
+
+def _prune_stop(head: ChainHead, before, using: str) -> int:
+    """The last seq that may go: before the first recent event and the first disclosed one."""
+    after = Event.objects.using(using).filter(seq__gt=head.checkpoint_seq)
+    stops = [head.last_seq]
+    recent = after.filter(at__gte=before).order_by("seq").values_list("seq", flat=True).first()
+    if recent is not None:
+        stops.append(recent - 1)
+    disclosed = (
+        Disclosure.objects.using(using)
+        .filter(event__seq__gt=head.checkpoint_seq)
+        .order_by("event__seq")
+        .values_list("event__seq", flat=True)
+        .first()
+    )
+    if disclosed is not None:
+        stops.append(disclosed - 1)
+    return min(stops)
+
+
+def _allow_prune(using: str) -> None:
+    """Let this transaction's DELETE through the PostgreSQL append-only trigger."""
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL mutualis.audit_prune = 'on'")

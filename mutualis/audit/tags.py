@@ -41,3 +41,4 @@ class AuditTag(Tag):
     """Events written by the audit app itself."""
 
     DISCLOSURE_CREATE = "audit:disclosure:create"
+    CHAIN_PRUNE = "audit:chain:prune"

@@ -37,6 +37,8 @@ class Mandate(models.Model):
     signed_at = models.DateTimeField("signé le", default=timezone.now)
     signed_place = models.CharField("lieu de signature", max_length=100)
     ended_at = models.DateTimeField("révoqué le", null=True, blank=True)
+    # Intermediate archive (retention engine): restricted, visible to the DPO only.
+    archived_at = models.DateTimeField("archivé le", null=True, blank=True)
 
     objects = MandateQuerySet.as_manager()
 

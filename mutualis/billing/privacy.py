@@ -17,8 +17,9 @@ declare(
         "signed_place": personal(c.BANK, _BANK, provided=True, kept_for=_KEPT),
         "ended_at": personal(c.BANK, _BANK, provided=False, kept_for=_KEPT),
     },
-    not_personal=["id", "member", "data_key"],
+    not_personal=["id", "member", "data_key", "archived_at"],
     purpose=c.LEGAL_OBLIGATIONS,
     retention_anchor="ended_at",
     subject_field="member__person",
+    retention=c.RETENTION_MANDATE,
 )

@@ -11,6 +11,7 @@ from mutualis.billing.models import Mandate, new_mandate_reference
 from mutualis.billing.tags import BillingTag
 from mutualis.members import validators
 from mutualis.members.models import Member
+from mutualis.privacy import catalogue, restrictions
 
 
 def creditor_identifier() -> str:
@@ -87,6 +88,10 @@ def reveal_iban(*, mandate: Mandate, actor, reason: str) -> str:
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ValueError("Indiquez le motif de la consultation (5 caractères au moins).")
+    # A restricted person's IBAN is stored, not shown (GDPR art. 18(2)).
+    restrictions.ensure_allowed(
+        mandate.member.person_id, purpose=catalogue.CONTRACT, use=BillingTag.IBAN_REVEAL
+    )
     with transaction.atomic():
         audit.record(
             BillingTag.IBAN_REVEAL,

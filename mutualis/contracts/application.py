@@ -8,6 +8,7 @@ it. Problems are reported per field, in French, and never quote a NIR or an IBAN
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -22,6 +23,9 @@ ADULT_AGE = 18
 MAX_CHILD_AGE = 28  # children stay covered while students, up to 28 (offer terms)
 MIN_PARENT_GAP = 12  # a child is at least 12 years younger than the member
 MAX_START_DELAY_DAYS = 180
+# Django rebuilds ``Choices.values`` on each access; these rules run once per imported row.
+_CIVILITIES = frozenset(Civility.values)
+_ROLES = frozenset(BeneficiaryRole.values)
 
 
 @dataclass
@@ -58,6 +62,19 @@ class Problem:
     message: str
 
 
+@dataclass(frozen=True)
+class Lookups:
+    """The database facts :func:`check_application` needs, fetched ahead for many applications.
+
+    The bulk import checks thousands of applications: with these it asks the database once per
+    batch (offers on sale, NIRs already registered) instead of a few times per row. Without them
+    (the online form), :func:`check_application` asks the database itself. Same rules either way.
+    """
+
+    offer_codes: frozenset[str]
+    nir_is_registered: Callable[[str], bool]
+
+
 class ApplicationInvalid(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
@@ -74,7 +91,7 @@ def _messages(exc: ValidationError) -> str:
 
 def check_identity(prefix: str, person: PersonData, today: datetime.date) -> list[Problem]:
     problems = []
-    if person.civility not in Civility.values:
+    if person.civility not in _CIVILITIES:
         problems.append(Problem(f"{prefix}.civility", "Choisissez « Madame » ou « Monsieur »."))
     if not person.last_name.strip():
         problems.append(Problem(f"{prefix}.last_name", "Le nom est obligatoire."))
@@ -97,7 +114,9 @@ def check_identity(prefix: str, person: PersonData, today: datetime.date) -> lis
     return problems
 
 
-def check_nir(prefix: str, person: PersonData, *, required: bool) -> list[Problem]:
+def check_nir(
+    prefix: str, person: PersonData, *, required: bool, lookups: Lookups | None = None
+) -> list[Problem]:
     if not person.nir:
         if required:
             return [Problem(f"{prefix}.nir", "Le numéro de sécurité sociale est obligatoire.")]
@@ -106,11 +125,12 @@ def check_nir(prefix: str, person: PersonData, *, required: bool) -> list[Proble
         validators.validate_nir(
             person.nir,
             birth_date=person.birth_date,
-            civility=person.civility if person.civility in Civility.values else None,
+            civility=person.civility if person.civility in _CIVILITIES else None,
         )
     except ValidationError as exc:
         return [Problem(f"{prefix}.nir", _messages(exc))]
-    if nir_is_registered(person.nir):
+    registered = lookups.nir_is_registered if lookups is not None else nir_is_registered
+    if registered(person.nir):
         return [
             Problem(
                 f"{prefix}.nir",
@@ -157,11 +177,16 @@ def check_scheme(person: PersonData) -> list[Problem]:
 
 
 def check_beneficiary(
-    index: int, beneficiary: BeneficiaryApplication, member: PersonData, today: datetime.date
+    index: int,
+    beneficiary: BeneficiaryApplication,
+    member: PersonData,
+    today: datetime.date,
+    *,
+    lookups: Lookups | None = None,
 ) -> list[Problem]:
     prefix = f"beneficiaries[{index}]"
     problems = check_identity(prefix, beneficiary.person, today)
-    if beneficiary.role not in BeneficiaryRole.values:
+    if beneficiary.role not in _ROLES:
         problems.append(Problem(f"{prefix}.role", "Choisissez le lien avec l'adhérent."))
         return problems
     birth = beneficiary.person.birth_date
@@ -204,7 +229,7 @@ def check_beneficiary(
                 )
             )
     else:
-        problems += check_nir(prefix, beneficiary.person, required=True)
+        problems += check_nir(prefix, beneficiary.person, required=True, lookups=lookups)
     return problems
 
 
@@ -226,11 +251,15 @@ def check_payment(payment: PaymentApplication) -> list[Problem]:
     return problems
 
 
-def check_application(application: Application, *, imported: bool = False) -> list[Problem]:
+def check_application(
+    application: Application, *, imported: bool = False, lookups: Lookups | None = None
+) -> list[Problem]:
     """Every rule of the subscription, in one place (form and import alike).
 
     An ``imported`` application comes from the legacy system: its contract may have started in
     the past, and the member accepted the terms there (the import records the version given).
+    ``lookups`` replaces the per-application database queries by facts fetched ahead (bulk
+    import); the rules are the same.
     """
     from mutualis.contracts.models import CURRENT_CGU_VERSION, Offer
     from mutualis.privacy.policy import current_version
@@ -244,12 +273,12 @@ def check_application(application: Application, *, imported: bool = False) -> li
         and age_on(member.birth_date, today) < ADULT_AGE
     ):
         problems.append(Problem("member.birth_date", "L'adhérent doit être majeur."))
-    problems += check_nir("member", member, required=True)
+    problems += check_nir("member", member, required=True, lookups=lookups)
     problems += check_contact(member)
     problems += check_scheme(member)
     spouses = 0
     for index, beneficiary in enumerate(application.beneficiaries, start=1):
-        problems += check_beneficiary(index, beneficiary, member, today)
+        problems += check_beneficiary(index, beneficiary, member, today, lookups=lookups)
         if beneficiary.role in (BeneficiaryRole.SPOUSE, BeneficiaryRole.PARTNER):
             spouses += 1
     if spouses > 1:
@@ -261,12 +290,15 @@ def check_application(application: Application, *, imported: bool = False) -> li
         problems.append(
             Problem("beneficiaries", "Un même numéro de sécurité sociale est saisi deux fois.")
         )
-    if not Offer.objects.available().filter(code=application.offer_code).exists():
+    if lookups is not None:
+        offer_available = application.offer_code in lookups.offer_codes
+    else:
+        offer_available = Offer.objects.available().filter(code=application.offer_code).exists()
+    if not offer_available:
         problems.append(Problem("offer", "Choisissez une formule proposée."))
-    if (
-        application.start_date < today
-        or (application.start_date - today).days > MAX_START_DELAY_DAYS
-    ):
+    if (application.start_date < today and not imported) or (
+        application.start_date - today
+    ).days > MAX_START_DELAY_DAYS:
         problems.append(
             Problem(
                 "start_date",

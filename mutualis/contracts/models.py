@@ -94,6 +94,8 @@ class Contract(models.Model):
         related_name="+",
     )
     accepted_at = models.DateTimeField("acceptée le", default=timezone.now)
+    # Intermediate archive (retention engine): restricted, visible to the DPO only.
+    archived_at = models.DateTimeField("archivé le", null=True, blank=True)
 
     objects = ContractQuerySet.as_manager()
 
@@ -121,3 +123,7 @@ class Contract(models.Model):
             if age is not None:
                 total += self.offer.monthly_rate_for_age(age)
         return total
+
+
+# Drafts of online subscriptions live in their own module; imported here so Django registers them.
+from mutualis.contracts.drafts import SubscriptionDraft  # noqa: E402, F401

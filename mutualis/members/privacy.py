@@ -32,6 +32,10 @@ declare(
     not_personal=["id", "data_key", "created_at", "updated_at"],
     purpose=c.CONTRACT,
     subject_field="id",
+    # A person goes once no member, beneficiary, inquiry or attached child refers to them; their
+    # data key is shredded first (crypto-shredding reaches backups).
+    sweep_unreferenced=True,
+    person_key_field="data_key",
 )
 
 declare(
@@ -45,6 +49,8 @@ declare(
     not_personal=["id", "person"],
     purpose=c.CONTRACT,
     subject_field="person",
+    # A member goes once their contracts and mandates have reached the end of their retention.
+    sweep_unreferenced=True,
 )
 
 declare(
@@ -69,5 +75,10 @@ declare(
     },
     not_personal=["kind", "role", "is_active"],
     purpose=c.WEBSITE,
-    retention_anchor="last_login",
+    # A member's account belongs to the member's person (access export, legal holds); a staff
+    # account has no member and so no subject.
+    subject_field="member__person",
+    # A member's account goes with the member; staff accounts are managed by the admin service.
+    sweep_unreferenced=True,
+    retention_scope={"kind": "member"},
 )

@@ -26,21 +26,69 @@ class Permission(enum.StrEnum):
     STAFF_MANAGE = "members:staff:manage"
     REGISTER_VIEW = "privacy:register:view"
     AUDIT_VIEW = "audit:event:view"
+    # Inquiries and complaints (contact).
+    INQUIRY_VIEW = "contact:inquiry:view"
+    INQUIRY_ANSWER = "contact:inquiry:answer"
+    INQUIRY_REGISTER = "contact:inquiry:register"
+    COMPLAINT_MANAGE = "contact:complaint:manage"
+    # Retention and legal holds (privacy), rights requests (rights).
+    RETENTION_VIEW = "privacy:retention:view"
+    HOLD_MANAGE = "privacy:hold:manage"
+    RIGHTS_VIEW = "rights:request:view"
+    RIGHTS_REGISTER = "rights:request:register"
+    RIGHTS_DECIDE = "rights:request:decide"
 
 
 _SERVICES = {service.code: service for service in catalogue.ALL_SERVICES}
 ROLE_CHOICES = [(service.code, service.label) for service in catalogue.ALL_SERVICES]
 
+# How each permission reads in French, in the back office.
+PERMISSION_LABELS: dict[Permission, str] = {
+    Permission.MEMBER_SEARCH: "Rechercher un adhérent",
+    Permission.MEMBER_VIEW: "Consulter le dossier d'un adhérent",
+    Permission.NIR_REVEAL: "Afficher un numéro de sécurité sociale en clair (consultation "
+    "journalisée)",
+    Permission.IBAN_REVEAL: "Afficher un IBAN en clair (consultation journalisée)",
+    Permission.STAFF_VIEW: "Consulter les comptes des personnels",
+    Permission.STAFF_MANAGE: "Gérer les comptes des personnels",
+    Permission.REGISTER_VIEW: "Consulter le registre des traitements",
+    Permission.AUDIT_VIEW: "Consulter le journal d'audit",
+    Permission.INQUIRY_VIEW: "Consulter les demandes de son service",
+    Permission.INQUIRY_ANSWER: "Répondre aux demandes",
+    Permission.INQUIRY_REGISTER: "Enregistrer un appel, un courrier ou une visite",
+    Permission.COMPLAINT_MANAGE: "Qualifier et traiter les réclamations",
+    Permission.RETENTION_VIEW: "Suivre les règles de conservation",
+    Permission.HOLD_MANAGE: "Poser et lever un gel de conservation",
+    Permission.RIGHTS_VIEW: "Suivre les demandes d'exercice de droits",
+    Permission.RIGHTS_REGISTER: "Enregistrer une demande d'exercice de droits",
+    Permission.RIGHTS_DECIDE: "Statuer sur les demandes d'exercice de droits",
+}
+
+_INQUIRIES = {Permission.INQUIRY_VIEW, Permission.INQUIRY_ANSWER, Permission.RIGHTS_REGISTER}
+
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     catalogue.SERVICE_GESTION.code: frozenset(
-        {Permission.MEMBER_SEARCH, Permission.MEMBER_VIEW, Permission.NIR_REVEAL}
+        {Permission.MEMBER_SEARCH, Permission.MEMBER_VIEW, Permission.NIR_REVEAL, *_INQUIRIES}
     ),
     catalogue.SERVICE_COTISATIONS.code: frozenset(
-        {Permission.MEMBER_SEARCH, Permission.MEMBER_VIEW, Permission.IBAN_REVEAL}
+        {Permission.MEMBER_SEARCH, Permission.MEMBER_VIEW, Permission.IBAN_REVEAL, *_INQUIRIES}
     ),
-    catalogue.SERVICE_RELATION.code: frozenset({Permission.MEMBER_SEARCH, Permission.MEMBER_VIEW}),
+    catalogue.SERVICE_RELATION.code: frozenset(
+        {
+            Permission.MEMBER_SEARCH,
+            Permission.MEMBER_VIEW,
+            Permission.INQUIRY_REGISTER,
+            *_INQUIRIES,
+        }
+    ),
     catalogue.SERVICE_RECLAMATIONS.code: frozenset(
-        {Permission.MEMBER_SEARCH, Permission.MEMBER_VIEW}
+        {
+            Permission.MEMBER_SEARCH,
+            Permission.MEMBER_VIEW,
+            Permission.INQUIRY_REGISTER,
+            Permission.COMPLAINT_MANAGE,
+            *_INQUIRIES,
+        }
     ),
     catalogue.SERVICE_DPO.code: frozenset(
         {
@@ -51,6 +99,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.REGISTER_VIEW,
             Permission.AUDIT_VIEW,
             Permission.STAFF_VIEW,
+            Permission.RETENTION_VIEW,
+            Permission.HOLD_MANAGE,
+            Permission.RIGHTS_VIEW,
+            Permission.RIGHTS_DECIDE,
+            Permission.COMPLAINT_MANAGE,
+            *_INQUIRIES,
         }
     ),
     catalogue.SERVICE_ADMIN.code: frozenset({Permission.STAFF_VIEW, Permission.STAFF_MANAGE}),

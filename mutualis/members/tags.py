@@ -6,6 +6,8 @@ class MembersTag(Tag):
     MEMBER_CREATE = "members:member:create"
     BENEFICIARY_CREATE = "members:beneficiary:create"
     CONTACT_RECTIFY = "members:contact:rectify"
+    IDENTITY_RECTIFY = "members:identity:rectify"
+    ACCOUNT_CLOSE = "members:account:close"
     NIR_REVEAL = "members:nir:reveal"
     ACCOUNT_CREATE = "members:account:create"
     ACCOUNT_ACTIVATE = "members:account:activate"

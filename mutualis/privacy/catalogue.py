@@ -194,6 +194,22 @@ RETENTION_INQUIRIES = RetentionRule(
     end_action=EndAction.DELETE,
     source="CNIL, durées de conservation du secteur de l'assurance ; ancienne norme NS-16 art. 4",
 )
+# E-mails received: kept while processed, three months at most; then body and attachments go
+# and a content-free trace (date, channel, thread) stays.
+RETENTION_INBOUND_EMAIL = RetentionRule(
+    anchor=Anchor.RECEIPT,
+    active=Duration(months=3),
+    archive=Duration(),
+    end_action=EndAction.ANONYMISE,
+    source="engagement de la politique de confidentialité (section II) : 3 mois au plus",
+)
+RETENTION_INBOUND_EMAIL_FILES = RetentionRule(
+    anchor=Anchor.RECEIPT,
+    active=Duration(months=3),
+    archive=Duration(),
+    end_action=EndAction.DELETE,
+    source="engagement de la politique de confidentialité (section II) : 3 mois au plus",
+)
 RETENTION_CONTRACT = RetentionRule(
     anchor=Anchor.CONTRACT_END,
     active=Duration(),
@@ -243,6 +259,15 @@ RETENTION_ACCOUNTING = RetentionRule(
     source="C. commerce L123-22 (non confirmé pour les mutuelles, paramétrable) ; "
     "mandat SEPA : 13 mois après le dernier prélèvement (CMF L133-24)",
     active_label="pendant l'exercice comptable",
+)
+RETENTION_MANDATE = RetentionRule(
+    anchor=Anchor.LAST_DEBIT,
+    active=Duration(),
+    archive=Duration(months=13),
+    end_action=EndAction.DELETE,
+    source="règlement SEPA (caducité après 36 mois sans prélèvement) ; CMF L133-24 "
+    "(contestation pendant 13 mois)",
+    active_label="pendant la vie du mandat",
 )
 RETENTION_SECURITY = RetentionRule(
     anchor=Anchor.COLLECTION,

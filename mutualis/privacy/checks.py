@@ -10,6 +10,9 @@
 - privacy.E006: a field declared encrypted is not stored encrypted, or the reverse;
 - privacy.E007: a field's category is not among the categories of one of its purposes;
 - privacy.E008: a retention anchor or subject field names a field the model does not have.
+- privacy.E009: a retention rule with an intermediate archive, on a model without ``archived_at``;
+  an anonymising rule without its ``anonymised_field``; a retention handler that cannot be
+  imported.
 """
 
 from __future__ import annotations
@@ -142,6 +145,7 @@ def model_problems(
                         id="privacy.E007",
                     )
                 )
+    errors.extend(_retention_problems(model, declaration))
     for attr in ("retention_anchor", "subject_field"):
         path = getattr(declaration, attr)
         if path and not _resolves(model, path):
@@ -152,6 +156,54 @@ def model_problems(
                     id="privacy.E008",
                 )
             )
+    return errors
+
+
+def _retention_problems(
+    model: type[models.Model], declaration: ModelDeclaration
+) -> list[checks.CheckMessage]:
+    from django.utils.module_loading import import_string
+
+    from mutualis.privacy.declaration import EndAction
+
+    label = model._meta.label
+    rule = declaration.retention_rule
+    if not declaration.retention_anchor or rule is None:
+        return []
+    errors = []
+    names = {f.name for f in model._meta.get_fields()}
+    if declaration.retention_handler:
+        try:
+            import_string(declaration.retention_handler)
+        except ImportError:
+            errors.append(
+                checks.Error(
+                    f"{label}: retention handler {declaration.retention_handler!r} cannot be "
+                    "imported.",
+                    obj=model,
+                    id="privacy.E009",
+                )
+            )
+        return errors
+    if not rule.archive.is_zero and "archived_at" not in names:
+        errors.append(
+            checks.Error(
+                f"{label}: its retention rule has an intermediate archive but the model has no "
+                "archived_at field.",
+                hint="Add archived_at = DateTimeField(null=True, blank=True).",
+                obj=model,
+                id="privacy.E009",
+            )
+        )
+    if rule.end_action == EndAction.ANONYMISE and declaration.anonymised_field not in names:
+        errors.append(
+            checks.Error(
+                f"{label}: an anonymising rule needs anonymised_field naming a nullable "
+                "datetime field of the model.",
+                obj=model,
+                id="privacy.E009",
+            )
+        )
     return errors
 
 

@@ -241,9 +241,32 @@ class ModelDeclaration:
     # Name of the field linking a row to its person (for exports and erasure), "" for none.
     subject_field: str = ""
     module: str = ""  # where it was declared, for error messages
+    # A rule of the model's own, when it differs from its purpose's (e.g. e-mails: 3 months).
+    retention: RetentionRule | None = None
+    # Restricts the rule to some rows (filter keyword arguments), e.g. inbound e-mails only.
+    retention_scope: tuple[tuple[str, object], ...] = ()
+    # For an "anonymise" end action: the nullable datetime field set once a row is anonymised
+    # (so the engine never anonymises twice) and the fields it clears.
+    anonymised_field: str = ""
+    # Rows with no retention clock of their own that go once nothing refers to them any more
+    # (a member without contracts, a person without member, beneficiary or inquiry). Relations
+    # that cascade do not keep a row; the others do.
+    sweep_unreferenced: bool = False
+    # For people: their data key, shredded before the row is deleted (crypto-shredding).
+    person_key_field: str = ""
+    # A function that ends rows itself (dotted path), for tables that cannot simply be deleted
+    # from, such as the hash-chained audit log: ``handler(before=, batch_size=, dry_run=)``
+    # returns ``(rows, batches)``.
+    retention_handler: str = ""
 
     def declared_names(self) -> set[str]:
         return set(self.fields) | set(self.not_personal)
+
+    @property
+    def retention_rule(self) -> RetentionRule | None:
+        if self.retention is not None:
+            return self.retention
+        return self.purpose.retention if self.purpose else None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterable, Iterator
 
-from mutualis.privacy.declaration import FieldDeclaration, ModelDeclaration, Purpose
+from mutualis.privacy.declaration import (
+    FieldDeclaration,
+    ModelDeclaration,
+    Purpose,
+    RetentionRule,
+)
 
 _declarations: dict[str, ModelDeclaration] = {}
 
@@ -27,6 +32,12 @@ def declare(
     purpose: Purpose | None = None,
     retention_anchor: str = "",
     subject_field: str = "",
+    retention: RetentionRule | None = None,
+    retention_scope: dict | None = None,
+    anonymised_field: str = "",
+    sweep_unreferenced: bool = False,
+    person_key_field: str = "",
+    retention_handler: str = "",
 ) -> ModelDeclaration:
     """Declare the personal-data fields of ``model`` ("app_label.ModelName").
 
@@ -42,6 +53,12 @@ def declare(
         purpose=purpose,
         subject_field=subject_field,
         module=_caller_module(),
+        retention=retention,
+        retention_scope=tuple(sorted((retention_scope or {}).items())),
+        anonymised_field=anonymised_field,
+        sweep_unreferenced=sweep_unreferenced,
+        person_key_field=person_key_field,
+        retention_handler=retention_handler,
     )
     return _register(declaration)
 

@@ -1,4 +1,4 @@
-"""Master keys and the blind-index key, parsed strictly from the settings.
+"""Master keys, the blind-index key and the backup keys, parsed strictly from the settings.
 
 Rules:
 
@@ -8,6 +8,8 @@ Rules:
 - A master key's id is the first 16 hex characters of the SHA-256 of its bytes; it is stored
   next to each wrapped data key.
 - ``settings.MUTUALIS_BLIND_INDEX_KEY_RAW`` is one url-safe base64 key of 32 bytes.
+- ``settings.MUTUALIS_BACKUP_KEYS_RAW`` lists the backup keys like the master keys (current
+  first, older ones accepted for reading old backups); see :mod:`mutualis.vault.backup`.
 - Anything malformed raises ``ImproperlyConfigured`` naming the key's position, never its value.
 
 Parsing is cached on the raw setting string, so a changed setting (``override_settings``, a
@@ -117,3 +119,47 @@ def parse_blind_index_key(raw: str) -> bytes:
 def blind_index_key() -> bytes:
     """The blind-index key from the current settings."""
     return parse_blind_index_key(getattr(settings, "MUTUALIS_BLIND_INDEX_KEY_RAW", "") or "")
+
+
+# --- Backup keys -----------------------------------------------------------------------------
+BACKUP_KEY_SETTING = "MUTUALIS_BACKUP_KEY"
+
+
+@dataclass(frozen=True)
+class BackupKey:
+    """A backup key: its public id (named in each backup's header) and its secret bytes."""
+
+    id: str
+    secret: bytes = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class BackupKeyRing:
+    """The configured backup keys: ``current`` encrypts new backups, all of ``by_id`` read."""
+
+    current: BackupKey
+    by_id: dict[str, BackupKey]
+
+
+@lru_cache(maxsize=8)
+def parse_backup_keys(raw: str) -> BackupKeyRing:
+    """Parse the comma-separated backup keys (current first), like the master keys."""
+    if not raw or not raw.strip():
+        raise ImproperlyConfigured(
+            f"No backup key is configured. Set {BACKUP_KEY_SETTING} or {BACKUP_KEY_SETTING}_FILE."
+        )
+    found: dict[str, BackupKey] = {}
+    for position, part in enumerate(raw.split(","), start=1):
+        secret = decode_key(part, setting=BACKUP_KEY_SETTING, position=position)
+        kid = key_id(secret)
+        if kid in found:
+            raise ImproperlyConfigured(
+                f"{BACKUP_KEY_SETTING}: key #{position} repeats an earlier key."
+            )
+        found[kid] = BackupKey(id=kid, secret=secret)
+    return BackupKeyRing(current=next(iter(found.values())), by_id=found)
+
+
+def backup_key_ring() -> BackupKeyRing:
+    """The backup keys from the current settings."""
+    return parse_backup_keys(getattr(settings, "MUTUALIS_BACKUP_KEYS_RAW", "") or "")

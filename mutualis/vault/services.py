@@ -11,13 +11,15 @@ Rules:
   shredded key can never be served.
 - :func:`shred` destroys the wrapped key, journals it and clears the person's blind indexes, in
   one transaction. It is idempotent.
+- :func:`replay_shred` applies a journal entry again after a restore (and journals it if the
+  restored journal lacks it); it is idempotent too.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -42,11 +44,14 @@ from mutualis.vault.models import DataKey, ShredRecord
 __all__ = [
     "ERASED",
     "build_data_key",
+    "clear_blind_indexes",
+    "clear_blind_indexes_of",
     "clear_key_cache",
     "create_data_key",
     "decrypt_for",
     "encrypt_for",
     "is_erased",
+    "replay_shred",
     "rewrap",
     "shred",
 ]
@@ -56,6 +61,7 @@ NONCE_BYTES = 12
 _HEADER = len(VERSION) + NONCE_BYTES
 _TAG_BYTES = 16
 WRAP_AAD_PREFIX = b"mutualis:datakey:"
+_IN_BATCH = 500  # ids per IN (...) list: SQLite allows at most 999 parameters per statement
 
 
 # --- Envelope --------------------------------------------------------------------------------
@@ -237,14 +243,20 @@ def shred(subject: Any) -> DataKey:
 def replay_shred(data_key_id: uuid.UUID, shredded_at: datetime) -> bool:
     """Apply one journal entry again (restore of a backup taken before the erasure).
 
-    Returns True when the key was still present and is now destroyed.
+    Destroys the key if it is still present, clears the person's blind indexes and puts the
+    entry back in the journal if it is missing there, in one transaction (DESIGN.md §5: a person
+    erased after a backup stays erased after a restore). Returns True when the key was still
+    present and is now destroyed.
     """
+    key_id = _as_uuid(data_key_id)
     with transaction.atomic():
-        updated = DataKey.objects.filter(pk=data_key_id, wrapped_key__isnull=False).update(
+        updated = DataKey.objects.filter(pk=key_id, wrapped_key__isnull=False).update(
             wrapped_key=None, shredded_at=shredded_at
         )
-        clear_blind_indexes(_as_uuid(data_key_id))
-    _cache.discard(_as_uuid(data_key_id))
+        if not ShredRecord.objects.filter(data_key_id=key_id).exists():
+            ShredRecord.objects.create(data_key_id=key_id, shredded_at=shredded_at)
+        clear_blind_indexes(key_id)
+    _cache.discard(key_id)
     return bool(updated)
 
 
@@ -264,10 +276,21 @@ def _blind_index_targets() -> Iterator[tuple[type[models.Model], str, str]]:
 
 def clear_blind_indexes(data_key_id: uuid.UUID) -> None:
     """Null the blind indexes of every row sealed with this key (they are derived data)."""
+    clear_blind_indexes_of([data_key_id])
+
+
+def clear_blind_indexes_of(data_key_ids: Collection[uuid.UUID]) -> int:
+    """Null the blind indexes of every row sealed with any of these keys; returns rows changed."""
+    changed = 0
+    ids = list(data_key_ids)
     for model, key_attname, index_attname in _blind_index_targets():
-        model._base_manager.filter(**{key_attname: data_key_id}).exclude(
-            **{f"{index_attname}__isnull": True}
-        ).update(**{index_attname: None})
+        for start in range(0, len(ids), _IN_BATCH):
+            changed += (
+                model._base_manager.filter(**{f"{key_attname}__in": ids[start : start + _IN_BATCH]})
+                .exclude(**{f"{index_attname}__isnull": True})
+                .update(**{index_attname: None})
+            )
+    return changed
 
 
 def _forget_plaintext(instance: models.Model) -> None:

@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
 from mutualis.web import views
+from mutualis.web.subscription import views as subscription_views
 
 app_name = "web"
 
@@ -10,5 +11,7 @@ urlpatterns = [
     path("confidentialite/<str:version>/", views.privacy_policy, name="policy-version"),
     path("mentions-legales/", views.legal_notice, name="legal"),
     path("cookies/", views.cookies, name="cookies"),
-    path("contact/", views.contact, name="contact"),
+    path("contact/", include("mutualis.web.contact_form")),
+    path("adhesion/", include("mutualis.web.subscription.urls")),
+    path("conditions-generales/", subscription_views.cgu, name="cgu"),
 ]

@@ -60,8 +60,3 @@ def cookies(request: HttpRequest) -> HttpResponse:
         },
     ]
     return render(request, "web/cookies.html", {"cookies": listed})
-
-
-@require_safe
-def contact(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/contact.html")

@@ -1,0 +1,132 @@
+"""Staff login: e-mail and password, then a TOTP code (django-otp); enrolment of the device.
+
+The account is logged in only once both factors are right. Password failures are counted and
+locked by django-axes (``settings.AXES_*``); wrong codes by django-otp's throttling.
+"""
+
+from __future__ import annotations
+
+from base64 import b32encode
+
+from django.contrib import auth, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from mutualis.backoffice import services
+from mutualis.backoffice.access import (
+    PENDING_SESSION_KEY,
+    complete_login,
+    no_store,
+    render_page,
+    safe_next,
+    start_pending_login,
+    user_in_progress,
+)
+from mutualis.backoffice.forms import StaffLoginForm, TokenForm
+
+SESSION_EXPIRED = "Votre connexion n'a pas abouti à temps : saisissez à nouveau vos identifiants."
+
+
+def _is_verified_staff(request: HttpRequest) -> bool:
+    user = request.user
+    return user.is_authenticated and user.is_staff_account and user.is_verified()
+
+
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "HEAD", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    if _is_verified_staff(request):
+        return no_store(redirect("backoffice:home"))
+    form = StaffLoginForm(request, data=request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        user = form.get_user()
+        start_pending_login(request, user, safe_next(request, request.GET.get("next")))
+        if services.confirmed_device(user) is None:
+            return no_store(redirect("backoffice:enrol"))
+        return no_store(redirect("backoffice:login_code"))
+    return render_page(request, "backoffice/login.html", {"form": form})
+
+
+WRONG_CODE = (
+    "Code incorrect ou expiré : saisissez le code affiché à l'instant par votre application."
+)
+THROTTLED = "Trop de codes erronés : patientez quelques secondes avant de réessayer."
+
+
+def _throttled(device) -> bool:
+    """django-otp waits longer after each wrong code (1 s, 2 s, 4 s…): say so, not "wrong"."""
+    allowed, _extra = device.verify_is_allowed()
+    return not allowed
+
+
+@sensitive_post_parameters("token")
+@require_http_methods(["GET", "HEAD", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    user = user_in_progress(request)
+    if user is None:
+        if _is_verified_staff(request):
+            return no_store(redirect("backoffice:home"))
+        messages.info(request, SESSION_EXPIRED)
+        return no_store(redirect("backoffice:login"))
+    device = services.confirmed_device(user)
+    if device is None:
+        return no_store(redirect("backoffice:enrol"))
+    form = TokenForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if _throttled(device):
+            form.add_error("token", THROTTLED)
+        elif services.verify_login_code(device=device, token=form.cleaned_data["token"]):
+            return no_store(redirect(complete_login(request, user, device)))
+        else:
+            form.add_error("token", WRONG_CODE)
+    return render_page(request, "backoffice/login_code.html", {"form": form, "account": user})
+
+
+def _grouped(text: str, size: int = 4) -> str:
+    return " ".join(text[i : i + size] for i in range(0, len(text), size))
+
+
+@sensitive_post_parameters("token")
+@require_http_methods(["GET", "HEAD", "POST"])
+def enrol(request: HttpRequest) -> HttpResponse:
+    """First login of a staff account: set up and confirm its TOTP device."""
+    user = user_in_progress(request)
+    if user is None:
+        if _is_verified_staff(request):
+            return no_store(redirect("backoffice:home"))
+        messages.info(request, SESSION_EXPIRED)
+        return no_store(redirect("backoffice:login"))
+    if services.confirmed_device(user) is not None:
+        return no_store(redirect("backoffice:login_code"))
+    device = services.start_enrolment(user=user)
+    form = TokenForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if _throttled(device):
+            form.add_error("token", THROTTLED)
+        elif services.confirm_device(device=device, token=form.cleaned_data["token"]):
+            device.refresh_from_db()
+            next_url = complete_login(request, user, device)
+            messages.success(request, "Double authentification activée : votre compte est protégé.")
+            return no_store(redirect(next_url))
+        else:
+            form.add_error("token", WRONG_CODE)
+    secret = b32encode(device.bin_key).decode()
+    context = {
+        "form": form,
+        "account": user,
+        "secret": _grouped(secret),
+        "otpauth_uri": device.config_url,
+    }
+    return render_page(request, "backoffice/enrol.html", context)
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.user.is_staff_account:
+        services.record_logout(user=request.user)
+    request.session.pop(PENDING_SESSION_KEY, None)
+    auth.logout(request)
+    messages.info(request, "Vous êtes déconnecté(e).")
+    return no_store(redirect("backoffice:login"))

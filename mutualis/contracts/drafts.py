@@ -1,0 +1,175 @@
+"""Drafts of online subscriptions (adhésion en ligne), kept server-side between the form's steps.
+
+Rules:
+
+- Nothing reaches the member tables (person, member, contract, mandate…) before the final
+  confirmation, which calls :func:`mutualis.contracts.services.subscribe`.
+- A draft holds what the visitor typed (NIR and IBAN included) as JSON in one field encrypted under
+  a data key of its own, created with the draft. The browser's session holds only the draft's id.
+- A draft lives :data:`DRAFT_LIFETIME` from its creation. Confirming, abandoning or letting it
+  expire deletes it and shreds its key (crypto-shredding), so no copy of the payload, a backup
+  included, can be read again. ``manage.py purge_subscription_drafts`` removes the drafts nobody
+  came back to.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from mutualis import audit
+from mutualis.contracts.tags import ContractsTag
+from mutualis.vault import services as vault
+from mutualis.vault.erased import is_erased
+from mutualis.vault.fields import EncryptedTextField
+from mutualis.vault.models import DataKey
+
+# A draft is kept one day at most (data minimisation: GDPR art. 5(1)(c) and (e)).
+DRAFT_LIFETIME = datetime.timedelta(hours=24)
+
+
+class SubscriptionDraftQuerySet(models.QuerySet):
+    def expired(self, now: datetime.datetime | None = None) -> SubscriptionDraftQuerySet:
+        """Drafts past their expiry date: they are never shown again and are purged."""
+        return self.filter(expires_at__lte=now or timezone.now())
+
+    def live(self, now: datetime.datetime | None = None) -> SubscriptionDraftQuerySet:
+        return self.filter(expires_at__gt=now or timezone.now())
+
+
+class SubscriptionDraft(models.Model):
+    """The steps of one online subscription, not yet confirmed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    data_key = models.OneToOneField("vault.DataKey", on_delete=models.PROTECT, related_name="+")
+    # JSON of the steps filled in so far, encrypted under the draft's own data key.
+    payload = EncryptedTextField("données saisies")
+    current_step = models.CharField("étape en cours", max_length=40, blank=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
+    expires_at = models.DateTimeField("expire le", db_index=True)
+
+    objects = SubscriptionDraftQuerySet.as_manager()
+
+    class Meta:
+        app_label = "contracts"
+        verbose_name = "adhésion en ligne en cours"
+        verbose_name_plural = "adhésions en ligne en cours"
+
+    def __str__(self) -> str:
+        return f"Brouillon d'adhésion {self.pk}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The decoded payload (a fresh copy: change it, then :meth:`store` it)."""
+        raw = self.payload
+        if not raw or is_erased(raw):
+            return {}
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def store(self, data: dict[str, Any], *, current_step: str) -> None:
+        """Encrypt and save ``data`` (JSON-serialisable) as the new payload."""
+        self.payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        self.current_step = current_step[:40]
+        self.save(update_fields=["payload", "current_step"])
+
+
+def start_draft(*, data: dict[str, Any] | None = None, current_step: str = "") -> SubscriptionDraft:
+    """A new draft with its own data key, expiring after :data:`DRAFT_LIFETIME`."""
+    now = timezone.now()
+    with transaction.atomic():
+        draft = SubscriptionDraft(
+            data_key=vault.create_data_key(),
+            payload=json.dumps(data or {}),
+            current_step=current_step,
+            created_at=now,
+            expires_at=now + DRAFT_LIFETIME,
+        )
+        draft.save(force_insert=True)
+    return draft
+
+
+def discard(draft: SubscriptionDraft) -> None:
+    """Delete the draft and shred its data key (confirmation, abandon or expiry).
+
+    The shredding is journaled (a restored backup is shredded again); the emptied key row is
+    then deleted, as the retention engine does for people.
+    """
+    with transaction.atomic():
+        SubscriptionDraft.objects.filter(pk=draft.pk).delete()
+        vault.shred(draft)
+        DataKey.objects.filter(pk=draft.data_key_id, wrapped_key__isnull=True).delete()
+
+
+def purge_expired(*, now: datetime.datetime | None = None, batch_size: int = 500) -> int:
+    """Discard every expired draft, in batches; safe to rerun and to run on several hosts."""
+    rows, _batches = _discard_all(SubscriptionDraft.objects.expired(now), batch_size=batch_size)
+    return rows
+
+
+def purge_for_retention(
+    *, before: datetime.datetime, batch_size: int = 500, dry_run: bool = False
+) -> tuple[int, int]:
+    """The retention handler of the declaration (``manage.py enforce_retention``).
+
+    Discards the drafts collected before ``before`` (their key shredded, which a plain delete
+    would not do). Returns ``(rows, batches)``.
+    """
+    qs = SubscriptionDraft.objects.filter(created_at__lt=before)
+    if dry_run:
+        return qs.count(), 0
+    return _discard_all(qs, batch_size=batch_size)
+
+
+def _discard_all(qs: models.QuerySet, *, batch_size: int) -> tuple[int, int]:
+    rows = batches = 0
+    batch_size = max(1, batch_size)
+    while True:
+        with transaction.atomic():
+            batch = list(
+                qs.select_for_update(skip_locked=True).only("id", "data_key_id")[:batch_size]
+            )
+            for draft in batch:
+                discard(draft)
+        if not batch:
+            return rows, batches
+        rows += len(batch)
+        batches += 1
+        if len(batch) < batch_size:
+            return rows, batches
+
+
+def confirm(*, draft: SubscriptionDraft, application, actor=None):
+    """Create the subscription from a draft and destroy the draft, in one transaction.
+
+    ``application`` is the :class:`~mutualis.contracts.application.Application` built from the
+    draft; :func:`~mutualis.contracts.services.subscribe` checks it again in full and raises
+    :class:`~mutualis.contracts.application.ApplicationInvalid` (nothing is written then). The
+    activation e-mail leaves once the transaction has committed.
+    """
+    from mutualis.contracts import services
+
+    with transaction.atomic():
+        locked = SubscriptionDraft.objects.select_for_update().get(pk=draft.pk)
+        contract = services.subscribe(application=application, actor=actor)
+        discard(locked)
+        audit.record(
+            ContractsTag.SUBSCRIPTION_CONFIRM,
+            actor=actor,
+            subject=contract.member.person_id,
+            target=contract,
+            details={"channel": "web", "draft": str(locked.pk)},
+        )
+    return contract

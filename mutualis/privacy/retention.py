@@ -1,0 +1,488 @@
+"""The retention engine: active → intermediate archive → deleted or anonymised (DESIGN.md §6).
+
+Every declared model with a retention anchor is a *target*. Its rule (the model's own, or its
+purpose's) gives two cut-offs measured back from "now":
+
+- rows whose anchor is older than the active duration move to the intermediate archive
+  (``archived_at`` is set: only the DPO sees them, services treat them as restricted);
+- rows whose anchor is older than active + archive are deleted, or anonymised (their declared
+  personal fields cleared and ``anonymised_field`` set).
+
+Rows under an active legal hold (on their person or on themselves) are left alone; a NULL anchor
+(an open contract, an unanswered complaint) keeps a row active.
+
+Work is set-based and batched: each batch selects up to ``batch_size`` primary keys, applies one
+UPDATE or DELETE to them and records one audit event, in one transaction. A run killed at any
+moment leaves only whole batches done, and a rerun picks up the rest, so an interrupted run and
+a clean one end in the same state. Finally, people no record refers to any more are deleted
+after their data key is shredded (crypto-shredding).
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import connections, models, router, transaction
+from django.db.models.deletion import Collector
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from mutualis import audit
+from mutualis.audit.tags import Tag
+from mutualis.lib.dates import add_months
+from mutualis.privacy import registry
+from mutualis.privacy.declaration import Duration, EndAction, ModelDeclaration, RetentionRule
+from mutualis.privacy.models import LegalHold
+
+ARCHIVED_FIELD = "archived_at"
+
+
+class RetentionTag(Tag):
+    ARCHIVE = "privacy:retention:archive"
+    DELETE = "privacy:retention:delete"
+    ANONYMISE = "privacy:retention:anonymise"
+    PERSON_ERASE = "privacy:person:erase"
+    RUN = "privacy:retention:run"
+    HOLD_CREATE = "privacy:hold:create"
+    HOLD_RELEASE = "privacy:hold:release"
+
+
+class Stage:
+    ARCHIVE = "archive"
+    END = "end"
+    PEOPLE = "people"
+
+
+def cutoff(now: datetime.datetime, duration: Duration) -> datetime.datetime:
+    """``now`` minus a legal duration (calendar months, then days), in local time."""
+    local = timezone.localtime(now)
+    day = add_months(local.date(), -duration.months) - datetime.timedelta(days=duration.days)
+    return local.replace(year=day.year, month=day.month, day=day.day)
+
+
+@dataclass(frozen=True)
+class Target:
+    declaration: ModelDeclaration
+    model: type[models.Model]
+    rule: RetentionRule
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label
+
+    @property
+    def anchor(self) -> str:
+        return self.declaration.retention_anchor
+
+    @property
+    def has_archive(self) -> bool:
+        return not self.rule.archive.is_zero
+
+    def _anchor_bound(self, moment: datetime.datetime):
+        field_obj = _resolve(self.model, self.anchor)
+        if isinstance(field_obj, models.DateTimeField):
+            return moment
+        return timezone.localtime(moment).date()
+
+    def base(self, **lookups) -> models.QuerySet:
+        lookups = {
+            **dict(self.declaration.retention_scope),
+            f"{self.anchor}__isnull": False,
+            **lookups,
+        }
+        return _exclude_held(_filter_without_joins(self.model, lookups), self)
+
+    def due_for_archive(self, now: datetime.datetime) -> models.QuerySet:
+        bound = self._anchor_bound(cutoff(now, self.rule.active))
+        return self.base(**{f"{ARCHIVED_FIELD}__isnull": True, f"{self.anchor}__lt": bound})
+
+    @property
+    def total(self) -> Duration:
+        return Duration(
+            months=self.rule.active.months + self.rule.archive.months,
+            days=self.rule.active.days + self.rule.archive.days,
+        )
+
+    def due_for_end(self, now: datetime.datetime) -> models.QuerySet:
+        lookups = {f"{self.anchor}__lt": self._anchor_bound(cutoff(now, self.total))}
+        if self.rule.end_action == EndAction.ANONYMISE:
+            lookups[f"{self.declaration.anonymised_field}__isnull"] = True
+        return self.base(**lookups)
+
+
+def _filter_without_joins(model: type[models.Model], lookups: dict) -> models.QuerySet:
+    """``model.filter(**lookups)`` with lookups across a foreign key turned into ``fk__in``
+    subqueries, so that batch statements stay plain ``DELETE/UPDATE ... WHERE`` on one table
+    (a join would make the database rebuild the batch's key list first)."""
+    local: dict = {}
+    remote: dict[str, dict] = {}
+    for lookup, value in lookups.items():
+        head, _, rest = lookup.partition("__")
+        field_obj = model._meta.get_field(head)
+        if (
+            rest
+            and field_obj.many_to_one
+            and rest.split("__")[0] in {f.name for f in field_obj.related_model._meta.get_fields()}
+        ):
+            remote.setdefault(field_obj.attname, {})[rest] = value
+        else:
+            local[lookup] = value
+    qs = model._default_manager.filter(**local)
+    for attname, sub in remote.items():
+        related = model._meta.get_field(attname.removesuffix("_id")).related_model
+        qs = qs.filter(**{f"{attname}__in": _filter_without_joins(related, sub).values("pk")})
+    return qs
+
+
+def _resolve(model: type[models.Model], path: str) -> models.Field:
+    current, field_obj = model, None
+    for part in path.split("__"):
+        field_obj = current._meta.get_field(part)
+        if field_obj.is_relation and field_obj.related_model is not None:
+            current = field_obj.related_model
+    return field_obj
+
+
+def _exclude_held(qs: models.QuerySet, target: Target) -> models.QuerySet:
+    holds = LegalHold.objects.active()
+    label = target.model._meta.label_lower
+    held_rows = [
+        t.split(":", 1)[1]
+        for t in holds.filter(target__startswith=f"{label}:").values_list("target", flat=True)
+    ]
+    if held_rows:
+        qs = qs.exclude(pk__in=held_rows)
+    subject_field = target.declaration.subject_field
+    if subject_field:
+        held_people = list(holds.exclude(subject_id="").values_list("subject_id", flat=True))
+        if held_people:
+            path = subject_field if subject_field == "id" else f"{subject_field}__pk"
+            qs = qs.exclude(**{f"{path}__in": held_people})
+    return qs
+
+
+def targets(only_app: str | None = None) -> list[Target]:
+    found = []
+    for declaration in registry.all_declarations():
+        rule = declaration.retention_rule
+        if not declaration.retention_anchor or rule is None:
+            continue
+        model = apps.get_model(declaration.model)
+        if only_app and model._meta.app_label != only_app:
+            continue
+        found.append(Target(declaration, model, rule))
+    return found
+
+
+def sweep_declarations(only_app: str | None = None) -> list[ModelDeclaration]:
+    """Declarations swept when unreferenced; people (with a key to shred) come last."""
+    found = [
+        d
+        for d in registry.all_declarations()
+        if d.sweep_unreferenced
+        and (only_app is None or apps.get_model(d.model)._meta.app_label == only_app)
+    ]
+    return sorted(found, key=lambda d: (bool(d.person_key_field), d.model))
+
+
+# --- Actions on one batch of primary keys -----------------------------------------------------
+def _delete(model: type[models.Model], qs: models.QuerySet) -> int:
+    return _delete_set(model, qs)
+
+
+def _delete_set(model: type[models.Model], qs: models.QuerySet) -> int:
+    """Delete ``qs`` and what cascades from it with set-based statements (no rows in memory).
+
+    Rows pointing here with CASCADE are deleted first (recursively), with SET_NULL are detached;
+    any other rule (PROTECT, signals to honour) falls back to Django's collector.
+    """
+    using = router.db_for_write(model)
+    if Collector(using=using).can_fast_delete(qs):
+        return qs._raw_delete(using)
+    relations = [
+        f
+        for f in model._meta.get_fields(include_hidden=True)
+        if (f.one_to_many or f.one_to_one) and f.auto_created and not f.concrete
+    ]
+    if any(r.on_delete not in (models.CASCADE, models.SET_NULL) for r in relations):
+        return qs.delete()[1].get(model._meta.label, 0)
+    keys = qs.values("pk")
+    for relation in relations:
+        child = relation.related_model
+        children = child._base_manager.filter(**{f"{relation.field.attname}__in": keys})
+        if relation.on_delete is models.CASCADE:
+            _delete_set(child, children)
+        else:
+            children.update(**{relation.field.attname: None})
+    return qs._raw_delete(using)
+
+
+def _anonymise(target: Target, qs: models.QuerySet, now: datetime.datetime) -> int:
+    values: dict[str, object] = {target.declaration.anonymised_field: now}
+    for name in target.declaration.fields:
+        field_obj = target.model._meta.get_field(name)
+        if field_obj.many_to_many or getattr(field_obj, "is_encrypted", False):
+            continue
+        if field_obj.null:
+            values[name] = None
+        elif isinstance(field_obj, models.CharField | models.TextField):
+            values[name] = ""
+    return qs.update(**values)
+
+
+@dataclass
+class StepReport:
+    model: str
+    stage: str
+    rows: int = 0
+    batches: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "model": self.model,
+            "stage": self.stage,
+            "rows": self.rows,
+            "batches": self.batches,
+        }
+
+
+@dataclass
+class Report:
+    as_of: datetime.datetime
+    dry_run: bool
+    steps: list[StepReport] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(step.rows for step in self.steps)
+
+    def as_list(self) -> list[dict]:
+        return [step.as_dict() for step in self.steps]
+
+
+def _next_batch(qs: models.QuerySet, batch_size: int, *, stable: bool) -> models.QuerySet:
+    """The next ``batch_size`` rows of ``qs``, as one set-based statement's WHERE clause.
+
+    ``pk IN (SELECT pk ... LIMIT n)`` is evaluated by the database: no list of keys travels
+    through Python. Rows a batch handles stop matching ``qs`` (deleted, archived, anonymised),
+    so the next batch finds the next rows, and a rerun after an interruption finds what is left.
+    ``stable`` orders the subquery by key, for actions made of several statements (a delete
+    that cascades) that must all see the same rows.
+    """
+    keys = qs.order_by("pk") if stable else qs.order_by()
+    return qs.model._base_manager.filter(pk__in=models.Subquery(keys.values("pk")[:batch_size]))
+
+
+def _run_stage(
+    step: StepReport,
+    qs: models.QuerySet,
+    action: Callable[[models.QuerySet], int],
+    tag: str,
+    *,
+    batch_size: int,
+    dry_run: bool,
+    progress: Callable[[int], None],
+    stable: bool = True,
+) -> None:
+    if dry_run:
+        step.rows = qs.count()
+        progress(step.rows)
+        return
+    while True:
+        with transaction.atomic():
+            rows = action(_next_batch(qs, batch_size, stable=stable))
+            if not rows:
+                return
+            audit.record(
+                tag, details={"model": step.model, "rows": rows, "batch": step.batches + 1}
+            )
+        step.rows += rows
+        step.batches += 1
+        progress(rows)
+
+
+def plan(now: datetime.datetime | None = None, only_app: str | None = None) -> Report:
+    """What each rule would do now (the DPO's dry-run view)."""
+    return enforce(now=now, only_app=only_app, dry_run=True)
+
+
+def enforce(
+    *,
+    now: datetime.datetime | None = None,
+    only_app: str | None = None,
+    dry_run: bool = False,
+    batch_size: int = 5000,
+    progress: Callable[[int], None] = lambda n: None,
+) -> Report:
+    """Apply every rule (see module docstring). Returns the counts per rule and stage."""
+    now = now or timezone.now()
+    report = Report(as_of=now, dry_run=dry_run)
+    for target in targets(only_app):
+        if target.has_archive and _has_field(target.model, ARCHIVED_FIELD):
+            step = StepReport(target.label, Stage.ARCHIVE)
+            report.steps.append(step)
+            model = target.model
+            _run_stage(
+                step,
+                target.due_for_archive(now),
+                lambda batch: batch.update(**{ARCHIVED_FIELD: now}),
+                RetentionTag.ARCHIVE,
+                batch_size=batch_size,
+                dry_run=dry_run,
+                progress=progress,
+                stable=False,
+            )
+        step = StepReport(target.label, Stage.END)
+        report.steps.append(step)
+        if target.declaration.retention_handler:
+            handler = import_string(target.declaration.retention_handler)
+            step.rows, step.batches = handler(
+                before=cutoff(now, target.total), batch_size=batch_size, dry_run=dry_run
+            )
+            progress(step.rows)
+            continue
+        if target.rule.end_action == EndAction.ANONYMISE:
+            action = lambda batch, t=target: _anonymise(t, batch, now)  # noqa: E731
+            tag, stable = RetentionTag.ANONYMISE, False
+        else:
+            action = lambda batch, m=target.model: _delete(m, batch)  # noqa: E731
+            tag, stable = RetentionTag.DELETE, not _fast_deletable(target.model)
+        _run_stage(
+            step,
+            target.due_for_end(now),
+            action,
+            tag,
+            batch_size=batch_size,
+            dry_run=dry_run,
+            progress=progress,
+            stable=stable,
+        )
+    for declaration in sweep_declarations(only_app):
+        step = StepReport(declaration.model, Stage.PEOPLE)
+        report.steps.append(step)
+        if declaration.person_key_field:
+            action, tag = (
+                (lambda batch, d=declaration: _erase_people(d, batch)),
+                RetentionTag.PERSON_ERASE,
+            )
+        else:
+            model = apps.get_model(declaration.model)
+            action, tag = (
+                (lambda batch, m=model: batch.delete()[1].get(m._meta.label, 0)),
+                RetentionTag.DELETE,
+            )
+        _run_stage(
+            step,
+            unreferenced(declaration),
+            action,
+            tag,
+            batch_size=batch_size,
+            dry_run=dry_run,
+            progress=progress,
+        )
+    return report
+
+
+def _fast_deletable(model: type[models.Model]) -> bool:
+    """True when deleting rows is one statement (nothing cascades, no signal listens)."""
+    return Collector(using=router.db_for_write(model)).can_fast_delete(model._base_manager.all())
+
+
+def _has_field(model: type[models.Model], name: str) -> bool:
+    return any(f.name == name for f in model._meta.get_fields())
+
+
+def unreferenced(declaration: ModelDeclaration) -> models.QuerySet:
+    """Rows nothing keeps any more: no non-cascading relation points at them, no legal hold."""
+    model = apps.get_model(declaration.model)
+    qs = model._default_manager.filter(**dict(declaration.retention_scope))
+    for relation in model._meta.related_objects:
+        if relation.on_delete is models.CASCADE:
+            continue  # such rows go with it
+        qs = qs.filter(**{f"{relation.name}__isnull": True})
+    held = LegalHold.objects.active()
+    label = model._meta.label_lower
+    held_rows = [
+        t.split(":", 1)[1]
+        for t in held.filter(target__startswith=f"{label}:").values_list("target", flat=True)
+    ]
+    if held_rows:
+        qs = qs.exclude(pk__in=held_rows)
+    if declaration.subject_field:
+        held_people = list(held.exclude(subject_id="").values_list("subject_id", flat=True))
+        if held_people:
+            path = "pk" if declaration.subject_field == "id" else f"{declaration.subject_field}__pk"
+            qs = qs.exclude(**{f"{path}__in": held_people})
+    return qs
+
+
+def _erase_people(declaration: ModelDeclaration, batch: models.QuerySet) -> int:
+    """Shred each person's data key, then delete the rows (and keys)."""
+    from mutualis.vault.models import DataKey
+    from mutualis.vault.services import shred
+
+    model = apps.get_model(declaration.model)
+    pks = list(batch.values_list("pk", flat=True))
+    key_attname = model._meta.get_field(declaration.person_key_field).attname
+    key_ids = list(model._default_manager.filter(pk__in=pks).values_list(key_attname, flat=True))
+    for key in DataKey.objects.filter(pk__in=key_ids, wrapped_key__isnull=False):
+        shred(key)
+    model._default_manager.filter(pk__in=pks).delete()
+    DataKey.objects.filter(pk__in=key_ids)._raw_delete(DataKey.objects.db)
+    return len(pks)
+
+
+def place_hold(
+    *, reason: str, actor, subject=None, target: models.Model | None = None
+) -> LegalHold:
+    """Stop the clock for a person or a record (RULES.md: litigation, authority request)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("Indiquez le motif du gel de conservation.")
+    if (subject is None) == (target is None):
+        raise ValueError("Un gel porte soit sur une personne, soit sur un enregistrement.")
+    if subject is not None:
+        try:
+            subject = uuid.UUID(str(getattr(subject, "pk", subject)))
+        except ValueError:
+            raise ValueError("Identifiant de personne invalide.") from None
+    with transaction.atomic():
+        hold = LegalHold.objects.create(
+            subject_id=str(getattr(subject, "pk", subject) or ""),
+            target=f"{target._meta.label_lower}:{target.pk}" if target is not None else "",
+            reason=reason[:300],
+            created_by=_actor_label(actor),
+        )
+        audit.record(
+            RetentionTag.HOLD_CREATE,
+            actor=actor,
+            subject=hold.subject_id or None,
+            target=hold,
+            details={"scope": "person" if hold.subject_id else hold.target},
+        )
+    return hold
+
+
+def release_hold(*, hold: LegalHold, actor) -> LegalHold:
+    with transaction.atomic():
+        hold.released_at = timezone.now()
+        hold.released_by = _actor_label(actor)
+        hold.save(update_fields=["released_at", "released_by"])
+        audit.record(
+            RetentionTag.HOLD_RELEASE, actor=actor, subject=hold.subject_id or None, target=hold
+        )
+    return hold
+
+
+def _actor_label(actor) -> str:
+    if actor is None:
+        return "system"
+    return f"{actor._meta.model_name}:{actor.pk}" if hasattr(actor, "_meta") else str(actor)
+
+
+def connection_vendor(model: type[models.Model]) -> str:
+    return connections[router.db_for_write(model)].vendor
