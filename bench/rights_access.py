@@ -244,6 +244,7 @@ class Builder:
         self.birth_field = Person._meta.get_field("birth_date")
         self.iban_field = Mandate._meta.get_field("iban")
         self.staff = self._staff()
+        self.nirs: set[str] = set()
         try:
             from mutualis.consent.models import ConsentEvent, Preference
 
@@ -309,6 +310,10 @@ class Builder:
     ) -> tuple[uuid.UUID, object]:
         from mutualis.members.testing import make_nir
 
+        nir = make_nir(civility="MME" if woman else "M", birth_date=birth, rng=self.rng)
+        while nir in self.nirs:  # NIRs are unique (blind index)
+            nir = make_nir(civility="MME" if woman else "M", birth_date=birth, rng=self.rng)
+        self.nirs.add(nir)
         key = self.vault.build_data_key()
         self.w.add(
             self.DataKey,
@@ -318,7 +323,6 @@ class Builder:
             created_at=NOW,
         )
         pk = uuid.uuid4()
-        nir = make_nir(civility="MME" if woman else "M", birth_date=birth, rng=self.rng)
         first = self.rng.choice(WOMEN if woman else MEN)
         self.w.add(
             self.Person,

@@ -43,6 +43,7 @@ from mutualis.consent.models import (
 )
 from mutualis.consent.tags import ConsentTag
 from mutualis.members.models import Member, Person, User
+from mutualis.privacy import catalogue, restrictions
 
 # Flags of members.Person that, when the model has them, take a person out of every selection
 # (a recorded death, an erasure or a restriction of processing, GDPR art. 17-18, loi 78-17
@@ -348,4 +349,6 @@ def marketing_audience(*, topic: str, channel: str) -> models.QuerySet[Person]:
     for flag in _EXCLUDING_PERSON_FLAGS:
         if flag in person_fields:
             people = people.filter(**{f"{flag}__isnull": True})
+    # A person who asked for restriction (GDPR art. 18) is used for storage only.
+    people = restrictions.exclude_restricted(people, purpose=catalogue.COMMUNICATION)
     return people

@@ -417,7 +417,7 @@ def _slot(param, sentinels: list):
     return param
 
 
-def _prepare(owner: object, variant: str, values: list, build: Callable[[list], models.QuerySet]):
+def _prepare(owner: object, variant, values: list, build: Callable[[list], models.QuerySet]):
     """The compiled query ``build(keys)`` (compiled on first use) and its parameters for
     ``values`` as keys (UUIDs or integers)."""
     cache = _compiled.__dict__.setdefault("queries", {})
@@ -457,10 +457,6 @@ def _fetch(batch: list) -> list[list]:
         list(query.compiler.apply_converters(rows, query.converters)) if query.converters else rows
         for (query, _params), rows in zip(batch, results, strict=True)
     ]
-
-
-def _run(owner: object, variant: str, values: list, build: Callable[[list], models.QuerySet]):
-    return _fetch([_prepare(owner, variant, values, build)])[0]
 
 
 def _compile(owner: object, values: list, build: Callable[[list], models.QuerySet]) -> _Compiled:
@@ -591,7 +587,7 @@ def _queries(plan: ModelPlan, fields: tuple[FieldPlan, ...], ctx: _Export) -> li
         lookup = {f"{plan.path}__in": keys_} if len(keys_) > 1 else {plan.path: keys_[0]}
         return manager.filter(**lookup).annotate(**annotations).values_list(*columns)
 
-    queries = [_prepare(plan, f"rows:{variant}", ids, build)]
+    queries = [_prepare(plan, ("rows", variant), ids, build)]
     queries += [_many_query(plan, f, ids) for f in fields if f.kind == MANY]
     return queries
 
@@ -652,7 +648,7 @@ def _many_query(plan: ModelPlan, f: FieldPlan, ids: list):
         qs = plan.model._base_manager.filter(**lookup)
         return qs.order_by("pk", f"{f.name}__pk").values_list("pk", *columns)
 
-    return _prepare(plan, f"many:{f.name}", ids, build)
+    return _prepare(plan, ("many", f.name), ids, build)
 
 
 def _many(f: FieldPlan, rows: list) -> dict:
@@ -1030,6 +1026,8 @@ def _render_list(key: str, items: list, depth: int) -> str:
     for item in items:
         if key == "entries" and isinstance(item, dict) and set(item) == _ENTRY_KEYS:
             parts.append(_render_entry(item))
+        elif key == "records" and isinstance(item, dict) and set(item) == _RECORD_KEYS:
+            parts.append(_render_record(item, depth + 1))
         elif isinstance(item, dict) and not _CONTAINERS.isdisjoint(item):
             parts.append(_render(item, depth + 1))
         else:
@@ -1038,6 +1036,49 @@ def _render_list(key: str, items: list, depth: int) -> str:
 
 
 _ENTRY_KEYS = {*_ENTRY_SHARED, "erased", "value"}
+_RECORD_KEYS = {"entries", "held_under_your_contract", "holder", "model", "model_code", "record_id"}
+
+
+def _render_record(record: dict, depth: int) -> str:
+    """A record of a category, its keys in sorted order (the shape build_access_export makes)."""
+    pad = "\n" + "  " * (depth + 1)
+    entries = _render_list("entries", record["entries"], depth + 1) if record["entries"] else "[]"
+    held = (
+        "true"
+        if record["held_under_your_contract"] is True
+        else _scalar(record["held_under_your_contract"])
+    )
+    return (
+        "{"
+        + pad
+        + '"entries": '
+        + entries
+        + ","
+        + pad
+        + '"held_under_your_contract": '
+        + held
+        + ","
+        + pad
+        + '"holder": '
+        + _scalar(record["holder"])
+        + ","
+        + pad
+        + '"model": '
+        + _scalar(record["model"])
+        + ","
+        + pad
+        + '"model_code": '
+        + _scalar(record["model_code"])
+        + ","
+        + pad
+        + '"record_id": '
+        + _scalar(record["record_id"])
+        + "\n"
+        + "  " * depth
+        + "}"
+    )
+
+
 _LITERALS = {True: "true", False: "false", None: "null"}
 
 

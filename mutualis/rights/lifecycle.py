@@ -55,7 +55,7 @@ class InvalidTransition(RightsError):
 
 # --- Helpers ---------------------------------------------------------------------------------
 def locked(request: RightsRequest) -> RightsRequest:
-    return RightsRequest.objects.select_for_update().select_related("person").get(pk=request.pk)
+    return RightsRequest.objects.select_for_update(of=("self",)).select_related("person").get(pk=request.pk)
 
 
 def no_secrets(text: str, what: str) -> str:
@@ -112,7 +112,7 @@ def _merge(old, new):
 
 
 def _duplicate_of(kind: str, person, requester_email: str) -> RightsRequest | None:
-    qs = RightsRequest.objects.open().select_for_update().filter(kind=kind)
+    qs = RightsRequest.objects.open().select_for_update(of=("self",)).filter(kind=kind)
     if person is not None:
         return qs.filter(person=person).order_by("received_at").first()
     if requester_email:

@@ -62,3 +62,19 @@ def test_an_unknown_topic_or_channel_is_refused():
         services.marketing_audience(topic="spam", channel="email")
     with pytest.raises(services.UnknownChoice):
         services.marketing_audience(topic="offers", channel="pigeon")
+
+
+def test_a_restricted_person_is_left_out_of_every_marketing_selection(alice, bob):
+    from mutualis.consent import services
+    from mutualis.privacy import restrictions
+
+    services.grant(person=alice.person, topic="newsletter", channel="email", source="member_space")
+    assert alice.person in services.marketing_audience(topic="newsletter", channel="email")
+    restrictions.start(
+        subject=alice.person,
+        purpose="*",
+        ground="restriction",
+        reason="Exactitude contestée",
+        actor=bob,
+    )
+    assert alice.person not in services.marketing_audience(topic="newsletter", channel="email")
