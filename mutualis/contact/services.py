@@ -320,7 +320,9 @@ def acknowledge_complaint(*, complaint: Complaint, actor) -> Complaint:
     """Send the acknowledgement (due within 10 working days of receipt)."""
     with transaction.atomic():
         complaint = (
-            Complaint.objects.select_for_update(of=("self",)).select_related("inquiry").get(pk=complaint.pk)
+            Complaint.objects.select_for_update(of=("self",))
+            .select_related("inquiry")
+            .get(pk=complaint.pk)
         )
         if complaint.acknowledged_at is not None:
             return complaint

@@ -55,7 +55,11 @@ class InvalidTransition(RightsError):
 
 # --- Helpers ---------------------------------------------------------------------------------
 def locked(request: RightsRequest) -> RightsRequest:
-    return RightsRequest.objects.select_for_update(of=("self",)).select_related("person").get(pk=request.pk)
+    return (
+        RightsRequest.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .get(pk=request.pk)
+    )
 
 
 def no_secrets(text: str, what: str) -> str:
