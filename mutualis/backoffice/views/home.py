@@ -28,5 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_view_retention": request.user.has_perm(Permission.RETENTION_VIEW),
         "can_view_register": request.user.has_perm(Permission.REGISTER_VIEW),
         "can_view_audit": request.user.has_perm(Permission.AUDIT_VIEW),
+        "can_view_rights": request.user.has_perm(Permission.RIGHTS_VIEW),
+        "can_register_rights": request.user.has_perm(Permission.RIGHTS_REGISTER),
     }
     return render_page(request, "backoffice/home.html", context)

@@ -12,6 +12,7 @@ from mutualis.backoffice.access import render_page, staff_view
 from mutualis.backoffice.forms import RevealForm, SearchForm
 from mutualis.backoffice.record import build_record
 from mutualis.backoffice.search import SearchOutcome, must_stay_out_of_urls, search
+from mutualis.backoffice.views.rights_people import member_panel
 from mutualis.members.models import Member
 from mutualis.members.roles import Permission, visible_categories
 
@@ -54,6 +55,9 @@ def member_detail(request: HttpRequest, member_id) -> HttpResponse:
     )
     record = build_record(member, user=request.user)
     services.record_member_view(member=member, actor=request.user, categories=record.categories)
-    return render_page(
-        request, "backoffice/member_detail.html", {"record": record, "reveal_form": RevealForm()}
-    )
+    context = {
+        "record": record,
+        "reveal_form": RevealForm(),
+        "rights_panel": member_panel(record, request.user),  # restriction banner (GDPR art. 18)
+    }
+    return render_page(request, "backoffice/member_detail.html", context)
