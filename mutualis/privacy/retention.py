@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -264,17 +264,33 @@ class Report:
         return [step.as_dict() for step in self.steps]
 
 
-def _next_batch(qs: models.QuerySet, batch_size: int, *, stable: bool) -> models.QuerySet:
-    """The next ``batch_size`` rows of ``qs``, as one set-based statement's WHERE clause.
+def _limit_batches(qs: models.QuerySet, batch_size: int) -> Iterator[models.QuerySet]:
+    """Batches for one-statement actions: ``pk IN (SELECT pk ... LIMIT n)``.
 
-    ``pk IN (SELECT pk ... LIMIT n)`` is evaluated by the database: no list of keys travels
-    through Python. Rows a batch handles stop matching ``qs`` (deleted, archived, anonymised),
-    so the next batch finds the next rows, and a rerun after an interruption finds what is left.
-    ``stable`` orders the subquery by key, for actions made of several statements (a delete
-    that cascades) that must all see the same rows.
+    The database evaluates the subquery: no list of keys travels through Python. Rows a batch
+    handles stop matching ``qs`` (deleted, archived, anonymised), so each batch finds the next
+    rows, and a rerun after an interruption finds what is left.
     """
-    keys = qs.order_by("pk") if stable else qs.order_by()
-    return qs.model._base_manager.filter(pk__in=models.Subquery(keys.values("pk")[:batch_size]))
+    while True:
+        keys = qs.order_by().values("pk")[:batch_size]
+        yield qs.model._base_manager.filter(pk__in=models.Subquery(keys))
+
+
+def _range_batches(qs: models.QuerySet, batch_size: int) -> Iterator[models.QuerySet]:
+    """Batches for actions made of several statements (a delete that cascades), which must all
+    see the same rows: consecutive primary-key ranges (keyset pagination), each the rows of
+    ``qs`` with a key in (previous bound, bound]."""
+    last = None
+    while True:
+        page = qs if last is None else qs.filter(pk__gt=last)
+        keys = page.order_by("pk").values_list("pk", flat=True)
+        bound = next(iter(keys[batch_size - 1 : batch_size]), None)
+        if bound is None:
+            bound = page.order_by("-pk").values_list("pk", flat=True).first()
+            if bound is None:
+                return
+        yield page.filter(pk__lte=bound)
+        last = bound
 
 
 def _run_stage(
@@ -292,14 +308,18 @@ def _run_stage(
         step.rows = qs.count()
         progress(step.rows)
         return
-    while True:
+    batches = _range_batches(qs, batch_size) if stable else _limit_batches(qs, batch_size)
+    for batch in batches:
         with transaction.atomic():
-            rows = action(_next_batch(qs, batch_size, stable=stable))
-            if not rows:
-                return
-            audit.record(
-                tag, details={"model": step.model, "rows": rows, "batch": step.batches + 1}
-            )
+            rows = action(batch)
+            if rows:
+                audit.record(
+                    tag, details={"model": step.model, "rows": rows, "batch": step.batches + 1}
+                )
+        if not rows:
+            if stable:
+                continue  # a range may hold no row to act on; the next range may
+            return
         step.rows += rows
         step.batches += 1
         progress(rows)
