@@ -24,9 +24,18 @@ What each value becomes (GDPR art. 15(3), a copy "in a commonly used electronic 
 - blind indexes are listed without their value: they are keyed fingerprints of another field,
   useless to the person, yet they exist and the person is told so; password hashes likewise.
 
-Fields declared not personal are never read into the export. Declarations without a subject
-path are reached otherwise (the audit log and the disclosure register, by ``subject_id``) or are
-explained in :data:`NOT_WALKED`.
+Fields declared not personal are never read into the export. A declaration without a subject
+path whose model names the person by a declared ``subject_id`` (restrictions of processing) is
+read by it; the audit log and the disclosure register have their own sections; the rest is
+explained in :data:`NOT_WALKED` (a test fails on any other).
+
+Speed (an export is answered at once, no queue): one query per declared model, plus one per
+many-to-many field, the beneficiaries, the audit events, their actors and the disclosures,
+whatever the number of rows. Each query is written by the ORM from the declaration once per
+process and then only executed (compiling costs more than running it); on PostgreSQL the
+queries go in two pipelined round trips. Values are read as columns, not model instances, and
+the JSON of each field's metadata is encoded once. ``bench/rights_access.py`` measures it
+against raw SQL reads of the same rows.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from mutualis.billing.models import Mandate
 from mutualis.contact import services as contact
 from mutualis.contact.models import Channel
 from mutualis.contracts.models import Contract
+from mutualis.contracts.testing import make_person_data
 from mutualis.members import services as members
 from mutualis.members.models import Person
 from mutualis.members.tags import MembersTag
@@ -298,9 +299,7 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(alice, bob):
         render_access_json(build_access_export(alice.person))
     history(alice, threads=6, staff=bob)
     spouse = members.create_person(
-        data=__import__("mutualis.contracts.testing", fromlist=["x"]).make_person_data(
-            first_names="Paul", email="", with_nir=False
-        )
+        data=make_person_data(first_names="Paul", email="", with_nir=False)
     )
     beneficiary = members.add_beneficiary(member=alice, person=spouse, role="spouse")
     Contract.objects.get(member=alice).beneficiaries.add(beneficiary)
