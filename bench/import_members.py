@@ -483,10 +483,11 @@ def main() -> None:
         print(f"personnes (adhérents et bénéficiaires) : {persons[0]}")
         # CPU time of this process (the SQLite engine included, a PostgreSQL server not): a
         # hint when the machine is shared; the ratio itself is on elapsed time.
-        print(
-            f"import : {import_seconds:8.2f} s  {import_rate:9.0f} lignes/s  (CPU {import_cpu:.2f} s)"
-        )
-        print(f"brut   : {raw_seconds:8.2f} s  {raw_rate:9.0f} lignes/s  (CPU {raw_cpu:.2f} s)")
+        for label, seconds, rate, cpu_seconds in (
+            ("import", import_seconds, import_rate, import_cpu),
+            ("brut  ", raw_seconds, raw_rate, raw_cpu),
+        ):
+            print(f"{label} : {seconds:8.2f} s  {rate:9.0f} lignes/s  (CPU {cpu_seconds:.2f} s)")
         print(f"ratio import/brut : {import_rate / raw_rate:.2f} (objectif ≥ 0,33)")
     finally:
         try:

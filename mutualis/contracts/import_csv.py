@@ -211,7 +211,8 @@ def read_header(path: Path) -> Header:
         raise ImportFileError("Le fichier est vide : la première ligne doit nommer les colonnes.")
     delimiter = detect_delimiter(first)
     names = [name.strip().lower() for name in next(csv.reader([first], delimiter=delimiter))]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    # Unnamed columns (a trailing delimiter, as some spreadsheets write) are ignored.
+    duplicates = sorted({name for name in names if name and names.count(name) > 1})
     if duplicates:
         raise ImportFileError(f"Colonnes en double : {', '.join(duplicates)}.")
     known = set(MEMBER_COLUMNS) | set(OPTIONAL_COLUMNS)
@@ -221,7 +222,7 @@ def read_header(path: Path) -> Header:
         match = _BENEFICIARY_COLUMN.fullmatch(name)
         if match and match.group(2) in BENEFICIARY_FIELDS:
             groups.add(int(match.group(1)))
-        elif name not in known:
+        elif name and name not in known:
             unknown.append(name)
     missing = [name for name in MEMBER_COLUMNS if name not in names]
     for group in sorted(groups):
@@ -242,7 +243,7 @@ def read_header(path: Path) -> Header:
             + ". Aucune ligne n'a été importée (voir docs/import_members.md)."
         )
     return Header(
-        index={name: i for i, name in enumerate(names)},
+        index={name: i for i, name in enumerate(names) if name},
         beneficiary_groups=sorted(groups),
         width=len(names),
         delimiter=delimiter,

@@ -29,7 +29,9 @@ The CSV format is described in :mod:`mutualis.contracts.import_csv` and
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -386,6 +388,24 @@ class _Report:
             self._handle.close()
 
 
+@contextlib.contextmanager
+def _collect_per_batch() -> Iterator[Callable[[], None]]:
+    """Run the cyclic garbage collector once per batch instead of automatically.
+
+    A batch allocates tens of thousands of short-lived objects (rows, models, SQL parameters),
+    which would trigger the collector hundreds of times per batch; collecting the youngest
+    generation after each batch frees the same cycles (model instances and their caches) for a
+    few per cent less CPU. The collector's state is restored afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield lambda: gc.collect(0)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _batches(importer: _Importer, path: Path, size: int) -> Iterator[list[ParsedRow]]:
     rows: list[ParsedRow] = []
     for line, cells in iter_records(path, importer.header):
@@ -395,6 +415,29 @@ def _batches(importer: _Importer, path: Path, size: int) -> Iterator[list[Parsed
             rows = []
     if rows:
         yield rows
+
+
+def _run_batch(
+    importer: _Importer,
+    number: int,
+    rows: list[ParsedRow],
+    *,
+    dry_run: bool,
+    report: _Report,
+    result: ImportResult,
+) -> None:
+    batch = importer.check(number, rows)
+    if dry_run:
+        imported = len(batch.valid)
+    else:
+        created, replayed = importer.write(batch)
+        imported = len(created)
+        result.replayed_batches += replayed
+    report.write(sorted(batch.rejections, key=lambda r: r.line))
+    result.batches = number
+    result.imported += imported
+    result.already_imported += batch.already_imported
+    result.rejected += batch.rows - imported - batch.already_imported
 
 
 def import_members(
@@ -426,22 +469,13 @@ def import_members(
     result = ImportResult(rows=file_scan.rows, dry_run=dry_run, file_sha256=file_scan.sha256)
     if on_start:
         on_start(file_scan.rows)
-    with _Report(report_path) as report:
+    with _Report(report_path) as report, _collect_per_batch() as collect:
         for number, rows in enumerate(_batches(importer, path, batch_size), start=1):
-            batch = importer.check(number, rows)
-            if dry_run:
-                imported = len(batch.valid)
-            else:
-                created, replayed = importer.write(batch)
-                imported = len(created)
-                result.replayed_batches += replayed
-            report.write(sorted(batch.rejections, key=lambda r: r.line))
-            result.batches = number
-            result.imported += imported
-            result.already_imported += batch.already_imported
-            result.rejected += batch.rows - imported - batch.already_imported
+            _run_batch(importer, number, rows, dry_run=dry_run, report=report, result=result)
             if on_progress:
                 on_progress(len(rows))
+            del rows  # the batch's objects are garbage now: collect them
+            collect()
     result.elapsed = time.monotonic() - started
     with transaction.atomic():
         audit.record(

@@ -395,3 +395,17 @@ def test_a_report_that_cannot_be_written_stops_before_any_import(tmp_path, rng):
     with pytest.raises(CommandError, match="rapport des rejets"):
         run(path, "--report", str(tmp_path / "missing-dir" / "rejets.csv"))
     assert Member.objects.count() == 0
+
+
+def test_a_trailing_delimiter_as_spreadsheets_write_it_is_accepted(tmp_path, rng):
+    path = tmp_path / "members.csv"
+    row = member_row("LEG-1", rng)
+    lines = [";".join(COLUMNS) + ";", ";".join(row.get(c, "") for c in COLUMNS) + ";"]
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+
+    assert "importés : 1" in run(path)
+
+
+def test_a_missing_file_is_a_command_error(tmp_path):
+    with pytest.raises(CommandError, match="introuvable"):
+        run(tmp_path / "absent.csv")
