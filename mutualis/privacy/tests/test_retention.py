@@ -182,6 +182,39 @@ def test_an_interrupted_run_then_a_rerun_ends_like_one_clean_run(monkeypatch):
     assert again.total == 0  # idempotent
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_batches_commit_without_waiting_for_the_disk_but_the_run_ends_durable(monkeypatch):
+    from django.db import connection
+
+    for i in range(3):
+        with time_machine.travel(at(2026, 1, 1 + i, 9), tick=False):
+            contact.open_inquiry(
+                channel=Channel.WEB_FORM, subject=f"Q{i}", body="x", contact_name=f"V{i}"
+            )
+    seen = []
+    real_delete = retention._delete
+
+    def delete(model, batch):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            seen.append(cursor.fetchone()[0])
+        return real_delete(model, batch)
+
+    def synchronous_commit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    monkeypatch.setattr(retention, "_delete", delete)
+    with time_machine.travel(at(2030, 1, 1, 12), tick=False):
+        call_command("enforce_retention", "--batch-size", "1", stdout=io.StringIO())
+    assert Inquiry.objects.count() == 0
+    assert seen and set(seen) == {"off"}  # each batch, only inside its own transaction
+    assert synchronous_commit() == "on"  # the closing event (and anything after) waits for it
+    assert verify_chain().ok
+
+
 def test_audit_log_pruning_keeps_the_chain_verifiable():
     with time_machine.travel(at(2025, 1, 1, 9), tick=False):
         for i in range(5):
