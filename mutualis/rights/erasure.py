@@ -428,7 +428,7 @@ def _would_remove_kept(obj: models.Model, kept: set[tuple[str, str]]) -> bool:
     return False
 
 
-def _clear(obj: models.Model, names: list[str]) -> list[str]:
+def clear_fields(obj: models.Model, names: list[str]) -> list[str]:
     """Blank the named fields of ``obj`` where the model allows it; return those cleared."""
     values = {}
     for name in names:
@@ -465,7 +465,7 @@ def carry_out(erasure: Plan) -> Outcome:
         obj = fate.obj
         if fate.keep:
             if fate.cleared:
-                cleared = _clear(obj, fate.cleared)
+                cleared = clear_fields(obj, fate.cleared)
                 fate.cleared = cleared
                 if cleared:
                     result.cleared[fate.declaration.model] = cleared

@@ -16,6 +16,7 @@ class RightsTag(Tag):
     RECTIFICATION_APPLY = "rights:rectification:apply"
     RECIPIENT_NOTIFY = "rights:recipient:notify"
     ERASURE_APPLY = "rights:erasure:apply"
+    ERASURE_REPLAY = "rights:erasure:replay"
     OBJECTION_DECIDE = "rights:objection:decide"
     DIRECTIVE_RECORD = "rights:directive:record"
     DIRECTIVE_REVOKE = "rights:directive:revoke"

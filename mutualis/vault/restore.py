@@ -14,9 +14,11 @@ See :mod:`mutualis.vault.backup` for the files. Rules (DESIGN.md §5):
   every entry is kept in the journal. Any failure rolls everything back.
 - The audit chain comes back as it was at the backup; the restore event (with the previous head)
   is appended to it, so ``audit_verify`` passes.
+- Crypto-shredding makes a person's ciphertexts unreadable, not their clear fields: the restore
+  then sends :data:`mutualis.vault.signals.erasure_replayed` with the journal's keys, and the
+  domain removes the people sealed with them as their erasure did (``mutualis.rights.forget``).
 - Not done here: the retention rules that fell due since the backup (``enforce_retention`` is
-  the next step), nor the deletion of clear (unencrypted) fields of people erased since the
-  backup beyond what crypto-shredding covers.
+  the next step).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from django.db import DatabaseError, connection, transaction
 
 from mutualis import audit
 from mutualis.audit.models import CHAIN_HEAD_PK, ChainHead
-from mutualis.vault import services
+from mutualis.vault import services, signals
 from mutualis.vault.backup import (
     DATA,
     INSERT_ROWS,
@@ -372,6 +374,12 @@ def restore(plan: RestorePlan, *, actor: Any = None, progress: Progress = silent
                 )
             progress("Rejeu du journal des effacements…")
             replayed, added = _replay(journal)
+            forgotten = sum(
+                count or 0
+                for _, count in signals.erasure_replayed.send(
+                    sender=restore, data_key_ids=[uuid.UUID(k) for k in sorted(journal)]
+                )
+            )
             restored_seq, _ = _head()
             report = {
                 "tables": len(tables),
@@ -381,6 +389,7 @@ def restore(plan: RestorePlan, *, actor: Any = None, progress: Progress = silent
                 "journal": len(journal),
                 "replayed": replayed,
                 "journal_added": added,
+                "forgotten": forgotten,
                 "previous_head_seq": previous_seq,
                 "previous_head_hash": previous_hash,
                 "restored_head_seq": restored_seq,

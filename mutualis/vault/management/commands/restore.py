@@ -68,6 +68,11 @@ class Command(BaseCommand):
                 "détruite(s) à nouveau."
             )
         )
+        if report["forgotten"]:
+            say(
+                f"{report['forgotten']} personne(s) effacée(s) depuis la sauvegarde en sont "
+                "revenues : elles sont de nouveau supprimées, avec leurs dossiers."
+            )
         if report["previous_head_seq"] > report["restored_head_seq"]:
             say(
                 f"Journal d'audit ramené à l'événement n° {report['restored_head_seq']} (il en "
