@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import io
 import json
 import zipfile
+import zoneinfo
 
 import pytest
 from django.db import connection, transaction
@@ -37,6 +39,7 @@ from mutualis.rights.export import (
     portability_archive,
     render_access_json,
 )
+from mutualis.rights.export.values import datetime_converter
 from mutualis.vault import services as vault
 from mutualis.vault.erased import ERASED_TEXT
 
@@ -44,15 +47,19 @@ pytestmark = pytest.mark.django_db
 
 
 def entries(data, *, field_code=None, model_code=None, holder=None):
-    """Every (record, entry) of the export matching the filters."""
+    """Every (record, entry) of the export matching the filters: an entry is one value of a
+    record with what the export's declaration states of its field."""
     for category in data["categories"]:
         for record in category["records"]:
             if model_code and record["model_code"] != model_code:
                 continue
             if holder and record["holder"] != holder:
                 continue
-            for entry in record["entries"]:
-                if field_code is None or entry["field_code"] == field_code:
+            declared = data["declaration"][record["model_code"]]["fields"]
+            for code, value in record["values"].items():
+                if field_code is None or code == field_code:
+                    entry = {**declared[code], "field_code": code, "value": value,
+                             "erased": code in record["erased"]}  # fmt: skip
                     yield record, entry
 
 
@@ -127,7 +134,9 @@ def test_contract_data_carry_purposes_legal_basis_recipients_and_retention(alice
     contract = Contract.objects.get(member=alice)
     data = build_access_export(alice.person)
     [(record, number)] = entries(data, model_code="contracts.contract", field_code="number")
-    assert record["model"] == "contrat"
+    assert data["declaration"][record["model_code"]]["model"] == "contrat"
+    assert number["category"] == catalogue.CONTRACT_DATA.code
+    assert number["type"] == "string"
     assert number["field"] == "numéro de contrat"
     assert number["value"] == contract.number
     assert number["source"] == GENERATED
@@ -142,6 +151,58 @@ def test_contract_data_carry_purposes_legal_basis_recipients_and_retention(alice
     assert value_of(data, "contracts.contract", "beneficiaries") == ["Léo Martin (enfant)"]
     _r, start = next(entries(data, field_code="start_date"))
     assert start["source"] == PROVIDED
+
+
+def test_every_declared_field_of_each_record_is_there_with_its_information(alice, bob):
+    """Each record holds every field its model declares in its category, and the declaration
+    states for each what GDPR art. 15(1) requires, once."""
+    history(alice, threads=1, staff=bob)
+    data = json.loads(render_access_json(build_access_export(alice.person)))
+    seen = set()
+    for category in data["categories"]:
+        for record in category["records"]:
+            declaration = registry.get(record["model_code"])
+            declared = {
+                name
+                for name, decl in declaration.fields.items()
+                if decl.category.code == category["code"]
+            }
+            assert set(record["values"]) == declared, (record["model_code"], category["code"])
+            assert set(record["erased"]) <= declared
+            seen.add(record["model_code"])
+    assert set(data["declaration"]) == seen
+    assert {"members.person", "contact.message", "billing.mandate", "members.user"} <= seen
+    order = [p.title for p in catalogue.ALL_PURPOSES]
+    for model_code, model in data["declaration"].items():
+        declaration = registry.get(model_code)
+        assert model["model"] and set(model["fields"]) == set(declaration.fields)
+        for name, info in model["fields"].items():
+            decl = declaration.fields[name]
+            assert info["field"] and info["type"]
+            assert info["category"] == decl.category.code
+            assert info["purposes"] == sorted((p.title for p in decl.purposes), key=order.index), (
+                model_code,
+                name,
+            )
+            assert info["legal_bases"] and all(
+                b["article"] and b["label"] for b in info["legal_bases"]
+            )
+            assert info["recipients"] and info["retention"]
+            assert info["source"] == (PROVIDED if decl.provided_by_subject else GENERATED)
+
+
+def test_the_information_of_a_field_is_not_repeated_for_each_value(alice, bob):
+    history(alice, threads=1, staff=bob)
+    small = render_access_json(build_access_export(alice.person)).decode()
+    history(alice, threads=5, staff=bob)
+    large = render_access_json(build_access_export(alice.person)).decode()
+
+    def bodies(body):
+        return list(entries(json.loads(body), model_code="contact.message", field_code="body"))
+
+    assert len(bodies(large)) == 6 * len(bodies(small)) > 0
+    for text in (catalogue.INQUIRIES.title, catalogue.RETENTION_INQUIRIES.summary):
+        assert small.count(text) == large.count(text) > 0
 
 
 def test_blind_indexes_and_the_password_hash_are_listed_without_their_value(alice):
@@ -181,6 +242,24 @@ def test_every_personal_declaration_is_walked_or_explained():
         if declaration.holds_personal_data and declaration.fields:
             label = declaration.model.lower()
             assert label in walked or label in NOT_WALKED, label
+
+
+def test_times_are_in_the_mutuelle_zone_across_changes_of_offset():
+    """The converter shifts naive UTC values by an offset looked up once per hour: it writes
+    what a full time-zone conversion would, on both sides of a change and in its hour."""
+    zone = zoneinfo.ZoneInfo("Europe/Paris")
+    convert = datetime_converter(connection.alias, zone)
+    moments = []
+    for start in (datetime.datetime(2026, 3, 29), datetime.datetime(2026, 10, 25)):
+        moments += [start + datetime.timedelta(minutes=7 * i, microseconds=i) for i in range(60)]
+    moments += [datetime.datetime(2026, 3, 29, 1), datetime.datetime(2026, 10, 25, 0, 59, 59)]
+    for moment in moments:
+        aware = moment.replace(tzinfo=datetime.UTC)
+        expected = aware.astimezone(zone).isoformat()
+        if connection.vendor == "sqlite":  # naive UTC, as the driver gives them
+            assert convert(moment) == expected, moment
+        assert convert(aware) == expected, moment
+    assert convert(None) is None
 
 
 # --- Access: leaks, audit, disclosures, erasure ------------------------------------------------
@@ -408,8 +487,9 @@ def test_a_newly_declared_model_and_field_appear_with_no_code_change(card_model,
     assert value_of(data, "rights.thirdpartycard", "pharmacy") == "Pharmacie des Lilas"
     assert value_of(data, "rights.thirdpartycard", "proof") == {"name": "attestation.pdf",
                                                                 "size": 20}  # fmt: skip
-    [(record, entry)] = entries(data, model_code="rights.thirdpartycard", field_code="pharmacy")
-    assert record["model"] == "carte de tiers payant" and entry["field"] == "pharmacie habituelle"
+    [(_record, entry)] = entries(data, model_code="rights.thirdpartycard", field_code="pharmacy")
+    assert data["declaration"]["rights.thirdpartycard"]["model"] == "carte de tiers payant"
+    assert entry["field"] == "pharmacie habituelle"
     assert "TP-999999" not in render_access_json(data).decode()
 
     archive = _archive(alice.person)
