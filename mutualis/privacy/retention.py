@@ -12,7 +12,10 @@ Rows under an active legal hold (on their person or on themselves) are left alon
 (an open contract, an unanswered complaint) keeps a row active.
 
 Work is set-based and batched: each batch selects up to ``batch_size`` primary keys, applies one
-UPDATE or DELETE to them and records one audit event, in one transaction. A run killed at any
+UPDATE or DELETE to them and records one audit event, in one transaction. With
+``batch_seconds``, the size adapts to the database (:class:`BatchSize`): batches grow while they
+are quick and shrink when one holds its locks too long, so a large backlog is not paid for in
+per-batch overhead and a live database is never locked for long. A run killed at any
 moment leaves only whole batches done, and a rerun picks up the rest, so an interrupted run and
 a clean one end in the same state. Finally, people no record refers to any more are deleted
 after their data key is shredded (crypto-shredding).
@@ -28,6 +31,7 @@ durable. A per-batch disk flush would otherwise cost more than the batch's own w
 from __future__ import annotations
 
 import datetime
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -46,6 +50,7 @@ from mutualis.privacy.declaration import Duration, EndAction, ModelDeclaration, 
 from mutualis.privacy.models import LegalHold
 
 ARCHIVED_FIELD = "archived_at"
+_clock = time.perf_counter  # how long a batch holds its locks (BatchSize)
 
 
 class RetentionTag(Tag):
@@ -271,6 +276,28 @@ class Report:
         return [step.as_dict() for step in self.steps]
 
 
+@dataclass
+class BatchSize:
+    """Rows per batch. With ``seconds`` set, adapted after each batch: doubled (up to
+    ``ceiling``) while a batch takes under half of ``seconds``, halved (down to a sixteenth of
+    the starting size) when one takes over twice as long. Without it, fixed."""
+
+    rows: int
+    seconds: float | None = None
+    ceiling: int = 200_000
+
+    def __post_init__(self) -> None:
+        self.floor = max(1, self.rows // 16)
+
+    def after(self, elapsed: float) -> None:
+        if self.seconds is None:
+            return
+        if elapsed < self.seconds / 2:
+            self.rows = max(self.rows, min(self.ceiling, self.rows * 2))
+        elif elapsed > self.seconds * 2:
+            self.rows = max(self.floor, self.rows // 2)
+
+
 class _AnyOfArray(models.Lookup):
     """``key = ANY(ARRAY(subquery))``: PostgreSQL evaluates the subquery once, then fetches each
     key through the primary-key index. ``key IN (subquery ... LIMIT n)`` is planned as a semi
@@ -284,7 +311,7 @@ class _AnyOfArray(models.Lookup):
         return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
 
 
-def _limit_batches(qs: models.QuerySet, batch_size: int) -> Iterator[models.QuerySet]:
+def _limit_batches(qs: models.QuerySet, size: BatchSize) -> Iterator[models.QuerySet]:
     """Batches for one-statement actions: ``pk IN (SELECT pk ... LIMIT n)``.
 
     The database evaluates the subquery: no list of keys travels through Python. Rows a batch
@@ -294,14 +321,14 @@ def _limit_batches(qs: models.QuerySet, batch_size: int) -> Iterator[models.Quer
     manager = qs.model._base_manager
     postgresql = connections[router.db_for_write(qs.model)].vendor == "postgresql"
     while True:
-        keys = models.Subquery(qs.order_by().values("pk")[:batch_size])
+        keys = models.Subquery(qs.order_by().values("pk")[: size.rows])
         if postgresql:
             yield manager.filter(_AnyOfArray(models.F("pk"), keys))
         else:
             yield manager.filter(pk__in=keys)
 
 
-def _range_batches(qs: models.QuerySet, batch_size: int) -> Iterator[models.QuerySet]:
+def _range_batches(qs: models.QuerySet, size: BatchSize) -> Iterator[models.QuerySet]:
     """Batches for actions made of several statements (a delete that cascades), which must all
     see the same rows: consecutive primary-key ranges (keyset pagination), each the rows of
     ``qs`` with a key in (previous bound, bound]."""
@@ -309,7 +336,7 @@ def _range_batches(qs: models.QuerySet, batch_size: int) -> Iterator[models.Quer
     while True:
         page = qs if last is None else qs.filter(pk__gt=last)
         keys = page.order_by("pk").values_list("pk", flat=True)
-        bound = next(iter(keys[batch_size - 1 : batch_size]), None)
+        bound = next(iter(keys[size.rows - 1 : size.rows]), None)
         if bound is None:
             bound = page.order_by("-pk").values_list("pk", flat=True).first()
             if bound is None:
@@ -324,7 +351,7 @@ def _run_stage(
     action: Callable[[models.QuerySet], int],
     tag: str,
     *,
-    batch_size: int,
+    size: BatchSize,
     dry_run: bool,
     progress: Callable[[int], None],
     stable: bool = True,
@@ -333,9 +360,10 @@ def _run_stage(
         step.rows = qs.count()
         progress(step.rows)
         return
-    batches = _range_batches(qs, batch_size) if stable else _limit_batches(qs, batch_size)
+    batches = _range_batches(qs, size) if stable else _limit_batches(qs, size)
     using = router.db_for_write(qs.model)
     for batch in batches:
+        started = _clock()
         with transaction.atomic(using=using):
             _commit_without_flush(using)
             rows = action(batch)
@@ -343,6 +371,7 @@ def _run_stage(
                 audit.record(
                     tag, details={"model": step.model, "rows": rows, "batch": step.batches + 1}
                 )
+        size.after(_clock() - started)
         if not rows:
             if stable:
                 continue  # a range may hold no row to act on; the next range may
@@ -350,6 +379,14 @@ def _run_stage(
         step.rows += rows
         step.batches += 1
         progress(rows)
+
+
+def default_batch_seconds(using: str = "default") -> float:
+    """How long a batch may hold its locks by default. PostgreSQL: one second. SQLite: three —
+    its commits rewrite every page a batch touched in the random-key indexes, so short batches
+    cost several times the work (readers are never blocked there, in WAL mode, and writers wait
+    up to the 20-second busy timeout of the settings)."""
+    return 3.0 if connections[using].vendor == "sqlite" else 1.0
 
 
 def _commit_without_flush(using: str) -> None:
@@ -372,6 +409,7 @@ def enforce(
     only_app: str | None = None,
     dry_run: bool = False,
     batch_size: int = 5000,
+    batch_seconds: float | None = None,
     progress: Callable[[int], None] = lambda n: None,
 ) -> Report:
     """Apply every rule (see module docstring). Returns the counts per rule and stage."""
@@ -387,7 +425,7 @@ def enforce(
                 target.due_for_archive(now),
                 lambda batch: batch.update(**{ARCHIVED_FIELD: now}),
                 RetentionTag.ARCHIVE,
-                batch_size=batch_size,
+                size=BatchSize(batch_size, batch_seconds),
                 dry_run=dry_run,
                 progress=progress,
                 stable=False,
@@ -412,7 +450,7 @@ def enforce(
             target.due_for_end(now),
             action,
             tag,
-            batch_size=batch_size,
+            size=BatchSize(batch_size, batch_seconds),
             dry_run=dry_run,
             progress=progress,
             stable=stable,
@@ -436,7 +474,7 @@ def enforce(
             unreferenced(declaration),
             action,
             tag,
-            batch_size=batch_size,
+            size=BatchSize(batch_size, batch_seconds),
             dry_run=dry_run,
             progress=progress,
         )

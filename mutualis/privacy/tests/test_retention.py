@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from mutualis.audit.models import Event
 from mutualis.audit.verify import verify_chain
@@ -213,6 +214,51 @@ def test_batches_commit_without_waiting_for_the_disk_but_the_run_ends_durable(mo
     assert seen and set(seen) == {"off"}  # each batch, only inside its own transaction
     assert synchronous_commit() == "on"  # the closing event (and anything after) waits for it
     assert verify_chain().ok
+
+
+def test_batch_size_adapts_to_the_time_a_batch_takes():
+    size = retention.BatchSize(4000, seconds=1.0, ceiling=20_000)
+    size.after(0.2)  # quick: double
+    assert size.rows == 8000
+    size.after(0.7)  # about right: keep
+    assert size.rows == 8000
+    size.after(0.1)
+    size.after(0.1)
+    assert size.rows == 20_000  # never above the ceiling
+    size.after(5.0)  # too long a lock: halve
+    assert size.rows == 10_000
+    for _ in range(10):
+        size.after(9.0)
+    assert size.rows == 250  # never below a sixteenth of the start
+    fixed = retention.BatchSize(4000)
+    fixed.after(0.0)
+    fixed.after(60.0)
+    assert fixed.rows == 4000
+
+
+def test_adaptive_batches_end_like_fixed_ones(monkeypatch):
+    for i in range(9):
+        with time_machine.travel(at(2026, 1, 1 + i, 9), tick=False):
+            contact.open_inquiry(
+                channel=Channel.WEB_FORM, subject=f"Q{i}", body="x", contact_name=f"V{i}"
+            )
+    ticks = iter(range(0, 10_000))
+    monkeypatch.setattr(retention, "_clock", lambda: next(ticks) * 0.01)
+    report = _enforce(at(2030, 1, 1, 12), batch_size=1, batch_seconds=1.0)
+    inquiries = next(s for s in report.steps if s.model == "contact.Inquiry" and s.stage == "end")
+    assert inquiries.rows == 9
+    assert inquiries.batches == 4  # 1, 2, 4, then the 2 left: each batch quick, so it doubles
+    assert not Inquiry.objects.exists() and not Message.objects.exists()
+    assert verify_chain().ok
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--batch-size", "0"), ("--batch-seconds", "-1"), ("--batch-seconds", "nan")],
+)
+def test_enforce_retention_refuses_bad_batch_options(option, value):
+    with pytest.raises(CommandError, match="doit être"):
+        call_command("enforce_retention", option, value, stdout=io.StringIO())
 
 
 def test_audit_log_pruning_keeps_the_chain_verifiable():

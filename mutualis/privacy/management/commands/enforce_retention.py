@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 from pathlib import Path
 
 from django.apps import apps
@@ -32,7 +33,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="compter sans rien modifier")
         parser.add_argument("--only", metavar="APP", help="une seule application (ex. contact)")
-        parser.add_argument("--batch-size", type=int, default=5000)
+        parser.add_argument(
+            "--batch-size", type=int, default=5000, help="lignes du premier lot (5000)"
+        )
+        parser.add_argument(
+            "--batch-seconds",
+            type=float,
+            help="durée visée d'un lot, la taille s'y adapte : 1 s sous PostgreSQL, 3 s sous "
+            "SQLite ; 0 = taille fixe",
+        )
         parser.add_argument("--as-of", help="date de référence AAAA-MM-JJ (aujourd'hui par défaut)")
         parser.add_argument("--report", help="écrire le rapport JSON dans ce fichier")
 
@@ -42,6 +51,11 @@ class Command(BaseCommand):
             raise CommandError(f"Application inconnue : {only!r}.")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size doit être un entier positif.")
+        seconds = options["batch_seconds"]
+        if seconds is None:
+            seconds = retention.default_batch_seconds()
+        if not math.isfinite(seconds) or seconds < 0:
+            raise CommandError("--batch-seconds doit être un nombre positif ou nul.")
         now = timezone.now()
         if options["as_of"]:
             try:
@@ -65,6 +79,7 @@ class Command(BaseCommand):
                 only_app=only,
                 dry_run=options["dry_run"],
                 batch_size=options["batch_size"],
+                batch_seconds=seconds or None,
                 progress=lambda n: bar.advance(task, n),
             )
         run.report = report.as_list()
