@@ -40,6 +40,14 @@ _TARGET = re.compile(r"^\S{1,200}$")
 _NIR_LIKE = re.compile(r"(?<![0-9A-Z])[12378](?:\s?[0-9AB]){14}(?![0-9A-Z])", re.IGNORECASE)
 _IBAN_LIKE = re.compile(r"(?<![0-9A-Z])[A-Z]{2}\d{2}(?:[\s-]?[A-Z0-9]){11,30}", re.IGNORECASE)
 _IBAN_MIN_LENGTH = 15
+# Record ids: a random UUID may contain a run that passes for an IBAN (``a68c3dcb-de64-4169-
+# 8478-7123373014e4`` holds DE64 4169 8478 7123 3730 14, valid), about twice in a million. No
+# IBAN is written as a UUID or as 32 hexadecimal digits, so these are set aside before the scan.
+_UUID = re.compile(
+    r"(?<![0-9A-Z])(?:[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}|[0-9A-F]{32})"
+    r"(?![0-9A-Z])",
+    re.IGNORECASE,
+)
 
 
 class TransactionRequired(RuntimeError):
@@ -212,7 +220,9 @@ def _strings(value: Any) -> Iterable[str]:
 
 
 def holds_nir_or_iban(text: str) -> bool:
-    """Whether ``text`` is, or contains, a NIR or an IBAN with a valid check key."""
+    """Whether ``text`` is, or contains, a NIR or an IBAN with a valid check key (record ids
+    written as UUIDs aside)."""
+    text = _UUID.sub(" ", text)
     compact = re.sub(r"\s", "", text)
     if nir.is_valid(compact) or iban.is_valid(compact):
         return True

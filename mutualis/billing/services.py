@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from stdnum import iban as stdnum_iban
 
 from mutualis import audit
 from mutualis.billing.models import Mandate, new_mandate_reference
@@ -19,6 +20,23 @@ def creditor_identifier() -> str:
     return validators.validate_creditor_identifier(settings.MUTUALIS_SEPA_CREDITOR_ID)
 
 
+def debtor_fields(
+    *, iban: str, bic: str, debtor_name: str, signed_place: str, checked: bool = False
+) -> dict[str, str]:
+    """The fields of a new mandate that the debtor gives, as a mandate stores them.
+
+    ``checked``: the caller has just validated the IBAN with :func:`validators.validate_iban`
+    (``check_application`` does, for the form and the import), so it is only put in the compact
+    form that function returns, not checked a second time (the IBAN check is the costly one).
+    """
+    return {
+        "debtor_name": debtor_name.strip(),
+        "iban": stdnum_iban.compact(iban or "") if checked else validators.validate_iban(iban),
+        "bic": validators.validate_bic(bic) if bic else "",
+        "signed_place": signed_place.strip(),
+    }
+
+
 def build_mandate(
     *, member: Member, iban: str, bic: str, debtor_name: str, signed_place: str
 ) -> Mandate:
@@ -27,10 +45,7 @@ def build_mandate(
         data_key_id=member.person.data_key_id,
         reference=new_mandate_reference(),
         creditor_identifier=creditor_identifier(),
-        debtor_name=debtor_name.strip(),
-        iban=validators.validate_iban(iban),
-        bic=validators.validate_bic(bic) if bic else "",
-        signed_place=signed_place.strip(),
+        **debtor_fields(iban=iban, bic=bic, debtor_name=debtor_name, signed_place=signed_place),
     )
 
 

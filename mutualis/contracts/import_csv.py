@@ -335,30 +335,80 @@ def parse_date(value: str) -> datetime.date | None:
     return datetime.date(int(year), int(month), int(day))
 
 
+_NIR_OR_IBAN_SEPARATORS = re.compile(r"[\s.\-]")
+_NIR_SHAPE = re.compile(r"[1-478]\d{4}(\d{2}|2A|2B)\d{8}")
+_IBAN_START = re.compile(r"[A-Z]{2}\d{2}")
+
+
 def looks_like_nir_or_iban(value: str) -> bool:
     """Whether an identifier is in fact a NIR or an IBAN (which must not become a key)."""
-    compact = re.sub(r"[\s.\-]", "", value).upper()
-    if re.fullmatch(r"[1-478]\d{4}(\d{2}|2A|2B)\d{8}", compact) and stdnum_nir.is_valid(compact):
+    compact = _NIR_OR_IBAN_SEPARATORS.sub("", value).upper()
+    if _NIR_SHAPE.fullmatch(compact) and stdnum_nir.is_valid(compact):
         return True
-    return bool(re.match(r"[A-Z]{2}\d{2}", compact)) and stdnum_iban.is_valid(compact)
+    return bool(_IBAN_START.match(compact)) and stdnum_iban.is_valid(compact)
 
 
 _DATE_MESSAGE = "Date illisible : écrivez-la AAAA-MM-JJ ou JJ/MM/AAAA."
 
 
+_CONTACT_COLUMNS = (
+    "email",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "scheme_regime",
+    "scheme_caisse",
+    "scheme_centre",
+    "scheme_organisation",
+)
+_PHONE_COLUMNS = ("phone_landline", "phone_mobile")
+_IDENTITY_COLUMNS = ("civility", "last_name", "first_names", "birth_date", "nir")
+
+
 class RowParser:
-    """Turns the cells of a row into an :class:`Application` (and reading problems)."""
+    """Turns the cells of a row into an :class:`Application` (and reading problems).
+
+    Column positions are looked up once, from the header: this runs for every row of the file.
+    """
 
     def __init__(self, header: Header) -> None:
         self.header = header
-        self._index = header.index
+        index = header.index
+        self._reference_at = index["legacy_reference"]
+        self._lengths = [
+            (name, index[name], limit) for name, limit in MAX_LENGTHS.items() if name in index
+        ]
+        self._member_identity = [index.get(name) for name in _IDENTITY_COLUMNS]
+        self._contact = [(name, index.get(name)) for name in _CONTACT_COLUMNS]
+        self._phones = [(name, index.get(name)) for name in _PHONE_COLUMNS]
+        self._at = {
+            name: index.get(name)
+            for name in (
+                "offer_code",
+                "start_date",
+                "iban",
+                "bic",
+                "debtor_name",
+                "signed_place",
+                "cgu_version",
+            )
+        }
+        # (prefix, positions of BENEFICIARY_FIELDS) for each group of beneficiary columns.
+        self._groups = [
+            (
+                f"beneficiary{group}_",
+                [index[f"beneficiary{group}_{name}"] for name in BENEFICIARY_FIELDS],
+            )
+            for group in header.beneficiary_groups
+        ]
 
-    def _cell(self, cells: list[str], name: str) -> str:
-        at = self._index.get(name)
+    @staticmethod
+    def _get(cells: list[str], at: int | None) -> str:
         return cells[at] if at is not None else ""
 
     def parse(self, line: int, cells: list[str]) -> ParsedRow:
-        at = self._index["legacy_reference"]
+        at = self._reference_at
         reference = cells[at] if at < len(cells) else ""
         hidden = bool(reference) and looks_like_nir_or_iban(reference)
         if len(cells) != self.header.width:
@@ -386,46 +436,48 @@ class RowParser:
                 )
             )
             reference = ""  # never echoed in the report
-        for name, limit in MAX_LENGTHS.items():
-            if len(self._cell(cells, name)) > limit:
+        for name, at, limit in self._lengths:
+            if len(cells[at]) > limit:
                 problems.append(Problem(name, f"Ce champ compte {limit} caractères au plus."))
 
-        member = self._person(cells, "", problems, contact=True)
-        start_date = self._date(cells, "start_date", problems)
+        get = self._get
+        member = self._person(
+            [get(cells, at) for at in self._member_identity], "", problems, cells=cells
+        )
+        start_date = self._date(get(cells, self._at["start_date"]), "start_date", problems)
         if start_date is None and not any(p.field == "start_date" for p in problems):
             problems.append(Problem("start_date", "La date d'effet est obligatoire."))
         beneficiaries = []
-        for group in self.header.beneficiary_groups:
-            prefix = f"beneficiary{group}_"
-            values = [self._cell(cells, prefix + name) for name in BENEFICIARY_FIELDS]
+        for prefix, positions in self._groups:
+            values = [cells[at] for at in positions]
             if not any(values):
                 continue
-            attached = self._cell(cells, prefix + "attached").lower()
+            role, attached = values[0], values[6].lower()  # BENEFICIARY_FIELDS order
             if attached not in _YES | _NO:
                 problems.append(Problem(prefix + "attached", "Indiquez « oui » ou « non »."))
-            role = self._cell(cells, prefix + "role")
             beneficiaries.append(
                 (
                     prefix,
                     BeneficiaryApplication(
                         role=ROLES.get(role.lower(), role),
-                        person=self._person(cells, prefix, problems, contact=False),
+                        person=self._person(values[1:6], prefix, problems),
                         attached_to_member_nir=attached in _YES,
                     ),
                 )
             )
+        at = self._at
         application = Application(
             member=member,
-            offer_code=self._cell(cells, "offer_code"),
+            offer_code=get(cells, at["offer_code"]),
             start_date=start_date or timezone.localdate(),  # placeholder; already reported
             payment=PaymentApplication(
-                iban=self._cell(cells, "iban"),
-                bic=self._cell(cells, "bic"),
-                debtor_name=self._cell(cells, "debtor_name"),
-                signed_place=self._cell(cells, "signed_place"),
+                iban=get(cells, at["iban"]),
+                bic=get(cells, at["bic"]),
+                debtor_name=get(cells, at["debtor_name"]),
+                signed_place=get(cells, at["signed_place"]),
             ),
             beneficiaries=[item for _prefix, item in beneficiaries],
-            cgu_version=self._cell(cells, "cgu_version"),
+            cgu_version=get(cells, at["cgu_version"]),
             legacy_reference=reference or None,
         )
         nirs = [("nir", member.nir)] if member.nir else []
@@ -441,39 +493,37 @@ class RowParser:
             groups=[int(prefix[len("beneficiary") : -1]) for prefix, _item in beneficiaries],
         )
 
-    def _date(self, cells: list[str], name: str, problems: list[Problem]) -> datetime.date | None:
+    @staticmethod
+    def _date(value: str, name: str, problems: list[Problem]) -> datetime.date | None:
         try:
-            return parse_date(self._cell(cells, name))
+            return parse_date(value)
         except ValueError:
             problems.append(Problem(name, _DATE_MESSAGE))
             return None
 
     def _person(
-        self, cells: list[str], prefix: str, problems: list[Problem], *, contact: bool
+        self,
+        identity: list[str],
+        prefix: str,
+        problems: list[Problem],
+        *,
+        cells: list[str] | None = None,
     ) -> PersonData:
-        civility = self._cell(cells, prefix + "civility")
+        """``identity``: the cells of _IDENTITY_COLUMNS; ``cells``: the whole row, for the
+        member's contact details (a beneficiary has none)."""
+        civility, last_name, first_names, birth_date, nir = identity
         data = PersonData(
             civility=CIVILITIES.get(civility.lower(), civility),
-            last_name=self._cell(cells, prefix + "last_name"),
-            first_names=self._cell(cells, prefix + "first_names"),
-            birth_date=self._date(cells, prefix + "birth_date", problems),
-            nir=self._cell(cells, prefix + "nir") or None,
+            last_name=last_name,
+            first_names=first_names,
+            birth_date=self._date(birth_date, prefix + "birth_date", problems),
+            nir=nir or None,
         )
-        if contact:
-            for name in (
-                "email",
-                "address_line1",
-                "address_line2",
-                "postal_code",
-                "city",
-                "scheme_regime",
-                "scheme_caisse",
-                "scheme_centre",
-                "scheme_organisation",
-            ):
-                setattr(data, name, self._cell(cells, name))
-            for name in ("phone_landline", "phone_mobile"):
-                value = self._cell(cells, name)
+        if cells is not None:
+            for name, at in self._contact:
+                setattr(data, name, self._get(cells, at))
+            for name, at in self._phones:
+                value = self._get(cells, at)
                 # Stored in the +33 form; a wrong number stays as given and is reported.
                 with contextlib.suppress(ValidationError):
                     value = validators.validate_phone(value) if value else ""

@@ -10,10 +10,11 @@ The CSV format is described in :mod:`mutualis.contracts.import_csv` and
   every row that carries it (which one is right cannot be told), a legacy reference given twice
   rejects the later rows, and values longer than their column reject their row.
 - **A row is all in or all out.** Its people, member, beneficiaries, contract and SEPA mandate
-  are written together. Rows are written by batches (``bulk_create``, one transaction per batch,
-  sensitive fields encrypted under each person's new data key); when the database refuses a
-  batch (integrity or data error) the batch is replayed row by row, each row in its own
-  savepoint, so only the faulty row is rejected. Other database errors stop the run.
+  are written together. Rows are written by batches (one transaction per batch, one
+  ``executemany`` per table, sensitive fields encrypted by the vault fields under each person's
+  new data key: :mod:`mutualis.contracts.import_rows`); when the database refuses a batch
+  (integrity or data error) the batch is replayed row by row, each row in its own savepoint, so
+  only the faulty row is rejected. Other database errors stop the run.
 - **Idempotent and resumable.** ``Member.legacy_reference`` is unique: a row whose reference
   was already imported is skipped and counted as "déjà importé". Committed batches stay when a
   run is interrupted; running the same file again completes it.
@@ -35,13 +36,13 @@ import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 
 from mutualis import audit
 from mutualis.billing import services as billing
-from mutualis.billing.models import Mandate
 from mutualis.contracts.application import Lookups, Problem, check_application
 from mutualis.contracts.import_csv import (
     FileScan,
@@ -53,13 +54,12 @@ from mutualis.contracts.import_csv import (
     read_header,
     scan,
 )
+from mutualis.contracts.import_rows import RowWriter
 from mutualis.contracts.models import Contract, Offer, new_contract_number
 from mutualis.contracts.tags import ContractsTag
-from mutualis.members import services as members
-from mutualis.members.models import Beneficiary, Member, Person, new_member_number
+from mutualis.members.models import Member, Person, new_member_number
 from mutualis.members.validators import normalize_nir
 from mutualis.privacy.models import PolicyVersion
-from mutualis.vault.models import DataKey
 
 __all__ = ["ImportFileError", "ImportResult", "Rejection", "import_members"]
 
@@ -98,25 +98,13 @@ class ImportResult:
 
 
 @dataclass
-class _RowObjects:
-    """Everything one row creates, unsaved."""
-
-    keys: list[DataKey]
-    persons: list[Person]
-    member: Member
-    beneficiaries: list[Beneficiary]
-    contract: Contract
-    links: list  # Contract.beneficiaries.through
-    mandate: Mandate
-
-
-@dataclass
 class _Batch:
     number: int
     rows: int = 0
     valid: list[ParsedRow] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     already_imported: int = 0
+    nir_indexes: dict[str, str | None] = field(default_factory=dict)  # compact NIR -> blind index
 
 
 def _chunks(values: list, size: int = _LOOKUP_CHUNK) -> Iterator[list]:
@@ -146,6 +134,7 @@ class _Importer:
         self.offers = {offer.code: offer for offer in Offer.objects.available()}
         self.policy_version = policy_version
         self._nir_index = Person._meta.get_field("nir_index").index_for
+        self._known_indexes: dict[str, str | None] = {}  # those of the batch being written
 
     # --- Checking --------------------------------------------------------------------------
     def check(self, number: int, rows: list[ParsedRow]) -> _Batch:
@@ -168,6 +157,7 @@ class _Importer:
                 pending.append(row)
         existing = self._existing_references([r.legacy_reference for r in pending])
         indexes = {nir: self._nir_index(nir) for row in pending for _column, nir in row.nirs}
+        batch.nir_indexes = indexes  # the writer stores them too
         registered = self._registered_nir_indexes(list(indexes.values()))
         lookups = Lookups(
             offer_codes=frozenset(self.offers),
@@ -226,74 +216,41 @@ class _Importer:
             )
         return found
 
-    # --- Building --------------------------------------------------------------------------
-    def build(self, rows: list[ParsedRow]) -> list[_RowObjects]:
-        """The unsaved objects of valid rows, with member and contract numbers unused so far."""
-        member_numbers = _unused_numbers(Member, len(rows), new_member_number)
-        contract_numbers = _unused_numbers(Contract, len(rows), new_contract_number)
-        return [
-            self._build_row(row, member_number, contract_number)
-            for row, member_number, contract_number in zip(
-                rows, member_numbers, contract_numbers, strict=True
-            )
-        ]
-
-    def _build_row(self, row: ParsedRow, member_number: str, contract_number: str) -> _RowObjects:
-        application = row.application
-        assert application is not None
-        person = members.build_person(application.member)
-        member = Member(
-            person=person, number=member_number, legacy_reference=application.legacy_reference
-        )
-        # Relations are set by id where nothing needs the related object in memory (cheaper
-        # than the descriptors, which also maintain caches on both sides).
-        persons, beneficiaries = [person], []
-        for item in application.beneficiaries:
-            other = members.build_person(
-                item.person, nir_holder=person if item.attached_to_member_nir else None
-            )
-            persons.append(other)
-            beneficiaries.append(
-                Beneficiary(member_id=member.pk, person_id=other.pk, role=item.role)
-            )
-        contract = Contract(
-            number=contract_number,
-            member_id=member.pk,
-            offer_id=self.offers[application.offer_code].pk,
-            start_date=application.start_date,
-            cgu_version=application.cgu_version,
-            policy_version_id=self.policy_version.pk,
-        )
-        through = Contract.beneficiaries.through
-        links = [through(contract_id=contract.pk, beneficiary_id=b.pk) for b in beneficiaries]
-        payment = application.payment
-        mandate = billing.build_mandate(
-            member=member,
-            iban=payment.iban,
-            bic=payment.bic,
-            debtor_name=payment.debtor_name,
-            signed_place=payment.signed_place,
-        )
-        # The IBAN is sealed with the member's key: hand over the key in memory (not its id
-        # alone), or each mandate would read it back from the database.
-        mandate.data_key = person.data_key
-        return _RowObjects(
-            keys=[p.data_key for p in persons],
-            persons=persons,
-            member=member,
-            beneficiaries=beneficiaries,
-            contract=contract,
-            links=links,
-            mandate=mandate,
-        )
-
     # --- Writing ---------------------------------------------------------------------------
+    @cached_property
+    def writer(self) -> RowWriter:
+        return RowWriter(
+            connection,
+            offer_ids={code: offer.pk for code, offer in self.offers.items()},
+            policy_version_id=self.policy_version.pk,
+            # Checked once per run, not once per mandate.
+            creditor_identifier=billing.creditor_identifier(),
+            nir_index=self._index_of,
+        )
+
+    def _index_of(self, nir: str) -> str | None:
+        return self._known_indexes.get(nir) or self._nir_index(nir)
+
+    def _insert(self, rows: list[ParsedRow]) -> list[str]:
+        """Write the rows (valid, checked), with member and contract numbers unused so far;
+        return the ids of the members created."""
+        applications = [row.application for row in rows if row.application is not None]
+        return self.writer.write(
+            zip(
+                applications,
+                _unused_numbers(Member, len(applications), new_member_number),
+                _unused_numbers(Contract, len(applications), new_contract_number),
+                strict=True,
+            )
+        )
+
     def write(self, batch: _Batch) -> tuple[list[str], bool]:
         """Write the valid rows of ``batch`` and its audit event; return the ids of the members
         created and whether the batch had to be replayed row by row."""
+        self._known_indexes = batch.nir_indexes
         try:
             with transaction.atomic():
-                created = _insert(self.build(batch.valid))
+                created = self._insert(batch.valid)
                 self._record_batch(batch, created, replayed=False)
             return created, False
         except (IntegrityError, DataError):
@@ -304,12 +261,12 @@ class _Importer:
             for row in batch.valid:
                 try:
                     with transaction.atomic():
-                        created += _insert(self.build([row]))
+                        created += self._insert([row])
                 except (IntegrityError, DataError) as exc:
                     reason = next(r for t, r in _DATABASE_REFUSAL.items() if isinstance(exc, t))
                     refused.append(Rejection(row.line, row.legacy_reference, "", reason))
-            batch.rejections += refused
             self._record_batch(batch, created, replayed=True)
+        batch.rejections += refused
         return created, True
 
     def _record_batch(self, batch: _Batch, created: list[str], *, replayed: bool) -> None:
@@ -339,20 +296,6 @@ def _unused_numbers(model, count: int, make: Callable[[], str]) -> list[str]:
             taken.update(model.objects.filter(number__in=chunk).values_list("number", flat=True))
         numbers.update(n for n in fresh if n not in taken)
     return list(numbers)
-
-
-def _insert(objects: list[_RowObjects]) -> list[str]:
-    """bulk_create every table in foreign-key order; return the ids of the members created."""
-    DataKey.objects.bulk_create([key for row in objects for key in row.keys])
-    # Encrypted fields and the NIR blind index are computed in pre_save, which bulk_create
-    # calls for each object.
-    Person.objects.bulk_create([person for row in objects for person in row.persons])
-    Member.objects.bulk_create([row.member for row in objects])
-    Beneficiary.objects.bulk_create([b for row in objects for b in row.beneficiaries])
-    Contract.objects.bulk_create([row.contract for row in objects])
-    Contract.beneficiaries.through.objects.bulk_create([x for row in objects for x in row.links])
-    Mandate.objects.bulk_create([row.mandate for row in objects])
-    return [str(row.member.pk) for row in objects]
 
 
 class _Report:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 import random
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from django.utils import timezone
 from mutualis.audit.models import Event
 from mutualis.audit.services import holds_nir_or_iban
 from mutualis.billing.models import Mandate
-from mutualis.contracts import importing
+from mutualis.contracts import import_rows, importing
 from mutualis.contracts.application import Lookups, check_application
 from mutualis.contracts.import_csv import BENEFICIARY_FIELDS, MEMBER_COLUMNS, OPTIONAL_COLUMNS
 from mutualis.contracts.models import Contract
@@ -142,7 +144,7 @@ def test_it_imports_every_row_with_its_beneficiaries_contract_and_encrypted_mand
     assert member.person.phone_mobile == "+33612345678"
     assert member.account is None  # no account, no e-mail: they come later
     assert mail.outbox == []
-    # The blind index was computed by bulk_create: the NIR is found, and its key is there.
+    # The blind index was computed by the import: the NIR is found, and its key is there.
     assert Person.objects.with_nir(rows[0]["nir"]).get() == member.person
     contract = member.contracts.get()
     assert contract.start_date == datetime.date(2019, 1, 1)  # a legacy contract began earlier
@@ -409,3 +411,26 @@ def test_a_trailing_delimiter_as_spreadsheets_write_it_is_accepted(tmp_path, rng
 def test_a_missing_file_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="introuvable"):
         run(tmp_path / "absent.csv")
+
+
+def test_a_record_id_that_contains_an_iban_shaped_run_does_not_stop_the_import(
+    tmp_path, rng, monkeypatch
+):
+    # "de64-4169-8478-7123373014e4" without its hyphens is a valid IBAN: the batch's audit event
+    # lists such ids, and must still be accepted.
+    looks_like_an_iban = uuid.UUID("a68c3dcb-de64-4169-8478-7123373014e4")
+    drawn = iter([uuid.uuid4(), looks_like_an_iban])  # the person's id, then the member's
+
+    class Ids:
+        UUID = uuid.UUID
+
+        @staticmethod
+        def uuid4():
+            return next(drawn, None) or uuid.uuid4()
+
+    monkeypatch.setattr(import_rows, "uuid", Ids)
+    out = run(write_csv(tmp_path / "members.csv", [member_row("LEG-1", rng)]))
+
+    assert "importés : 1" in out
+    event = Event.objects.get(tag="contracts:import:batch")
+    assert str(looks_like_an_iban) in json.dumps(event.details) + event.subject_id + event.target
