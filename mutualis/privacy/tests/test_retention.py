@@ -208,11 +208,17 @@ def test_batches_commit_without_waiting_for_the_disk_but_the_run_ends_durable(mo
             return cursor.fetchone()[0]
 
     monkeypatch.setattr(retention, "_delete", delete)
-    with time_machine.travel(at(2030, 1, 1, 12), tick=False):
-        call_command("enforce_retention", "--batch-size", "1", stdout=io.StringIO())
-    assert Inquiry.objects.count() == 0
-    assert seen and set(seen) == {"off"}  # each batch, only inside its own transaction
-    assert synchronous_commit() == "on"  # the closing event (and anything after) waits for it
+    with connection.cursor() as cursor:  # whatever the server's default (CI runs with it off)
+        cursor.execute("SET synchronous_commit TO on")
+    try:
+        with time_machine.travel(at(2030, 1, 1, 12), tick=False):
+            call_command("enforce_retention", "--batch-size", "1", stdout=io.StringIO())
+        assert Inquiry.objects.count() == 0
+        assert seen and set(seen) == {"off"}  # each batch, only inside its own transaction
+        assert synchronous_commit() == "on"  # the closing event (and anything after) waits
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
     assert verify_chain().ok
 
 
