@@ -171,6 +171,14 @@ class Recipient:
     kind: RecipientKind
     categories: frozenset[Category]
     detail: str = ""
+    # Where the recipient is outside the EU/EEA: the country and the safeguard (GDPR art. 44-49,
+    # e.g. "Royaume-Uni, décision d'adéquation"); "" for a recipient in the EU/EEA.
+    third_country: str = ""
+
+    @property
+    def transfer(self) -> str:
+        """The transfer to a third country, as the register and the access copy state it."""
+        return f"{self.label} : {self.third_country}" if self.third_country else ""
 
 
 @dataclass(frozen=True)
@@ -188,9 +196,16 @@ class Purpose:
     retention: RetentionRule | None
     recipients: tuple[Recipient, ...]
     security_measures: tuple[str, ...] = ()
+    # A decision based solely on automated processing, profiling included, that the purpose
+    # makes about people (GDPR art. 22): its logic and consequences; "" when it makes none.
+    automated_decision: str = ""
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def transfers(self) -> list[str]:
+        return [r.transfer for r in self.recipients if r.third_country]
 
 
 @dataclass(frozen=True)
@@ -281,3 +296,10 @@ class InternalService:
     label: str
     categories: frozenset[Category]
     mission: str
+
+
+NO_TRANSFER = "aucun : les destinataires sont établis dans l'Union européenne"
+NO_AUTOMATED_DECISION = (
+    "aucune décision fondée exclusivement sur un traitement automatisé, profilage compris "
+    "(RGPD art. 22)"
+)

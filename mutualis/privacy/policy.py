@@ -19,7 +19,12 @@ from django.utils import timezone
 from mutualis import audit
 from mutualis.audit.tags import Tag
 from mutualis.privacy import catalogue, registry
-from mutualis.privacy.declaration import Purpose, RetentionRule
+from mutualis.privacy.declaration import (
+    NO_AUTOMATED_DECISION,
+    NO_TRANSFER,
+    Purpose,
+    RetentionRule,
+)
 from mutualis.privacy.models import PolicyVersion
 
 
@@ -57,6 +62,8 @@ class ProcessingEntry:
     categories: list[str]
     data_subjects: list[str]
     recipients: list[str]
+    transfers: str  # to third countries (art. 30(1)(e))
+    automated_decision: str  # art. 22
     retention: str
     retention_source: str
     security_measures: list[str]
@@ -97,6 +104,8 @@ def processing_entries() -> list[ProcessingEntry]:
                 categories=sorted(c.label for c in purpose.categories),
                 data_subjects=sorted(s.label for s in purpose.data_subjects),
                 recipients=[r.label for r in purpose.recipients],
+                transfers=" ; ".join(purpose.transfers) or NO_TRANSFER,
+                automated_decision=purpose.automated_decision or NO_AUTOMATED_DECISION,
                 retention=_retention_text(purpose.retention),
                 retention_source=purpose.retention.source if purpose.retention else "",
                 security_measures=list(purpose.security_measures),

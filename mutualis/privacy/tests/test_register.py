@@ -63,3 +63,31 @@ def test_unknown_format_is_refused():
 
     with pytest.raises(CommandError):
         call_command("privacy_register", "--format", "pdf")
+
+
+def test_transfers_and_automated_decisions_are_stated_from_the_declaration(monkeypatch):
+    import dataclasses
+
+    from mutualis.privacy.declaration import NO_AUTOMATED_DECISION, NO_TRANSFER
+
+    rows = list(csv.DictReader(io.StringIO(_run("--format", "csv"))))
+    # No recipient outside the EU and no automated decision are declared today.
+    assert {r["transferts_hors_ue"] for r in rows} == {NO_TRANSFER}
+    assert {r["decisions_automatisees"] for r in rows} == {NO_AUTOMATED_DECISION}
+
+    first, *others = catalogue.ALL_PURPOSES
+    abroad = dataclasses.replace(
+        first.recipients[0], label="Réassureur", third_country="Suisse, décision d'adéquation"
+    )
+    declared = dataclasses.replace(
+        first,
+        recipients=(*first.recipients, abroad),
+        automated_decision="tarification selon l'âge, sans intervention humaine",
+    )
+    monkeypatch.setattr(catalogue, "ALL_PURPOSES", (declared, *others))
+    entry = processing_entries()[0]
+    assert entry.transfers == "Réassureur : Suisse, décision d'adéquation"
+    assert entry.automated_decision == "tarification selon l'âge, sans intervention humaine"
+    text = _run("--format", "md")
+    assert "**Transferts hors de l'Union européenne** : Réassureur : Suisse" in text
+    assert processing_entries()[1].transfers == NO_TRANSFER

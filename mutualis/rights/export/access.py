@@ -22,6 +22,7 @@ from django.utils import timezone
 from mutualis.audit.models import Disclosure, Event
 from mutualis.members.models import User, UserKind
 from mutualis.privacy import catalogue
+from mutualis.privacy.declaration import NO_AUTOMATED_DECISION, NO_TRANSFER
 from mutualis.privacy.policy import CNIL
 from mutualis.rights.export.labels import (
     ACCESS_SCHEMA,
@@ -263,6 +264,8 @@ def _build_information(purposes_used: frozenset) -> dict:
                 "recipients": [{"label": r.label, "detail": r.detail} for r in purpose.recipients],
                 "retention": purpose.retention.summary if purpose.retention else "",
                 "retention_source": purpose.retention.source if purpose.retention else "",
+                "transfers": " ; ".join(purpose.transfers) or NO_TRANSFER,
+                "automated_decision": purpose.automated_decision or NO_AUTOMATED_DECISION,
             }
         )
     organisation = settings.MUTUALIS_ORGANISATION

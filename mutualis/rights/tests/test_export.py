@@ -26,6 +26,7 @@ from mutualis.members import services as members
 from mutualis.members.models import Person
 from mutualis.members.tags import MembersTag
 from mutualis.privacy import catalogue, registry
+from mutualis.privacy.declaration import NO_AUTOMATED_DECISION, NO_TRANSFER
 from mutualis.rights import export
 from mutualis.rights.export import (
     CSV_COLUMNS,
@@ -345,6 +346,10 @@ def test_general_information_of_article_15(alice):
     rights = {r["right"] for r in info["rights"]}
     assert {"Accès", "Rectification", "Effacement", "Portabilité", "Opposition"} <= rights
     assert set(info["sources"]) == {PROVIDED, GENERATED}
+    # Art. 15(1)(h) and 15(2), from the declaration: nothing of either is declared today.
+    for purpose in info["purposes"]:
+        assert purpose["transfers"] == NO_TRANSFER
+        assert purpose["automated_decision"] == NO_AUTOMATED_DECISION
 
 
 def test_json_is_utf8_with_sorted_keys(alice):
@@ -369,6 +374,8 @@ def test_the_html_include_renders_a_table_per_record_under_category_headings(ali
     assert '<th scope="row">Numéro de sécurité sociale</th>' in html
     assert "12 avril 1985" in html  # alice's birth date, read by herself
     assert "Commission nationale de l&#x27;informatique et des libertés" in html
+    assert "<dt>Transferts hors de l'Union européenne</dt><dd>Aucun : les destinataires" in html
+    assert "<dt>Décisions automatisées</dt><dd>Aucune décision fondée exclusivement" in html
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(alice, bob):
