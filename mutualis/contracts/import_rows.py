@@ -19,8 +19,8 @@ directly:
 - **Encryption by the vault fields themselves** (:meth:`EncryptedField.seal`): the same binding to
   model, field and primary key as ``pre_save``, under each person's new data key
   (:func:`vault.build_data_key`); the NIR blind index by the field's ``index_for``.
-- **The same values as the services**: people normalised as ``members.services.build_person``
-  does, mandates as ``billing.services.build_mandate`` (the IBAN, validated by
+- **The same values as the services**: people normalised by ``members.services.person_values``
+  (as ``build_person``), mandates as ``billing.services.build_mandate`` (the IBAN, validated by
   ``check_application`` just before, is not checked a second time). A test compares the rows read
   back through the models with what those services build.
 
@@ -43,9 +43,8 @@ from mutualis.billing import services as billing
 from mutualis.billing.models import Mandate, new_mandate_reference
 from mutualis.contracts.application import Application
 from mutualis.contracts.models import Contract
-from mutualis.members import validators
 from mutualis.members.models import Beneficiary, Member, Person
-from mutualis.members.services import PersonData
+from mutualis.members.services import PersonData, person_values
 from mutualis.vault import services as vault
 from mutualis.vault.fields import EncryptedField
 from mutualis.vault.models import DataKey
@@ -215,13 +214,11 @@ class RowWriter:
 
     # Columns given by the methods below, in the order of their tuples.
     KEY_COLUMNS = ("id", "wrapped_key", "master_key_id", "created_at")
-    PERSON_COLUMNS = (
-        "id",
-        "data_key_id",
+    # Values of members.services.person_values stored as they are, then the others.
+    PERSON_VALUES = (
         "civility",
         "last_name",
         "first_names",
-        "birth_date",
         "address_line1",
         "address_line2",
         "postal_code",
@@ -229,13 +226,19 @@ class RowWriter:
         "email",
         "phone_landline",
         "phone_mobile",
-        "nir",
-        "nir_index",
-        "nir_holder_id",
         "scheme_regime",
         "scheme_caisse",
         "scheme_centre",
         "scheme_organisation",
+    )
+    PERSON_COLUMNS = (
+        "id",
+        "data_key_id",
+        *PERSON_VALUES,
+        "birth_date",
+        "nir",
+        "nir_index",
+        "nir_holder_id",
         "created_at",
         "updated_at",
     )
@@ -384,32 +387,20 @@ class RowWriter:
         """A data key and a person, normalised as ``members.services.build_person`` does."""
         data_key = vault.build_data_key()
         person_id = uuid.uuid4()
-        nir = validators.normalize_nir(data.nir) if data.nir else None
+        values = person_values(data)
+        birth_date, nir = values["birth_date"], values["nir"]
         self.keys.add((data_key.pk, data_key.wrapped_key, data_key.master_key_id, now))
         self.persons.add(
             (
                 person_id,
                 data_key.pk,
-                data.civility,
-                data.last_name.strip(),
-                data.first_names.strip(),
-                self._birth_date.seal(data.birth_date, data_key=data_key, pk=person_id)
-                if data.birth_date is not None
-                else None,
-                data.address_line1.strip(),
-                data.address_line2.strip(),
-                data.postal_code.strip(),
-                data.city.strip(),
-                data.email.strip().lower(),
-                data.phone_landline,
-                data.phone_mobile,
+                *(values[name] for name in self.PERSON_VALUES),
+                None
+                if birth_date is None
+                else self._birth_date.seal(birth_date, data_key=data_key, pk=person_id),
                 None if nir is None else self._nir.seal(nir, data_key=data_key, pk=person_id),
                 None if nir is None else self._nir_index(nir),
                 nir_holder_id,
-                data.scheme_regime,
-                data.scheme_caisse,
-                data.scheme_centre,
-                data.scheme_organisation.strip(),
                 now,
                 now,
             )

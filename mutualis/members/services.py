@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 
@@ -72,29 +73,32 @@ def nir_is_registered(nir: str, *, excluding: Person | None = None) -> bool:
     return qs.exists()
 
 
+def person_values(data: PersonData) -> dict[str, Any]:
+    """The person's field values, normalised as every way into the members table stores them
+    (the subscription, staff entry, the bulk import)."""
+    return {
+        "civility": data.civility,
+        "last_name": data.last_name.strip(),
+        "first_names": data.first_names.strip(),
+        "birth_date": data.birth_date,
+        "nir": validators.normalize_nir(data.nir) if data.nir else None,
+        "email": data.email.strip().lower(),
+        "address_line1": data.address_line1.strip(),
+        "address_line2": data.address_line2.strip(),
+        "postal_code": data.postal_code.strip(),
+        "city": data.city.strip(),
+        "phone_landline": data.phone_landline,
+        "phone_mobile": data.phone_mobile,
+        "scheme_regime": data.scheme_regime,
+        "scheme_caisse": data.scheme_caisse,
+        "scheme_centre": data.scheme_centre,
+        "scheme_organisation": data.scheme_organisation.strip(),
+    }
+
+
 def build_person(data: PersonData, *, nir_holder: Person | None = None) -> Person:
     """An unsaved person with a fresh (unsaved) data key, for ``create_person`` and bulk imports."""
-    key = vault.build_data_key()
-    return Person(
-        data_key=key,
-        civility=data.civility,
-        last_name=data.last_name.strip(),
-        first_names=data.first_names.strip(),
-        birth_date=data.birth_date,
-        nir=validators.normalize_nir(data.nir) if data.nir else None,
-        nir_holder=nir_holder,
-        email=data.email.strip().lower(),
-        address_line1=data.address_line1.strip(),
-        address_line2=data.address_line2.strip(),
-        postal_code=data.postal_code.strip(),
-        city=data.city.strip(),
-        phone_landline=data.phone_landline,
-        phone_mobile=data.phone_mobile,
-        scheme_regime=data.scheme_regime,
-        scheme_caisse=data.scheme_caisse,
-        scheme_centre=data.scheme_centre,
-        scheme_organisation=data.scheme_organisation.strip(),
-    )
+    return Person(data_key=vault.build_data_key(), nir_holder=nir_holder, **person_values(data))
 
 
 def create_person(*, data: PersonData, actor=None, nir_holder: Person | None = None) -> Person:
