@@ -1,7 +1,19 @@
+"""The back office (/gestion/): one package per area, each with its own URL patterns.
+
+An area (``members``, ``contact``, ``rights``, ``privacy``, ``staff``…) holds its views, forms
+and ``urls.py``; its templates live under ``templates/backoffice/<area>/``. Every area shares the
+``backoffice`` namespace, so URL names stay ``backoffice:<name>``.
+"""
+
 from django.urls import path
 
-from mutualis.backoffice import urls_contact, urls_privacy, urls_rights
-from mutualis.backoffice.views import auth, home, members, reveal, staff
+from mutualis.backoffice import home
+from mutualis.backoffice.auth import views as auth
+from mutualis.backoffice.contact import urls as contact_urls
+from mutualis.backoffice.members import urls as members_urls
+from mutualis.backoffice.privacy import urls as privacy_urls
+from mutualis.backoffice.rights import urls as rights_urls
+from mutualis.backoffice.staff import urls as staff_urls
 
 app_name = "backoffice"
 
@@ -11,18 +23,6 @@ urlpatterns = [
     path("connexion/code/", auth.login_code, name="login_code"),
     path("connexion/activation/", auth.enrol, name="enrol"),
     path("deconnexion/", auth.logout, name="logout"),
-    path("adherents/", members.member_search, name="member_search"),
-    path("adherents/<uuid:member_id>/", members.member_detail, name="member_detail"),
-    path(
-        "adherents/<uuid:member_id>/personnes/<uuid:person_id>/nir/",
-        reveal.reveal_nir,
-        name="reveal_nir",
-    ),
-    path(
-        "adherents/<uuid:member_id>/mandats/<uuid:mandate_id>/iban/",
-        reveal.reveal_iban,
-        name="reveal_iban",
-    ),
-    path("personnels/", staff.staff_list, name="staff_list"),
 ]
-urlpatterns += urls_contact.urlpatterns + urls_privacy.urlpatterns + urls_rights.urlpatterns
+for area in (members_urls, staff_urls, contact_urls, privacy_urls, rights_urls):
+    urlpatterns += area.urlpatterns

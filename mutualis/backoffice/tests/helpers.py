@@ -6,7 +6,7 @@ import html
 
 from stdnum import iban as stdnum_iban
 
-from mutualis.backoffice.views.reveal import format_nir
+from mutualis.backoffice.members.reveal import format_nir
 
 
 def full_values(member) -> list[str]:

@@ -107,7 +107,7 @@ def test_the_banner_names_the_staff_member_and_service(as_staff, colin, alice):
 def test_archived_contracts_and_mandates_are_shown_to_the_dpo_only(alice, bob, staff):
     from django.utils import timezone
 
-    from mutualis.backoffice.record import build_record
+    from mutualis.backoffice.members.record import build_record
 
     alice.contracts.update(archived_at=timezone.now())
     alice.mandates.update(archived_at=timezone.now())

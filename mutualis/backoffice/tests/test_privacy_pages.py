@@ -412,7 +412,7 @@ def test_the_audit_log_refuses_a_nir_as_a_filter(client, bob, alice):
 
 
 def test_the_audit_log_pages_by_sequence_number(client, bob, alice, dave, monkeypatch):
-    from mutualis.backoffice.views import privacy
+    from mutualis.backoffice.privacy import views as privacy
 
     monkeypatch.setattr(privacy, "EVENTS_PER_PAGE", 3)
     login_verified(client, bob)

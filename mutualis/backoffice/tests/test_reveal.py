@@ -7,8 +7,8 @@ from django.urls import reverse
 from stdnum import iban as stdnum_iban
 
 from mutualis.audit.models import Event
+from mutualis.backoffice.members.reveal import format_nir
 from mutualis.backoffice.testing import page_text
-from mutualis.backoffice.views.reveal import format_nir
 from mutualis.billing.tags import BillingTag
 from mutualis.members.tags import MembersTag
 

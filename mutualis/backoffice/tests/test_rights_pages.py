@@ -19,9 +19,9 @@ from django.core import mail
 from django.urls import reverse
 
 from mutualis.audit.models import Event
+from mutualis.backoffice.members.reveal import format_nir
 from mutualis.backoffice.testing import login_unverified, login_verified, page_text, visible_text
 from mutualis.backoffice.tests.helpers import assert_no_full_nir_or_iban
-from mutualis.backoffice.views.reveal import format_nir
 from mutualis.members.models import Person, User
 from mutualis.members.testing import make_nir
 from mutualis.privacy import restrictions
@@ -782,6 +782,6 @@ def test_the_home_page_links_to_the_rights_pages(client, bob, charlie, staff):
 
 def test_every_rights_page_has_its_permission_test():
     """A new rights page of the back office must be added to ``VIEWS``."""
-    from mutualis.backoffice import urls_rights
+    from mutualis.backoffice.rights import urls as urls_rights
 
     assert {p.name for p in urls_rights.urlpatterns} == {v.name for v in VIEWS}

@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mutualis.audit.models import Event
+from mutualis.backoffice.members.reveal import format_nir
 from mutualis.backoffice.tags import BackofficeTag
 from mutualis.backoffice.testing import page_text
 from mutualis.backoffice.tests.helpers import assert_no_full_nir_or_iban
-from mutualis.backoffice.views.reveal import format_nir
 
 pytestmark = pytest.mark.django_db
 

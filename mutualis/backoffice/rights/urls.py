@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from mutualis.backoffice.views import rights, rights_actions, rights_people
+from mutualis.backoffice.rights import actions as rights_actions
+from mutualis.backoffice.rights import people as rights_people
+from mutualis.backoffice.rights import views as rights
 
 _REQUEST = "droits/demandes/<uuid:request_id>/"
 _RESTRICTION = "droits/limitations/<int:restriction_id>/"

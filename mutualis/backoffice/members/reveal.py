@@ -16,7 +16,7 @@ from stdnum import iban as stdnum_iban
 
 from mutualis.audit.services import PersonalDataInAuditEvent
 from mutualis.backoffice.access import forbidden, render_page, staff_view
-from mutualis.backoffice.forms import RevealForm
+from mutualis.backoffice.members.forms import RevealForm
 from mutualis.billing import services as billing
 from mutualis.billing.models import Mandate
 from mutualis.members import services as members
@@ -68,9 +68,9 @@ def _reveal(request: HttpRequest, *, reveal, context: dict) -> HttpResponse:
             form.add_error("reason", str(exc))
         else:
             context.update(value=value, reason=form.cleaned_data["reason"])
-            return render_page(request, "backoffice/revealed.html", context)
+            return render_page(request, "backoffice/members/revealed.html", context)
     context["form"] = form
-    return render_page(request, "backoffice/reveal_form.html", context)
+    return render_page(request, "backoffice/members/reveal_form.html", context)
 
 
 @staff_view(Permission.NIR_REVEAL)

@@ -19,9 +19,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from mutualis.backoffice import forms_rights as forms
 from mutualis.backoffice.access import render_page, staff_view
-from mutualis.backoffice.views.rights import actor_names, member_of, purpose_title
+from mutualis.backoffice.rights import forms
+from mutualis.backoffice.rights.views import actor_names, member_of, purpose_title
 from mutualis.members.models import Person
 from mutualis.members.roles import Permission
 from mutualis.privacy import restrictions

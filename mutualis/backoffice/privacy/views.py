@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from mutualis.audit.models import Event
 from mutualis.audit.verify import Verification, verify_chain
 from mutualis.backoffice.access import render_page, staff_view
-from mutualis.backoffice.privacy_forms import (
+from mutualis.backoffice.privacy.forms import (
     AuditFilterForm,
     PersonHoldForm,
     RecordHoldForm,

@@ -9,10 +9,10 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from mutualis.backoffice import services
 from mutualis.backoffice.access import render_page, staff_view
-from mutualis.backoffice.forms import RevealForm, SearchForm
-from mutualis.backoffice.record import build_record
-from mutualis.backoffice.search import SearchOutcome, must_stay_out_of_urls, search
-from mutualis.backoffice.views.rights_people import member_panel
+from mutualis.backoffice.members.forms import RevealForm, SearchForm
+from mutualis.backoffice.members.record import build_record
+from mutualis.backoffice.members.search import SearchOutcome, must_stay_out_of_urls, search
+from mutualis.backoffice.rights.people import member_panel
 from mutualis.members.models import Member
 from mutualis.members.roles import Permission, visible_categories
 
@@ -43,7 +43,7 @@ def member_search(request: HttpRequest) -> HttpResponse:
         "outcome": outcome,
         "categories": {c.code for c in visible_categories(request.user.role)},
     }
-    return render_page(request, "backoffice/member_search.html", context)
+    return render_page(request, "backoffice/members/member_search.html", context)
 
 
 @staff_view(Permission.MEMBER_VIEW)
@@ -60,4 +60,4 @@ def member_detail(request: HttpRequest, member_id) -> HttpResponse:
         "reveal_form": RevealForm(),
         "rights_panel": member_panel(record, request.user),  # restriction banner (GDPR art. 18)
     }
-    return render_page(request, "backoffice/member_detail.html", context)
+    return render_page(request, "backoffice/members/member_detail.html", context)

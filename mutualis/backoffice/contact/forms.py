@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from mutualis.backoffice.search import must_stay_out_of_urls
+from mutualis.backoffice.members.search import must_stay_out_of_urls
 from mutualis.contact.forms import AttachmentField, PhoneField, message_field
 from mutualis.contact.models import SERVICE_CHOICES, Channel, ComplainantType, Outcome, Status
 from mutualis.members.models import Member, User

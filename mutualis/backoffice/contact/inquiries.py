@@ -1,6 +1,6 @@
 """Inquiries in the back office: the service's queue, a thread, its answer and its handling.
 
-Who may open which thread is decided by :mod:`mutualis.backoffice.correspondence`; a thread
+Who may open which thread is decided by :mod:`mutualis.backoffice.contact.queries`; a thread
 outside the viewer's reach is a 404, for pages, actions and downloads alike. Opening a thread and
 downloading an attachment are audited sensitive reads. The writes go through the contact
 services, which record their own audit events.
@@ -18,14 +18,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from mutualis.backoffice.access import render_page, staff_view
-from mutualis.backoffice.correspondence import (
-    category_codes,
-    inquiries_for,
-    is_dpo,
-    is_late,
-    sees_complaint_details,
-)
-from mutualis.backoffice.forms_contact import (
+from mutualis.backoffice.contact.forms import (
     AnswerForm,
     AssignForm,
     CloseComplaintForm,
@@ -33,7 +26,14 @@ from mutualis.backoffice.forms_contact import (
     RegisterForm,
     StatusForm,
 )
-from mutualis.backoffice.search import must_stay_out_of_urls
+from mutualis.backoffice.contact.queries import (
+    category_codes,
+    inquiries_for,
+    is_dpo,
+    is_late,
+    sees_complaint_details,
+)
+from mutualis.backoffice.members.search import must_stay_out_of_urls
 from mutualis.contact import services
 from mutualis.contact.models import (
     SERVICE_CHOICES,

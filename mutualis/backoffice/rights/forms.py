@@ -4,7 +4,7 @@ None of them writes anything: views pass their cleaned data to :mod:`mutualis.ri
 (and :mod:`mutualis.privacy.restrictions`), which hold the rules. A NIR or an IBAN typed by
 mistake in free text is refused, and no typed NIR is ever written back into a page
 (:meth:`RightsForm.scrub`). The form that registers a request is in
-:mod:`mutualis.backoffice.forms_rights_register`.
+:mod:`mutualis.backoffice.rights.register_forms`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from mutualis.audit.services import holds_nir_or_iban
-from mutualis.backoffice.search import must_stay_out_of_urls
+from mutualis.backoffice.members.search import must_stay_out_of_urls
 from mutualis.billing.tags import BillingTag
 from mutualis.members import validators
 from mutualis.members.models import Civility

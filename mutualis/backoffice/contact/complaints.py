@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from mutualis.backoffice.access import render_page, staff_view
-from mutualis.backoffice.correspondence import complaints_for, is_dpo
-from mutualis.backoffice.forms_contact import CloseComplaintForm
+from mutualis.backoffice.contact.forms import CloseComplaintForm
+from mutualis.backoffice.contact.queries import complaints_for, is_dpo
 from mutualis.contact import services
 from mutualis.contact.models import Complaint
 from mutualis.members.roles import Permission

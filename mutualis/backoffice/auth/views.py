@@ -24,7 +24,7 @@ from mutualis.backoffice.access import (
     start_pending_login,
     user_in_progress,
 )
-from mutualis.backoffice.forms import StaffLoginForm, TokenForm
+from mutualis.backoffice.auth.forms import StaffLoginForm, TokenForm
 
 SESSION_EXPIRED = "Votre connexion n'a pas abouti à temps : saisissez à nouveau vos identifiants."
 
@@ -46,7 +46,7 @@ def login(request: HttpRequest) -> HttpResponse:
         if services.confirmed_device(user) is None:
             return no_store(redirect("backoffice:enrol"))
         return no_store(redirect("backoffice:login_code"))
-    return render_page(request, "backoffice/login.html", {"form": form})
+    return render_page(request, "backoffice/auth/login.html", {"form": form})
 
 
 WRONG_CODE = (
@@ -81,7 +81,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             return no_store(redirect(complete_login(request, user, device)))
         else:
             form.add_error("token", WRONG_CODE)
-    return render_page(request, "backoffice/login_code.html", {"form": form, "account": user})
+    return render_page(request, "backoffice/auth/login_code.html", {"form": form, "account": user})
 
 
 def _grouped(text: str, size: int = 4) -> str:
@@ -119,7 +119,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         "secret": _grouped(secret),
         "otpauth_uri": device.config_url,
     }
-    return render_page(request, "backoffice/enrol.html", context)
+    return render_page(request, "backoffice/auth/enrol.html", context)
 
 
 @require_POST

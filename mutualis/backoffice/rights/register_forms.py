@@ -14,7 +14,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from mutualis.backoffice.forms_rights import (
+from mutualis.backoffice.members.search import must_stay_out_of_urls
+from mutualis.backoffice.rights.forms import (
     RightsForm,
     clean_rectification_value,
     date_field,
@@ -22,7 +23,6 @@ from mutualis.backoffice.forms_rights import (
     rectification_field,
     text_field,
 )
-from mutualis.backoffice.search import must_stay_out_of_urls
 from mutualis.members.models import Member, Person
 from mutualis.privacy import catalogue
 from mutualis.privacy.restrictions import ALL_PURPOSES

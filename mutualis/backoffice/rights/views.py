@@ -1,8 +1,8 @@
 """Data-subject rights requests in the back office: the DPO's dashboard, registering a request
 received by e-mail, letter, phone or in person, and the page of one request.
 
-The writes (the steps of a request) are in :mod:`mutualis.backoffice.views.rights_actions`;
-restrictions and deaths, by person, in :mod:`mutualis.backoffice.views.rights_people`. Every
+The writes (the steps of a request) are in :mod:`mutualis.backoffice.rights.actions`;
+restrictions and deaths, by person, in :mod:`mutualis.backoffice.rights.people`. Every
 view only calls :mod:`mutualis.rights.services`, which hold the rules, the audit and the mails.
 A request outside the viewer's reach (``RightsRequest.objects.visible_to``) is a 404.
 """
@@ -19,10 +19,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
-from mutualis.backoffice import forms_rights as forms
-from mutualis.backoffice import forms_rights_register as registering
 from mutualis.backoffice.access import render_page, staff_view
-from mutualis.backoffice.rights_charts import dashboard as dashboard_figures
+from mutualis.backoffice.rights import forms
+from mutualis.backoffice.rights import register_forms as registering
+from mutualis.backoffice.rights.charts import dashboard as dashboard_figures
 from mutualis.members.models import Beneficiary, Member, Person, User, UserKind
 from mutualis.members.roles import Permission
 from mutualis.privacy import catalogue

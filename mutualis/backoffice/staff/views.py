@@ -22,4 +22,4 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         .order_by("role", "email")
     )
     rows = [(account, roles.service_for(account.role)) for account in accounts]
-    return render_page(request, "backoffice/staff_list.html", {"rows": rows})
+    return render_page(request, "backoffice/staff/staff_list.html", {"rows": rows})

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mutualis.backoffice.views import complaints, inquiries
+from mutualis.backoffice.contact import complaints, inquiries
 
 urlpatterns = [
     path("demandes/", inquiries.inquiry_queue, name="inquiry_queue"),

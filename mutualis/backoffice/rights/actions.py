@@ -15,9 +15,9 @@ from django.shortcuts import redirect
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from mutualis.backoffice import forms_rights as forms
 from mutualis.backoffice.access import staff_view
-from mutualis.backoffice.views.rights import find_request, request_page
+from mutualis.backoffice.rights import forms
+from mutualis.backoffice.rights.views import find_request, request_page
 from mutualis.members.roles import Permission
 from mutualis.rights import services
 from mutualis.rights.models import RightsRequest, Status

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from mutualis.audit.tags import Tag
-from mutualis.backoffice.search import must_stay_out_of_urls
+from mutualis.backoffice.members.search import must_stay_out_of_urls
 from mutualis.lib.dates import add_months
 from mutualis.members.models import Member
 from mutualis.privacy import retention

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mutualis.backoffice.views import privacy
+from mutualis.backoffice.privacy import views as privacy
 
 urlpatterns = [
     path("conservation/", privacy.retention_overview, name="retention"),

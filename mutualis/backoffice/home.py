@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from mutualis.backoffice.access import PERMISSION_LABELS, render_page, staff_view
-from mutualis.backoffice.record import ordered
-from mutualis.backoffice.search import may_search_by_nir
+from mutualis.backoffice.members.record import ordered
+from mutualis.backoffice.members.search import may_search_by_nir
 from mutualis.members.roles import ROLE_PERMISSIONS, Permission, visible_categories
 
 
