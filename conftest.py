@@ -91,3 +91,20 @@ def bob(db):
 def charlie(db):
     """Staff of the *relation adhérent* service: no reveal of NIR or IBAN."""
     return _staff("relation_adherent", "charlie@mutuelle.example")
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on loopback; Django's SMTP backend sends to it during the test."""
+    from mutualis.lib.smtp_testing import LoopbackSMTP
+
+    server = LoopbackSMTP().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,93 @@
+"""A real SMTP server on loopback for tests: what the product sends is read as it was received.
+
+``aiosmtpd`` runs in a thread on 127.0.0.1 with a port of the system's choosing; Django's SMTP
+backend is pointed at it, so a message crosses a real SMTP conversation (envelope, headers,
+encoding) before the test reads it back with :mod:`email`.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+@dataclass
+class Received:
+    """One message as the server received it."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+    @property
+    def body(self) -> str:
+        part = self.message.get_body(preferencelist=("plain", "html"))
+        return part.get_content() if part is not None else ""
+
+
+@dataclass
+class _Handler:
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    refuse: set[str] = field(default_factory=set)
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address, _o):
+        if address in self.refuse:
+            return "550 5.1.1 Destinataire inconnu"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), message)  # type: ignore[arg-type]
+            )
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LoopbackSMTP:
+    """Start with :meth:`start`, stop with :meth:`stop`; ``messages`` lists what arrived."""
+
+    def __init__(self) -> None:
+        self._handler = _Handler()
+        # The controller checks readiness by connecting to its port, so it needs a real one.
+        self._port = _free_port()
+        self._controller = Controller(self._handler, hostname="127.0.0.1", port=self._port)
+
+    def start(self) -> LoopbackSMTP:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def messages(self) -> list[Received]:
+        with self._handler.lock:
+            return list(self._handler.received)
+
+    def refuse(self, address: str) -> None:
+        """Answer 550 to RCPT TO for ``address`` (a permanent failure)."""
+        self._handler.refuse.add(address)
+
+    def clear(self) -> None:
+        with self._handler.lock:
+            self._handler.received.clear()
