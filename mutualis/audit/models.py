@@ -166,3 +166,7 @@ class Disclosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} ({self.at:%Y-%m-%d})"
+
+
+# The security log is a model of this app, kept in its own module.
+from mutualis.audit.security import SecurityEvent  # noqa: E402, F401

@@ -26,4 +26,15 @@ declare(
     subject_field="",
 )
 
+declare(
+    "audit.SecurityEvent",
+    fields={"actor": _LOGGED, "network": _LOGGED, "address_hash": _LOGGED, "details": _LOGGED},
+    not_personal=["at", "kind"],
+    purpose=c.SECURITY_LOGGING,
+    retention_anchor="at",
+    subject_field="",
+    # Technical logs: six months, then deleted (CNIL logging recommendation).
+    retention=c.RETENTION_TECHNICAL_LOGS,
+)
+
 declare_not_personal("audit.ChainHead")

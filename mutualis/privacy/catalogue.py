@@ -269,6 +269,14 @@ RETENTION_MANDATE = RetentionRule(
     "(contestation pendant 13 mois)",
     active_label="pendant la vie du mandat",
 )
+RETENTION_TECHNICAL_LOGS = RetentionRule(
+    anchor=Anchor.COLLECTION,
+    active=Duration(months=6),
+    archive=Duration(),
+    end_action=EndAction.DELETE,
+    source="CNIL, recommandation sur la journalisation (6 mois à 1 an) : journaux techniques "
+    "(adresses IP, connexions) 6 mois",
+)
 RETENTION_SECURITY = RetentionRule(
     anchor=Anchor.COLLECTION,
     active=Duration(months=6),
