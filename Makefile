@@ -19,7 +19,11 @@ install: $(STAMP)
 run: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py demo
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@# The audit sequencer places the events in the hash chain as they are written (a service in
+	@# production, docs/deployment.md); here it runs beside the development server.
+	DEBUG=1 $(BIN)/python manage.py audit_sequence --follow --verbosity 0 & \
+	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	  DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

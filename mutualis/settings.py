@@ -62,6 +62,13 @@ MUTUALIS_BACKUP_KEYS_RAW = env_secret("MUTUALIS_BACKUP_KEY") or ""
 if not MUTUALIS_BACKUP_KEYS_RAW and DEV_DEFAULTS:
     MUTUALIS_BACKUP_KEYS_RAW = _dev_secret("dev-backup.key")
 
+# The audit key signs every audit event when it is written (a keyed MAC, mutualis.audit.keys),
+# so an event is tamper-evident before the sequencer places it in the hash chain. Separate from
+# the vault's keys; comma-separated, the first signs, all of them verify.
+MUTUALIS_AUDIT_KEYS_RAW = env_secret("MUTUALIS_AUDIT_KEY") or ""
+if not MUTUALIS_AUDIT_KEYS_RAW and DEV_DEFAULTS:
+    MUTUALIS_AUDIT_KEYS_RAW = _dev_secret("dev-audit.key")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEV_DEFAULTS else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

@@ -9,7 +9,7 @@ _LOGGED = personal(c.TECHNICAL, [c.SECURITY_LOGGING], provided=False)
 declare(
     "audit.Event",
     fields={"subject_id": _LOGGED, "actor": _LOGGED, "details": _LOGGED},
-    not_personal=["seq", "at", "tag", "target", "prev_hash", "hash"],
+    not_personal=["uid", "at", "tag", "target", "mac"],
     purpose=c.SECURITY_LOGGING,
     retention_anchor="at",
     subject_field="",  # subject_id is an id string, not a relation
@@ -38,3 +38,4 @@ declare(
 )
 
 declare_not_personal("audit.ChainHead")
+declare_not_personal("audit.ChainLink")

@@ -1,9 +1,10 @@
 """Writing to the audit log and to the disclosure register.
 
-:func:`record` is the only way an audit event is written. It must run inside the transaction of the
-write it records, so the event and the write are committed or rolled back together (DESIGN.md
-section 5: the audit entry is never optional). Events name people by id, never by clear personal
-data: a NIR or an IBAN anywhere in an event is refused.
+:func:`record` is the only way an audit event is written. It must run inside the transaction of
+the write it records, so the event and the write are committed or rolled back together (the audit
+entry is never optional). It takes no lock: the event is signed (keyed MAC) when written, and the
+sequencer (:mod:`mutualis.audit.sequencer`) places it in the hash chain after commit. Events name
+people by id, never by clear personal data: a NIR or an IBAN anywhere in an event is refused.
 """
 
 from __future__ import annotations
@@ -13,19 +14,22 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import models, transaction
+import orjson
+from django.db import connections, models, transaction
 from django.utils import timezone
 from stdnum import iban
 from stdnum.fr import nir
 
+from mutualis.audit.keys import audit_key_ring
 from mutualis.audit.models import (
     CHAIN_HEAD_PK,
-    GENESIS_HASH,
     ChainHead,
+    ChainLink,
     Disclosure,
     Event,
-    chain_hash,
+    canonical_content,
 )
+from mutualis.audit.sequencer import locked_head, sequence_all, trigger_bypass
 from mutualis.audit.tags import AuditTag, validate_tag
 from mutualis.privacy import catalogue
 from mutualis.privacy.declaration import Category, Recipient
@@ -40,6 +44,13 @@ _TARGET = re.compile(r"^\S{1,200}$")
 _NIR_LIKE = re.compile(r"(?<![0-9A-Z])[12378](?:\s?[0-9AB]){14}(?![0-9A-Z])", re.IGNORECASE)
 _IBAN_LIKE = re.compile(r"(?<![0-9A-Z])[A-Z]{2}\d{2}(?:[\s-]?[A-Z0-9]){11,30}", re.IGNORECASE)
 _IBAN_MIN_LENGTH = 15
+_IBAN_MAX_LENGTH = 34
+_NIR_LENGTH = 15
+# Shorter than the shortest NIR or IBAN: nothing to look for.
+_SHORTEST = min(_IBAN_MIN_LENGTH, _NIR_LENGTH)
+# What python-stdnum strips before checking: whitespace, dots (NIR), dashes (IBAN).
+_SEPARATORS = re.compile(r"[\s.-]")
+_IBAN_SEPARATORS = re.compile(r"[\s-]")
 # Record ids: a random UUID may contain a run that passes for an IBAN (``a68c3dcb-de64-4169-
 # 8478-7123373014e4`` holds DE64 4169 8478 7123 3730 14, valid), about twice in a million. No
 # IBAN is written as a UUID or as 32 hexadecimal digits, so these are set aside before the scan.
@@ -48,6 +59,8 @@ _UUID = re.compile(
     r"(?![0-9A-Z])",
     re.IGNORECASE,
 )
+# JSON integers beyond 2**53 do not survive every reader (and the canonical form is 64-bit).
+_JSON_INT_LIMIT = 2**53
 
 
 class TransactionRequired(RuntimeError):
@@ -71,67 +84,86 @@ def record(
     details: Mapping[str, Any] | None = None,
     using: str = "default",
 ) -> Event:
-    """Append one event to the audit chain, inside the caller's transaction.
+    """Append one event to the audit log, inside the caller's transaction.
 
     ``actor`` is a user or model instance (``"user:<pk>"``, ``"<model>:<pk>"``), an identifier
     string (``"staff:12"``) or ``None`` for ``"system"``; ``subject`` is the person concerned, as a
     model instance (its pk), a UUID or a string id; ``target`` is the object acted on, as a model
     instance (``"app_label.model:pk"``) or a string. ``details`` is a JSON object of strings,
     integers, booleans, lists and objects (no floats: their JSON form differs between databases,
-    which would break the hash).
+    which would break the MAC).
 
-    The chain head is locked until the transaction ends (concurrent writers wait for each other,
-    so the chain never forks): call ``record()`` as the last step of a transaction.
+    The event is signed with the audit key; the sequencer gives it its place in the hash chain
+    once the transaction has committed. No lock is taken: concurrent writers do not wait for one
+    another.
 
     Raises :class:`TransactionRequired` outside ``transaction.atomic()``, ``ValueError`` for a
     malformed tag, actor, subject, target or details, and :class:`PersonalDataInAuditEvent` when
-    any of them holds a valid NIR or IBAN (DESIGN.md section 5: events name people by id only).
+    any of them holds a valid NIR or IBAN (events name people by id only).
     """
-    if not transaction.get_connection(using).in_atomic_block:
+    connection = connections[using]
+    if not connection.in_atomic_block:
         raise TransactionRequired(
             "audit.record() must be called inside transaction.atomic(), in the same transaction "
             "as the write it records"
         )
+    texts: list[str] = []
     fields = {
         "tag": validate_tag(str(tag)),
         "actor": _actor_id(actor),
         "subject_id": _subject_id(subject),
         "target": _target(target),
-        "details": _clean_details(details),
+        "details": _clean_details(details, texts),
     }
-    refuse_personal_data(fields)
+    texts += (fields["tag"], fields["actor"], fields["subject_id"], fields["target"])
+    if any(holds_nir_or_iban(text) for text in texts):
+        raise PersonalDataInAuditEvent(_PERSONAL_DATA_REFUSED)
 
-    head = _locked_head(using)
-    seq = head.last_seq + 1
-    at = timezone.now()  # taken under the lock, so dates follow the chain order
-    digest = chain_hash(seq=seq, at=at, prev_hash=head.last_hash, **fields)
-    event = Event.objects.using(using).create(
-        seq=seq, at=at, prev_hash=head.last_hash, hash=digest, **fields
+    uid = uuid.uuid4()
+    at = timezone.now()
+    mac = audit_key_ring().sign(canonical_content(uid=uid, at=at, **fields))
+    event_id = _insert(connection, uid=uid, at=at, mac=mac, **fields)
+    # Positional, in the model's field order: the quick path of Model.__init__.
+    event = Event(
+        event_id,
+        uid,
+        at,
+        fields["actor"],
+        fields["tag"],
+        fields["subject_id"],
+        fields["target"],
+        fields["details"],
+        mac,
     )
-    ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(last_seq=seq, last_hash=digest)
+    event._state.adding = False
+    event._state.db = using
     return event
 
 
-def _locked_head(using: str) -> ChainHead:
-    """Lock the chain head for the rest of the transaction, creating it on first use."""
-    heads = ChainHead.objects.using(using).select_for_update()
-    head = heads.filter(pk=CHAIN_HEAD_PK).first()
-    if head is None:
-        # First event ever (or a test database just flushed): the head starts from the last event
-        # if any. A concurrent creator makes this INSERT a no-op; then we wait for its lock.
-        last = Event.objects.using(using).order_by("-seq").only("seq", "hash").first()
-        ChainHead.objects.using(using).bulk_create(
-            [
-                ChainHead(
-                    pk=CHAIN_HEAD_PK,
-                    last_seq=last.seq if last else 0,
-                    last_hash=last.hash if last else GENESIS_HASH,
-                )
-            ],
-            ignore_conflicts=True,
-        )
-        head = heads.get(pk=CHAIN_HEAD_PK)
-    return head
+# The event is one INSERT. On PostgreSQL its WHERE clause gives the transaction its id before the
+# event's id is drawn from the sequence: the sequencer relies on it to know when no event with a
+# lower id can still appear (see mutualis.audit.sequencer). The columns are the model's (a test
+# compares a written event with the ORM's reading).
+_PG_INSERT = (
+    "INSERT INTO audit_event (uid, at, actor, tag, subject_id, target, details, mac) "
+    "SELECT %s, %s, %s, %s, %s, %s, %s::jsonb, %s WHERE pg_current_xact_id() IS NOT NULL "
+    "RETURNING id"
+)
+_SQLITE_INSERT = (
+    "INSERT INTO audit_event (uid, at, actor, tag, subject_id, target, details, mac) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+def _insert(connection, *, uid, at, actor, tag, subject_id, target, details, mac) -> int:
+    text = orjson.dumps(details).decode()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_PG_INSERT, (uid, at, actor, tag, subject_id, target, text, mac))
+            return cursor.fetchone()[0]
+        stamp = connection.ops.adapt_datetimefield_value(at)
+        cursor.execute(_SQLITE_INSERT, (uid.hex, stamp, actor, tag, subject_id, target, text, mac))
+        return cursor.lastrowid
 
 
 def _actor_id(actor: Any) -> str:
@@ -174,22 +206,27 @@ def _target(target: Any) -> str:
     raise ValueError("audit target must be a model instance or a string without spaces")
 
 
-def _clean_details(details: Mapping[str, Any] | None) -> dict[str, Any]:
+def _clean_details(details: Mapping[str, Any] | None, texts: list[str] | None = None) -> dict:
+    """``details`` as plain JSON; the strings that could hold a NIR or an IBAN go to ``texts``."""
     if details is None:
         return {}
     if not isinstance(details, Mapping):
         raise ValueError("audit details must be a mapping")
-    return _clean_json(details, "details")
+    return _clean_json(details, "details", [] if texts is None else texts)
 
 
-def _clean_json(value: Any, path: str) -> Any:
+def _clean_json(value: Any, path: str, texts: list[str]) -> Any:
     """Return ``value`` as plain JSON, refusing what would not survive a database round trip."""
-    if value is None or isinstance(value, bool | int):
+    if value is None or value is True or value is False:
         return value
     if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError(f"audit {path}: NUL characters cannot be stored")
-        return value
+        if len(value) >= _SHORTEST:
+            texts.append(value)
+        return _clean_text(value, path)
+    if isinstance(value, int):
+        if not -_JSON_INT_LIMIT <= value <= _JSON_INT_LIMIT:
+            raise ValueError(f"audit {path}: integers beyond 2**53 are not allowed; pass a string")
+        return int(value)
     if isinstance(value, float):
         raise ValueError(
             f"audit {path}: floats are not allowed (their stored form varies between databases); "
@@ -200,11 +237,23 @@ def _clean_json(value: Any, path: str) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValueError(f"audit {path}: keys must be strings, not {key!r}")
-            cleaned[_clean_json(key, path)] = _clean_json(item, f"{path}.{key}")
+            if len(key) >= _SHORTEST:
+                texts.append(key)
+            cleaned[_clean_text(key, path)] = _clean_json(item, f"{path}.{key}", texts)
         return cleaned
     if isinstance(value, list | tuple):
-        return [_clean_json(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [_clean_json(item, f"{path}[{i}]", texts) for i, item in enumerate(value)]
     raise ValueError(f"audit {path}: {type(value).__name__} is not JSON; convert it to a string")
+
+
+def _clean_text(value: str, path: str) -> str:
+    if "\x00" in value:
+        raise ValueError(f"audit {path}: NUL characters cannot be stored")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"audit {path}: text that is not valid Unicode cannot be stored") from None
+    return str(value)  # a plain str, not a subclass (an enum member)
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -221,28 +270,46 @@ def _strings(value: Any) -> Iterable[str]:
 
 def holds_nir_or_iban(text: str) -> bool:
     """Whether ``text`` is, or contains, a NIR or an IBAN with a valid check key (record ids
-    written as UUIDs aside)."""
+    written as UUIDs aside).
+
+    Cheap tests first: most audit strings (tags, ids, counts, field names) are shorter than any
+    NIR or IBAN, or hold no run that could be one, and never reach python-stdnum.
+    """
+    if len(text) < _SHORTEST:
+        return False
     text = _UUID.sub(" ", text)
-    compact = re.sub(r"\s", "", text)
-    if nir.is_valid(compact) or iban.is_valid(compact):
+    compact = _SEPARATORS.sub("", text)
+    if len(compact) < _SHORTEST:
+        return False
+    if len(compact) == _NIR_LENGTH and compact[0] in "12378" and nir.is_valid(compact):
+        return True
+    if (
+        _IBAN_MIN_LENGTH <= len(compact) <= _IBAN_MAX_LENGTH
+        and compact[:2].isalpha()
+        and compact[2:4].isdigit()
+        and iban.is_valid(compact)
+    ):
         return True
     if any(nir.is_valid(m.group()) for m in _NIR_LIKE.finditer(text)):
         return True
     for match in _IBAN_LIKE.finditer(text):
         # The match may run into the following word: try every length an IBAN can have.
-        candidate = re.sub(r"[\s-]", "", match.group())
+        candidate = _IBAN_SEPARATORS.sub("", match.group())
         if any(iban.is_valid(candidate[:n]) for n in range(_IBAN_MIN_LENGTH, len(candidate) + 1)):
             return True
     return False
+
+
+_PERSONAL_DATA_REFUSED = (
+    "an audit event must not carry a NIR or an IBAN in clear: name the person by id"
+)
 
 
 def refuse_personal_data(value: Any) -> None:
     """Raise :class:`PersonalDataInAuditEvent` if any string in ``value`` holds a NIR or IBAN."""
     for text in _strings(value):
         if holds_nir_or_iban(text):
-            raise PersonalDataInAuditEvent(
-                "an audit event must not carry a NIR or an IBAN in clear: name the person by id"
-            )
+            raise PersonalDataInAuditEvent(_PERSONAL_DATA_REFUSED)
 
 
 def record_disclosure(
@@ -303,11 +370,12 @@ def _recipient(recipient: Recipient | str) -> Recipient:
 def prune(*, before, batch_size: int = 5000, dry_run: bool = False) -> tuple[int, int]:
     """Remove the oldest events, recorded before ``before``, from the start of the chain.
 
-    The one audited path for the audit log's retention (RULES.md: technical logs): each batch
-    deletes a contiguous run of events following the checkpoint, moves the checkpoint to the last
-    one removed (its seq and hash) and records an ``audit:chain:prune`` event, in one
-    transaction, so ``audit_verify`` still passes. An event a disclosure refers to stops the
-    pruning until that disclosure is itself past its retention. Returns ``(events, batches)``.
+    The one audited path for the audit log's retention (technical logs): pending events are
+    placed first; then each batch deletes a contiguous run of links following the checkpoint with
+    their events, moves the checkpoint to the last one removed (its seq and hash) and records an
+    ``audit:chain:prune`` event, in one transaction, so ``audit_verify`` still passes. An event a
+    disclosure refers to stops the pruning until that disclosure is itself past its retention.
+    Returns ``(events, batches)``.
     """
     using = Event.objects.db
     if dry_run:
@@ -315,60 +383,48 @@ def prune(*, before, batch_size: int = 5000, dry_run: bool = False) -> tuple[int
         if head is None:
             return 0, 0
         return max(0, _prune_stop(head, before, using) - head.checkpoint_seq), 0
+    sequence_all(using=using)
     events = batches = 0
     while True:
         with transaction.atomic(using=using):
-            head = _locked_head(using)
+            head = locked_head(using)
             stop = _prune_stop(head, before, using)
             upto = min(stop, head.checkpoint_seq + batch_size)
             if upto <= head.checkpoint_seq:
                 return events, batches
-            last = Event.objects.using(using).only("hash").get(seq=upto)
-            doomed = Event.objects.using(using).filter(seq__gt=head.checkpoint_seq, seq__lte=upto)
-            count = doomed.count()
-            _allow_prune(using)
-            doomed._raw_delete(using)
+            links = ChainLink.objects.using(using).filter(
+                seq__gt=head.checkpoint_seq, seq__lte=upto
+            )
+            event_ids = list(links.values_list("event_id", flat=True))
+            last_hash = ChainLink.objects.using(using).values_list("hash", flat=True).get(seq=upto)
+            with trigger_bypass("mutualis.audit_prune", using):
+                links._raw_delete(using)
+                Event.objects.using(using).filter(id__in=event_ids)._raw_delete(using)
             ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(
-                checkpoint_seq=upto, checkpoint_hash=last.hash
+                checkpoint_seq=upto, checkpoint_hash=last_hash
             )
             record(
                 AuditTag.CHAIN_PRUNE,
                 details={
                     "from_seq": head.checkpoint_seq + 1,
                     "to_seq": upto,
-                    "checkpoint_hash": last.hash,
+                    "checkpoint_hash": last_hash,
                     "before": before.isoformat(),
                 },
                 using=using,
             )
-        events += count
+        events += len(event_ids)
         batches += 1
 
 
 def _prune_stop(head: ChainHead, before, using: str) -> int:
     """The last seq that may go: before the first recent event and the first disclosed one."""
-    after = Event.objects.using(using).filter(seq__gt=head.checkpoint_seq)
+    after = ChainLink.objects.using(using).filter(seq__gt=head.checkpoint_seq).order_by("seq")
     stops = [head.last_seq]
-    recent = after.filter(at__gte=before).order_by("seq").values_list("seq", flat=True).first()
+    recent = after.filter(event__at__gte=before).values_list("seq", flat=True).first()
     if recent is not None:
         stops.append(recent - 1)
-    disclosed = (
-        Disclosure.objects.using(using)
-        .filter(event__seq__gt=head.checkpoint_seq)
-        .order_by("event__seq")
-        .values_list("event__seq", flat=True)
-        .first()
-    )
+    disclosed = after.filter(event__disclosure__isnull=False).values_list("seq", flat=True).first()
     if disclosed is not None:
         stops.append(disclosed - 1)
     return min(stops)
-
-
-def _allow_prune(using: str) -> None:
-    """Let this transaction's DELETE through the PostgreSQL append-only trigger."""
-    from django.db import connections
-
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL mutualis.audit_prune = 'on'")

@@ -1,62 +1,88 @@
-"""Verification of the audit chain (read-only).
+"""Verification of the audit log (read-only, streaming, bounded memory).
 
-The walk reads events in ``seq`` order, one chunk at a time (constant memory), and stops at the
-first broken link: an event whose content no longer matches its hash (modified), a missing
-sequence number (deleted), an event stored after a later one (inserted out of order), or an event
-outside the chain recorded by the head (deleted at the end, or forged beyond it).
+Three walks, each stopping at the first break it finds:
 
-It runs without locking, alongside writers: the head is read first and only events up to it are
-walked; they were all committed before the head was read, since an event and its head update are
-committed together.
+1. **The chain**, link by link in sequence order from the checkpoint to the head read at the
+   start: a missing number (a link deleted), a link whose hash no longer matches (an event or a
+   link modified, links reordered, an event inserted in the chain), an event whose MAC no longer
+   matches its content (modified, even if the chain was rewritten after it), a link beyond the
+   head (forged after it).
+2. **Events not yet placed** (above the head's watermark, without a link): each must carry a
+   valid MAC (modified or forged otherwise).
+3. **Completeness**: every event at or below the watermark is placed. One that is not was
+   inserted afterwards, with an id the sequencer had already passed; it is named.
+
+It runs alongside writers and the sequencer without locking: on PostgreSQL the walks read one
+snapshot (a read-only repeatable-read transaction); on SQLite, where one transaction writes at a
+time, the completeness count is one statement.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from django.db.models import Max
+import orjson
+from django.db import connections, transaction
 
-from mutualis.audit.models import CHAIN_HEAD_PK, ChainHead, Event
+from mutualis.audit.keys import AuditKeyRing, audit_key_ring
+from mutualis.audit.models import CHAIN_HEAD_PK, ChainHead, canonical_content, link_hash
 
-DEFAULT_CHUNK_SIZE = 2000
+DEFAULT_CHUNK_SIZE = 10_000
 
 
 @dataclass(frozen=True)
 class Break:
-    """The first broken link: its sequence number and what happened, in French."""
+    """The first broken link or event: where it is and what happened, in French.
 
-    seq: int
+    ``seq`` is the link's number when the event was placed in the chain, None for an event not
+    yet placed (then ``event_id`` names it).
+    """
+
+    seq: int | None
     reason: str
+    event_id: int | None = None
 
 
 @dataclass(frozen=True)
 class Verification:
     checked: int
     first_break: Break | None
+    pending: int = 0
 
     @property
     def ok(self) -> bool:
         return self.first_break is None
 
 
-def _walk(after: int, upto: int, chunk_size: int, using: str) -> Iterator[Event]:
-    while after < upto:
-        chunk = list(
-            Event.objects.using(using)
-            .filter(seq__gt=after, seq__lte=upto)
-            .order_by("seq")[:chunk_size]
-        )
-        if not chunk:
-            return
-        yield from chunk
-        after = chunk[-1].seq
+class _Broken(Exception):
+    def __init__(self, found: Break) -> None:
+        self.found = found
 
 
-def _missing(first: int, last: int) -> str:
-    if first == last:
-        return f"l'événement n° {first} manque"
-    return f"les événements n° {first} à {last} manquent"
+# Raw reads: the fields as stored, converted once here rather than by the ORM per row.
+_LINKS = (
+    "SELECT l.seq, l.hash, e.id, e.uid, e.at, e.actor, e.tag, e.subject_id, e.target, "
+    "e.details, e.mac FROM audit_chainlink l JOIN audit_event e ON e.id = l.event_id "
+    "WHERE l.seq > %s AND l.seq <= %s ORDER BY l.seq LIMIT %s"
+)
+_PENDING = (
+    "SELECT e.id, e.uid, e.at, e.actor, e.tag, e.subject_id, e.target, e.details, e.mac "
+    "FROM audit_event e WHERE e.id > %s AND e.id <= %s "
+    "AND NOT EXISTS (SELECT 1 FROM audit_chainlink l WHERE l.event_id = e.id) "
+    "ORDER BY e.id LIMIT %s"
+)
+_COUNTS = (
+    "SELECT (SELECT COUNT(*) FROM audit_event WHERE id <= %s), "
+    "(SELECT COUNT(*) FROM audit_chainlink WHERE event_id <= %s)"
+)
+_LEFT_OUT = (
+    "SELECT e.id FROM audit_event e WHERE e.id <= %s "
+    "AND NOT EXISTS (SELECT 1 FROM audit_chainlink l WHERE l.event_id = e.id) "
+    "ORDER BY e.id LIMIT 1"
+)
 
 
 def verify_chain(
@@ -65,101 +91,226 @@ def verify_chain(
     using: str = "default",
     progress: Callable[[int, int], None] | None = None,
 ) -> Verification:
-    """Recompute every hash and every link of the chain; return the first break, if any.
+    """Recompute every MAC, every link and the completeness of the log; return the first break.
 
     ``progress`` is called with the number of events checked so far and the number to check, once
     per chunk.
     """
-    head = ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).first()
-    events = Event.objects.using(using)
-    if head is None:
-        first = events.order_by("seq").first()
-        if first is None:
-            return Verification(checked=0, first_break=None)
-        return Verification(
-            checked=0,
-            first_break=Break(
-                first.seq,
-                "la tête de chaîne a disparu alors que le journal contient des événements",
-            ),
+    connection = connections[using]
+    keys = audit_key_ring()
+    with _snapshot(using), connection.cursor() as cursor:
+        decode = _Decoder()
+        head = ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).first()
+        cursor.execute("SELECT MAX(id) FROM audit_event")
+        last_id = cursor.fetchone()[0] or 0
+        watermark = head.watermark if head else 0
+        cursor.execute(
+            "SELECT COUNT(*) FROM audit_event e WHERE e.id > %s AND e.id <= %s AND NOT EXISTS "
+            "(SELECT 1 FROM audit_chainlink l WHERE l.event_id = e.id)",
+            [watermark, last_id],
         )
+        pending = cursor.fetchone()[0]
+        if head is None:
+            cursor.execute("SELECT MIN(seq) FROM audit_chainlink")
+            first = cursor.fetchone()[0]
+            if first is None and not last_id:
+                return Verification(checked=0, first_break=None)
+            if first is not None:
+                return Verification(
+                    0,
+                    Break(
+                        first,
+                        "la tête de chaîne a disparu alors que le journal contient des événements",
+                    ),
+                    pending,
+                )
+            head = ChainHead(pk=CHAIN_HEAD_PK)  # events written, none placed yet
+        count = _Count(total=head.last_seq - head.checkpoint_seq + pending, progress=progress)
+        try:
+            _walk_chain(cursor, head, keys, decode, chunk_size, count)
+            _walk_pending(cursor, head.watermark, last_id, keys, decode, chunk_size, count)
+            _check_complete(cursor, head.watermark)
+        except _Broken as broken:
+            return Verification(checked=count.checked, first_break=broken.found, pending=pending)
+    count.tick()
+    return Verification(checked=count.checked, first_break=None, pending=pending)
 
-    early = events.filter(seq__lte=head.checkpoint_seq).order_by("seq").first()
+
+@dataclass
+class _Count:
+    """Events checked so far, reported to ``progress`` once per chunk."""
+
+    total: int
+    progress: Callable[[int, int], None] | None
+    checked: int = 0
+
+    def tick(self) -> None:
+        if self.progress is not None:
+            self.progress(self.checked, self.total)
+
+
+@contextmanager
+def _snapshot(using: str) -> Iterator[None]:
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+class _Decoder:
+    """Turns raw column values into what the canonical content is built from."""
+
+    def row(self, uid, at, actor, tag, subject_id, target, details, mac) -> tuple[bytes, str]:
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at)
+        if at.tzinfo is None:  # SQLite: UTC, stored naive
+            at = at.replace(tzinfo=UTC)
+        if isinstance(details, str | bytes):
+            details = orjson.loads(details)
+        content = canonical_content(
+            uid=_uuid_text(uid),
+            at=at,
+            actor=actor,
+            tag=tag,
+            subject_id=subject_id,
+            target=target,
+            details=details,
+        )
+        return content, mac
+
+
+def _uuid_text(uid) -> str:
+    text = str(uid)
+    if len(text) == 32:  # SQLite stores UUIDs as 32 hexadecimal digits
+        text = f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
+
+
+def _mac_break(keys: AuditKeyRing, mac: str, content: bytes, seq, event_id) -> Break | None:
+    verdict = keys.verifies(mac, content)
+    where = f"l'événement n° {seq}" if seq is not None else f"l'événement {event_id} (en attente)"
+    if verdict is None:
+        return Break(
+            seq,
+            f"{where} est signé d'une clé d'audit inconnue ({mac.partition(':')[0]}) : forgé, "
+            "ou clé retirée de MUTUALIS_AUDIT_KEY",
+            event_id,
+        )
+    if not verdict:
+        return Break(
+            seq,
+            f"{where} a été modifié : son code d'authentification ne correspond plus à son contenu",
+            event_id,
+        )
+    return None
+
+
+def _walk_chain(cursor, head: ChainHead, keys, decode: _Decoder, chunk_size: int, count) -> None:
+    expected = head.checkpoint_seq + 1
+    prev = head.checkpoint_hash
+    cursor.execute("SELECT MIN(seq) FROM audit_chainlink WHERE seq <= %s", [head.checkpoint_seq])
+    early = cursor.fetchone()[0]
     if early is not None:
-        return Verification(
-            checked=0,
-            first_break=Break(
-                early.seq,
-                f"l'événement n° {early.seq} précède le point de contrôle "
-                f"(n° {head.checkpoint_seq}) : inséré hors de la chaîne",
-            ),
+        raise _Broken(
+            Break(
+                early,
+                f"l'événement n° {early} précède le point de contrôle (n° {head.checkpoint_seq}) "
+                ": inséré hors de la chaîne",
+            )
+        )
+    after = head.checkpoint_seq
+    while after < head.last_seq:
+        cursor.execute(_LINKS, [after, head.last_seq, chunk_size])
+        rows = cursor.fetchall()
+        if not rows:
+            break
+        for seq, stored, event_id, *fields in rows:
+            if seq != expected:
+                raise _Broken(Break(expected, f"{_missing(expected, seq - 1)} : supprimé"))
+            content, mac = decode.row(*fields)
+            found = _mac_break(keys, mac, content, seq, event_id)
+            if found is not None:
+                raise _Broken(found)
+            digest = link_hash(seq=seq, event_id=event_id, prev_hash=prev, mac=mac, content=content)
+            if digest != stored:
+                raise _Broken(
+                    Break(
+                        seq,
+                        f"l'événement n° {seq} ne suit pas l'événement n° {seq - 1} (empreinte "
+                        "différente) : chaîne réécrite, événements réordonnés ou insérés",
+                        event_id,
+                    )
+                )
+            prev = stored
+            expected += 1
+            count.checked += 1
+        after = rows[-1][0]
+        count.tick()
+    if expected <= head.last_seq:
+        raise _Broken(
+            Break(expected, f"{_missing(expected, head.last_seq)} : supprimé en fin de journal")
+        )
+    if prev != head.last_hash:
+        raise _Broken(
+            Break(
+                head.last_seq,
+                f"l'événement n° {head.last_seq} ne correspond pas à la tête de chaîne : "
+                "remplacé en fin de journal",
+            )
+        )
+    cursor.execute("SELECT MAX(seq) FROM audit_chainlink")
+    highest = cursor.fetchone()[0] or 0
+    cursor.execute("SELECT last_seq FROM audit_chainhead WHERE id = %s", [CHAIN_HEAD_PK])
+    current = cursor.fetchone()
+    if highest > (current[0] if current else head.last_seq):
+        raise _Broken(
+            Break(
+                highest,
+                f"l'événement n° {highest} est au-delà de la tête de chaîne : inséré hors de la "
+                "chaîne",
+            )
         )
 
-    total = head.last_seq - head.checkpoint_seq
-    expected_seq = head.checkpoint_seq + 1
-    prev_hash = head.checkpoint_hash
-    prev_pk: int | None = None
-    checked = 0
 
-    def broken(seq: int, reason: str) -> Verification:
-        return Verification(checked=checked, first_break=Break(seq, reason))
+def _walk_pending(cursor, watermark: int, last_id: int, keys, decode, chunk_size, count) -> None:
+    after = watermark
+    while True:
+        cursor.execute(_PENDING, [after, last_id, chunk_size])
+        rows = cursor.fetchall()
+        if not rows:
+            return
+        for event_id, *fields in rows:
+            content, mac = decode.row(*fields)
+            found = _mac_break(keys, mac, content, None, event_id)
+            if found is not None:
+                raise _Broken(found)
+            count.checked += 1
+        after = rows[-1][0]
+        count.tick()
 
-    for event in _walk(head.checkpoint_seq, head.last_seq, chunk_size, using):
-        if event.seq != expected_seq:
-            return broken(
-                expected_seq,
-                f"{_missing(expected_seq, event.seq - 1)} : supprimé avant l'événement "
-                f"n° {event.seq}",
-            )
-        if prev_pk is not None and event.pk < prev_pk:
-            return broken(
-                event.seq - 1,
-                f"l'événement n° {event.seq - 1} a été enregistré après l'événement "
-                f"n° {event.seq} : inséré hors d'ordre",
-            )
-        if event.compute_hash() != event.hash:
-            return broken(
-                event.seq,
-                f"l'événement n° {event.seq} a été modifié : son empreinte ne correspond plus "
-                "à son contenu",
-            )
-        if event.prev_hash != prev_hash:
-            return broken(
-                event.seq,
-                f"l'événement n° {event.seq} ne suit pas l'événement n° {event.seq - 1} "
-                "(empreinte précédente différente) : chaîne réécrite ou événement inséré hors "
-                "d'ordre",
-            )
-        prev_hash = event.hash
-        prev_pk = event.pk
-        expected_seq += 1
-        checked += 1
-        if progress is not None and checked % chunk_size == 0:
-            progress(checked, total)
 
-    if expected_seq <= head.last_seq:
-        return broken(
-            expected_seq,
-            f"{_missing(expected_seq, head.last_seq)} : supprimé en fin de journal",
+def _check_complete(cursor, watermark: int) -> None:
+    cursor.execute(_COUNTS, [watermark, watermark])
+    events, placed = cursor.fetchone()
+    if events == placed:
+        return
+    cursor.execute(_LEFT_OUT, [watermark])
+    (left_out,) = cursor.fetchone()
+    raise _Broken(
+        Break(
+            None,
+            f"l'événement {left_out} n'est pas dans la chaîne alors que le séquenceur a placé "
+            f"tous les événements jusqu'au n° {watermark} : inséré après coup",
+            left_out,
         )
-    if prev_hash != head.last_hash:
-        return broken(
-            head.last_seq,
-            f"l'événement n° {head.last_seq} ne correspond pas à la tête de chaîne : "
-            "remplacé en fin de journal",
-        )
+    )
 
-    # Read the highest number before the head again: a legitimate event is committed with its
-    # head update, so the head read afterwards always covers it. One beyond it was not appended
-    # through record().
-    highest = events.aggregate(highest=Max("seq"))["highest"] or 0
-    current = ChainHead.objects.using(using).get(pk=CHAIN_HEAD_PK)
-    if highest > current.last_seq:
-        return broken(
-            highest,
-            f"l'événement n° {highest} est au-delà de la tête de chaîne (n° {current.last_seq}) : "
-            "inséré hors de la chaîne",
-        )
-    if progress is not None:
-        progress(checked, total)
-    return Verification(checked=checked, first_break=None)
+
+def _missing(first: int, last: int) -> str:
+    if first == last:
+        return f"l'événement n° {first} manque"
+    return f"les événements n° {first} à {last} manquent"

@@ -38,6 +38,7 @@ from django.db import DatabaseError, connection, transaction
 
 from mutualis import audit
 from mutualis.audit.models import CHAIN_HEAD_PK, ChainHead
+from mutualis.audit.sequencer import sequence_all
 from mutualis.vault import services, signals
 from mutualis.vault.backup import (
     DATA,
@@ -254,7 +255,7 @@ def _empty(tables: list[Table]) -> None:
     postgresql = connection.vendor == "postgresql"
     if postgresql:
         _execute(f"LOCK TABLE {', '.join(qn(t.name) for t in tables)} IN ACCESS EXCLUSIVE MODE")
-        # The audit trigger lets DELETE through for this transaction only (audit 0003).
+        # The audit triggers let DELETE through for this transaction only (audit 0006).
         _execute("SET LOCAL mutualis.audit_prune = 'on'")
     for table in reversed(tables):
         _execute(f"DELETE FROM {qn(table.name)}")  # noqa: S608 (quoted model metadata)
@@ -341,6 +342,9 @@ def restore(plan: RestorePlan, *, actor: Any = None, progress: Progress = silent
     tables = data_tables()
     replaced = replaced_tables()
     try:
+        # The chain as it stands, every event written so far placed, is named in the restore's
+        # own event: what the restore replaced stays on the record.
+        sequence_all()
         with transaction.atomic():
             previous_seq, previous_hash = _head()
             live = _live_journal()
@@ -381,6 +385,9 @@ def restore(plan: RestorePlan, *, actor: Any = None, progress: Progress = silent
                 )
             )
             restored_seq, _ = _head()
+            # The restored head's horizon names transactions of the time of the backup: the
+            # sequencer takes a new one (its watermark, an event id, stays valid).
+            ChainHead.objects.filter(pk=CHAIN_HEAD_PK).update(horizon_id=None, horizon_xmax=None)
             report = {
                 "tables": len(tables),
                 "rows": rows,

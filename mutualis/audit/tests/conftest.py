@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
 from mutualis.audit.models import Event
+from mutualis.audit.sequencer import sequence_all
 from mutualis.audit.services import record
 from mutualis.audit.tags import Tag
 
@@ -30,10 +31,13 @@ def bob(db):
 
 
 @pytest.fixture
-def chain(db) -> Callable[[int], list[Event]]:
-    """Record ``n`` events, each in its own transaction."""
+def chain(db) -> Callable[..., list[Event]]:
+    """Record ``n`` events, each in its own transaction, then place them in the chain.
 
-    def make(n: int) -> list[Event]:
+    With ``placed=False`` they stay pending, as between a commit and the sequencer's next pass.
+    """
+
+    def make(n: int, *, placed: bool = True) -> list[Event]:
         events = []
         for i in range(n):
             with transaction.atomic():
@@ -45,6 +49,8 @@ def chain(db) -> Callable[[int], list[Event]]:
                         details={"field": "email", "n": i},
                     )
                 )
+        if placed:
+            sequence_all()
         return events
 
     return make
@@ -54,12 +60,13 @@ def chain(db) -> Callable[[int], list[Event]]:
 def tamper(db) -> Callable[..., None]:
     """Run raw SQL on the audit table as an attacker with database access would.
 
-    On PostgreSQL the attacker first disables the append-only trigger (the table owner can); the
+    On PostgreSQL the attacker first disables the append-only triggers (the table owner can); the
     test transaction rolls the change back.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only")
+            for table in ("audit_event", "audit_chainlink"):
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
 
     def run(sql: str, params: list | None = None) -> None:
         with connection.cursor() as cursor:

@@ -6,7 +6,9 @@ import pytest
 from django.db import transaction
 
 from mutualis import audit
-from mutualis.audit.models import GENESIS_HASH, AppendOnlyError, ChainHead, Event
+from mutualis.audit.keys import audit_key_ring
+from mutualis.audit.models import GENESIS_HASH, AppendOnlyError, ChainHead, ChainLink, Event
+from mutualis.audit.sequencer import sequence, sequence_all
 from mutualis.audit.services import PersonalDataInAuditEvent, TransactionRequired, record
 from mutualis.audit.tests.conftest import SampleTag
 
@@ -22,40 +24,73 @@ def test_it_refuses_to_record_outside_a_transaction():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_transaction_leaves_no_event_and_the_chain_unmoved():
+def test_a_rolled_back_transaction_leaves_no_event_and_nothing_to_place():
     with pytest.raises(RuntimeError, match="write failed"), transaction.atomic():
         record(SampleTag.MEMBER_UPDATE, subject="42")
         raise RuntimeError("write failed")
     assert not Event.objects.exists()
+    assert sequence() == 0
 
     with transaction.atomic():
         event = record(SampleTag.MEMBER_UPDATE, subject="42")
-    assert (event.seq, event.prev_hash) == (1, GENESIS_HASH)
+    assert sequence() == 1
+    assert Event.objects.get(pk=event.pk).seq == 1
 
 
-def test_events_are_chained_from_the_genesis_hash(chain):
+def test_an_event_waits_in_the_queue_until_the_sequencer_places_it(db):
+    with transaction.atomic():
+        event = record(SampleTag.MEMBER_UPDATE, subject="42")
+    stored = Event.objects.get(pk=event.pk)
+    assert stored.seq is None
+
+    assert sequence() == 1
+    stored = Event.objects.get(pk=event.pk)
+    assert stored.seq == 1
+    assert not Event.objects.filter(link__isnull=True).exists()
+
+
+def test_events_are_chained_from_the_genesis_hash_in_the_order_they_are_placed(chain):
     first, second, third = chain(3)
 
-    assert [first.seq, second.seq, third.seq] == [1, 2, 3]
-    assert first.prev_hash == GENESIS_HASH
-    assert second.prev_hash == first.hash
-    assert third.prev_hash == second.hash
-    assert len({first.hash, second.hash, third.hash}) == 3
+    links = list(ChainLink.objects.order_by("seq"))
+    assert [(link.seq, link.event_id) for link in links] == [
+        (1, first.pk),
+        (2, second.pk),
+        (3, third.pk),
+    ]
+    assert len({link.hash for link in links}) == 3
     head = ChainHead.objects.get()
-    assert (head.last_seq, head.last_hash) == (3, third.hash)
+    assert (head.last_seq, head.last_hash) == (3, links[-1].hash)
+    assert head.checkpoint_hash == GENESIS_HASH
 
 
-def test_the_hash_survives_a_database_round_trip(db):
+def test_the_sequencer_places_in_batches_and_continues_the_chain(chain):
+    chain(5, placed=False)
+    assert sequence(batch_size=2) == 2
+    assert sequence(batch_size=2) == 2
+    assert sequence_all(batch_size=2) == 1
+    assert list(ChainLink.objects.values_list("seq", flat=True)) == [1, 2, 3, 4, 5]
+    assert sequence() == 0
+
+
+def test_the_event_is_signed_when_written_and_survives_a_database_round_trip(db):
     details = {
-        "b": [1, True, None, "é €", {"nested": -(2**62)}],
-        "a": {"z": "", "y": 10**20},
+        "b": [1, True, None, "é € 😀", {"nested": -(2**53)}],
+        "a": {"z": "", "y": 2**53, "«»": "\u202e"},
     }
     with transaction.atomic():
-        event = record(SampleTag.MEMBER_UPDATE, subject="7", details=details)
+        event = record(SampleTag.MEMBER_UPDATE, subject="7", target="x:1", details=details)
 
     stored = Event.objects.get(pk=event.pk)
-    assert stored.details == details
-    assert stored.compute_hash() == stored.hash == event.hash
+    assert (stored.uid, stored.at, stored.actor, stored.tag) == (
+        event.uid,
+        event.at,
+        "system",
+        SampleTag.MEMBER_UPDATE,
+    )
+    assert (stored.subject_id, stored.target, stored.details) == ("7", "x:1", details)
+    assert stored.mac == event.mac
+    assert audit_key_ring().verifies(stored.mac, stored.content()) is True
 
 
 def test_it_names_actors_subjects_and_targets_by_id(alice, bob):
@@ -155,6 +190,8 @@ def test_record_ids_that_contain_an_iban_shaped_run_are_accepted(db):
         ({"when": uuid.uuid4()}, "not JSON"),
         ({1: "x"}, "keys must be strings"),
         ({"text": "a\x00b"}, "NUL"),
+        ({"big": 2**53 + 1}, "2\\*\\*53"),
+        ({"text": "\ud800"}, "not valid Unicode"),
     ],
 )
 def test_it_refuses_details_that_would_not_survive_storage(db, details, message):
@@ -179,4 +216,8 @@ def test_events_cannot_be_changed_or_deleted_through_the_orm(chain):
         Event.objects.filter(pk=event.pk).update(actor="staff:99")
     with pytest.raises(AppendOnlyError):
         Event.objects.all().delete()
+    with pytest.raises(AppendOnlyError):
+        ChainLink.objects.all().delete()
+    with pytest.raises(AppendOnlyError):
+        ChainLink.objects.update(hash="0" * 64)
     assert Event.objects.get().actor == "staff:0"

@@ -329,10 +329,11 @@ def _positive_int(value: str | None) -> int | None:
 
 
 def _audit_page(request: HttpRequest, verification: Verification | None = None) -> HttpResponse:
-    """The latest events, newest first, a page at a time by sequence number (keyset): the log
-    only grows, so neither a count of it nor an offset into it is ever needed."""
+    """The latest events, newest first, a page at a time by event id (keyset): the log only
+    grows, so neither a count of it nor an offset into it is ever needed. Each event shows its
+    number in the chain, or that it waits for the sequencer."""
     form = AuditFilterForm(request.GET if request.method != "POST" else None)
-    events = Event.objects.order_by("-seq")
+    events = Event.objects.select_related("link").order_by("-id")
     if form.is_bound and not form.is_valid():
         events = events.none()
     elif form.is_bound:
@@ -342,9 +343,9 @@ def _audit_page(request: HttpRequest, verification: Verification | None = None) 
             events = events.filter(tag__startswith=form.cleaned_data["nature"])
     before = _positive_int(request.GET.get("avant")) if request.method != "POST" else None
     if before is not None:
-        events = events.filter(seq__lt=before)
+        events = events.filter(id__lt=before)
     page = list(events[: EVENTS_PER_PAGE + 1])
-    older = page[EVENTS_PER_PAGE - 1].seq if len(page) > EVENTS_PER_PAGE else None
+    older = page[EVENTS_PER_PAGE - 1].pk if len(page) > EVENTS_PER_PAGE else None
     page = page[:EVENTS_PER_PAGE]
     form.scrub()
     context = {

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _consent_events():
-    return Event.objects.filter(tag__startswith="consent:").order_by("seq")
+    return Event.objects.filter(tag__startswith="consent:").order_by("id")
 
 
 def _personal_values(member) -> list[str]:

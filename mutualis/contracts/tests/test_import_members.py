@@ -169,7 +169,7 @@ def test_each_batch_and_the_run_are_audited_by_ids_only(tmp_path, rng):
     rows = [member_row(f"LEG-{i}", rng) for i in range(5)]
     run(write_csv(tmp_path / "members.csv", rows), "--batch-size", "2")
 
-    batches = list(Event.objects.filter(tag="contracts:import:batch").order_by("seq"))
+    batches = list(Event.objects.filter(tag="contracts:import:batch").order_by("id"))
     assert [e.details["batch"] for e in batches] == [1, 2, 3]
     created = [member_id for e in batches for member_id in e.details["members"]]
     assert sorted(created) == sorted(str(pk) for pk in Member.objects.values_list("pk", flat=True))

@@ -87,7 +87,7 @@ def test_a_staff_account_cannot_enter_the_member_space_and_learns_nothing(client
     # The same message as a wrong password: a correct staff password is not confirmed.
     assert "Adresse électronique ou mot de passe incorrect" in response.content.decode()
     assert "Adresse électronique ou mot de passe incorrect" in wrong
-    event = Event.objects.filter(tag=MembersTag.ACCOUNT_LOGIN_FAILED).latest("seq")
+    event = Event.objects.filter(tag=MembersTag.ACCOUNT_LOGIN_FAILED).latest("id")
     assert event.details == {"reason": "not_member"}
 
 

@@ -154,8 +154,8 @@ def _events_query(person):
         [person.pk],
         lambda keys: (
             Event.objects.filter(subject_id=keys[0])
-            .order_by("seq")
-            .values_list("seq", "at", "tag", "actor")
+            .order_by("at", "id")
+            .values_list("link__seq", "at", "tag", "actor")
         ),
     )
 

@@ -27,6 +27,9 @@ SUBJECT_ID_FIELD = "subject_id"
 NOT_WALKED: dict[str, str] = {
     "audit.event": "journal d'audit : lu par l'identifiant de la personne (audit_log)",
     "audit.disclosure": "registre des communications : lu par l'identifiant (disclosures)",
+    "audit.securityevent": "journal de sécurité : tentatives et refus, rattachés à un compte "
+    "technique et à un réseau d'origine tronqué, jamais à une personne ; communiqué par le "
+    "délégué à la protection des données sur demande (RGPD art. 15(4) : sécurité des accès)",
     "contracts.subscriptiondraft": "adhésion en ligne non confirmée : rattachée à aucune "
     "personne, effacée au bout d'un jour",
     "privacy.legalhold": "gel de conservation : mesure interne liée à une procédure, "

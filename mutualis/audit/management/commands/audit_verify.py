@@ -43,9 +43,12 @@ class Command(BaseCommand):
             result = verify_chain(chunk_size=chunk_size, using=database)
         if result.first_break is not None:
             raise CommandError(
-                f"Journal d'audit altéré, à partir de l'événement n° {result.first_break.seq} : "
-                f"{result.first_break.reason}. ({result.checked} événements vérifiés avant.)"
+                f"Journal d'audit altéré : {result.first_break.reason}. "
+                f"({result.checked} événement(s) vérifié(s) avant.)"
             )
+        waiting = f", dont {result.pending} en attente de placement" if result.pending else ""
         self.stdout.write(
-            self.style.SUCCESS(f"Journal d'audit intègre : {result.checked} événements vérifiés.")
+            self.style.SUCCESS(
+                f"Journal d'audit intègre : {result.checked} événement(s) vérifié(s){waiting}."
+            )
         )

@@ -1,0 +1,184 @@
+"""The sequencer: gives committed audit events their place in the hash chain, in batches.
+
+Writers only insert (:func:`mutualis.audit.services.record`); this is the one place the chain
+grows. A batch, in one transaction: lock the chain head, read the oldest committed events above
+the head's watermark that have no link yet, give each the next sequence number and a link hash
+covering that number, the previous hash, the event's id, its MAC and its content, write the
+links, move the head. Because the head is locked, two sequencers (two hosts, a timer and a
+service) never place the same event twice nor fork the chain; the second one finds the head busy
+and leaves the work to the first (``skip_locked``).
+
+The order of the chain is the order of placement, fixed after commit, as verifiable logs that take
+high write rates do (a sequencer integrating queued entries in batches). Until it is placed, an
+event is protected by its keyed MAC; ``audit_verify`` checks both.
+
+**The watermark.** Event ids come from a sequence, but transactions commit in any order: when the
+sequencer passes, an event with a lower id than those it places may still be uncommitted. The
+watermark is the id up to which every event is known to be placed, so that a pass reads only
+above it. On PostgreSQL a pass notes the highest id drawn so far (``horizon_id``, read first) and
+the snapshot's ``xmax`` (``horizon_xmax``, read next): every transaction that drew an id up to
+``horizon_id`` had its transaction id before then (the writer's INSERT takes one before drawing
+the event's id), so is below ``horizon_xmax``. A later pass whose snapshot ``xmin`` has reached
+``horizon_xmax`` knows all of them have ended; once it has placed every committed event above the
+watermark, it raises the watermark to ``horizon_id``. A long-running writing transaction only
+delays the watermark (the passes then read a wider range), never a placement. On SQLite a
+transaction holds the database's write lock from its start, so the sequencer's own transaction
+sees every event that will ever have a lower id: the watermark follows the last placed id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connections, transaction
+
+from mutualis.audit.models import (
+    CHAIN_HEAD_PK,
+    GENESIS_HASH,
+    ChainHead,
+    ChainLink,
+    Event,
+    canonical_content,
+    link_hash,
+)
+
+DEFAULT_BATCH_SIZE = 5000
+
+# The highest event id drawn so far by any session (sequences are not transactional).
+_LAST_DRAWN = "SELECT pg_sequence_last_value(pg_get_serial_sequence('audit_event', 'id')::regclass)"
+_FIELDS = ("id", "uid", "at", "actor", "tag", "subject_id", "target", "details", "mac")
+
+
+def locked_head(using: str = "default", *, skip_locked: bool = False) -> ChainHead | None:
+    """Lock the chain head for the rest of the transaction, creating it on first use.
+
+    With ``skip_locked``, returns None at once when another transaction holds it.
+    """
+    heads = ChainHead.objects.using(using).select_for_update(skip_locked=skip_locked)
+    head = heads.filter(pk=CHAIN_HEAD_PK).first()
+    if head is not None:
+        return head
+    if skip_locked and ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).exists():
+        return None  # it exists: someone else holds it
+    # First event ever (or a test database just emptied): start from the last link, if any. A
+    # concurrent creator makes this INSERT a no-op; then we wait for (or skip) its lock.
+    last = ChainLink.objects.using(using).order_by("-seq").only("seq", "hash").first()
+    ChainHead.objects.using(using).bulk_create(
+        [
+            ChainHead(
+                pk=CHAIN_HEAD_PK,
+                last_seq=last.seq if last else 0,
+                last_hash=last.hash if last else GENESIS_HASH,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return heads.filter(pk=CHAIN_HEAD_PK).first()
+
+
+def unplaced(watermark: int, using: str = "default"):
+    """Events above ``watermark`` without a link, oldest id first (committed ones only)."""
+    return (
+        Event.objects.using(using)
+        .filter(id__gt=watermark, link__isnull=True)
+        .order_by("id")
+        .values_list(*_FIELDS)
+    )
+
+
+def sequence(*, batch_size: int = DEFAULT_BATCH_SIZE, using: str = "default") -> int:
+    """Place one batch of committed events in the chain; returns how many were placed.
+
+    0 when nothing waits, or when another sequencer holds the head (it will place them).
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be positive")
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        head = locked_head(using, skip_locked=True)
+        if head is None:
+            return 0
+        horizon = _horizon(connection)
+        events = list(unplaced(head.watermark, using)[:batch_size])
+        seq, prev = head.last_seq, head.last_hash
+        links = []
+        for event_id, uid, at, actor, tag, subject_id, target, details, mac in events:
+            seq += 1
+            content = canonical_content(
+                uid=uid,
+                at=at,
+                actor=actor,
+                tag=tag,
+                subject_id=subject_id,
+                target=target,
+                details=details,
+            )
+            prev = link_hash(seq=seq, event_id=event_id, prev_hash=prev, mac=mac, content=content)
+            links.append(ChainLink(seq=seq, event_id=event_id, hash=prev))
+        ChainLink.objects.using(using).bulk_create(links, batch_size=1000)
+        moved = {"last_seq": seq, "last_hash": prev}
+        if len(events) < batch_size:  # every committed event above the watermark is placed
+            moved.update(_raised_watermark(head, horizon, events))
+        if links or moved.keys() - {"last_seq", "last_hash"}:
+            ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(**moved)
+    return len(links)
+
+
+def _horizon(connection) -> tuple[int, int, int] | None:
+    """PostgreSQL: (highest id drawn so far, snapshot xmin, snapshot xmax), read in this order."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_LAST_DRAWN)
+        drawn = cursor.fetchone()[0] or 0
+        cursor.execute(
+            "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint "
+            "FROM pg_current_snapshot() AS s"
+        )
+        xmin, xmax = cursor.fetchone()
+    return drawn, xmin, xmax
+
+
+def _raised_watermark(head: ChainHead, horizon, events) -> dict:
+    """The head's new watermark and horizon, once every committed event above it is placed."""
+    if horizon is None:  # SQLite: no transaction can still hold a lower id
+        highest = max((row[0] for row in events), default=head.watermark)
+        return {"watermark": max(head.watermark, highest)}
+    drawn, xmin, xmax = horizon
+    moved: dict = {}
+    if head.horizon_xmax is not None and head.horizon_xmax > xmax:
+        head.horizon_xmax = None  # another cluster's transaction ids (a restore): start again
+    if head.horizon_xmax is not None and xmin >= head.horizon_xmax:
+        moved["watermark"] = max(head.watermark, head.horizon_id)
+        head.horizon_xmax = None
+    if head.horizon_xmax is None:
+        moved.update(horizon_id=drawn, horizon_xmax=xmax)
+    return moved
+
+
+def sequence_all(*, batch_size: int = DEFAULT_BATCH_SIZE, using: str = "default") -> int:
+    """Place every committed event (batch after batch); returns how many were placed."""
+    total = 0
+    while placed := sequence(batch_size=batch_size, using=using):
+        total += placed
+    return total
+
+
+@contextmanager
+def trigger_bypass(setting: str, using: str) -> Iterator[None]:
+    """Let the statements run inside through a PostgreSQL trigger that checks ``setting``.
+
+    The setting is transaction-local and switched off again at once, so that it never reaches
+    later statements of a caller's transaction.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL {setting} = 'on'")
+        try:
+            yield
+        finally:
+            cursor.execute(f"SET LOCAL {setting} = 'off'")
