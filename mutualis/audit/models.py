@@ -61,12 +61,27 @@ def canonical_content(
     ``uid`` (random, unique) binds the content to one event, so a copy of an event is never
     valid twice.
     """
+    return canonical_text_content(
+        uid=str(uid),
+        at=canonical_at(at),
+        actor=actor,
+        tag=str(tag),
+        subject_id=subject_id,
+        target=target,
+        details=details,
+    )
+
+
+def canonical_text_content(
+    *, uid: str, at: str, actor: str, tag: str, subject_id: str, target: str, details: Any
+) -> bytes:
+    """:func:`canonical_content` from the uid and the timestamp already in their text form."""
     return orjson.dumps(
         {
-            "uid": str(uid),
-            "at": canonical_at(at),
+            "uid": uid,
+            "at": at,
             "actor": actor,
-            "tag": str(tag),
+            "tag": tag,
             "subject_id": subject_id,
             "target": target,
             "details": details,

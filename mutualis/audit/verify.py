@@ -19,6 +19,7 @@ time, the completeness count is one statement.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +29,13 @@ import orjson
 from django.db import connections, transaction
 
 from mutualis.audit.keys import AuditKeyRing, audit_key_ring
-from mutualis.audit.models import CHAIN_HEAD_PK, ChainHead, canonical_content, link_hash
+from mutualis.audit.models import (
+    CHAIN_HEAD_PK,
+    ChainHead,
+    canonical_at,
+    canonical_text_content,
+    link_hash,
+)
 
 DEFAULT_CHUNK_SIZE = 10_000
 
@@ -62,15 +69,21 @@ class _Broken(Exception):
         self.found = found
 
 
-# Raw reads: the fields as stored, converted once here rather than by the ORM per row.
+# Raw reads, the uid and the timestamp already in their canonical text form where the database
+# can write it (PostgreSQL), as stored otherwise (SQLite: 32 hex digits, naive UTC text).
+_COLUMNS = {
+    "postgresql": "e.uid::text, to_char(e.at AT TIME ZONE 'UTC', "
+    '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\'), e.actor, e.tag, e.subject_id, e.target, '
+    "e.details, e.mac",
+    "sqlite": "e.uid, CAST(e.at AS TEXT), e.actor, e.tag, e.subject_id, e.target, e.details, e.mac",
+}
 _LINKS = (
-    "SELECT l.seq, l.hash, e.id, e.uid, e.at, e.actor, e.tag, e.subject_id, e.target, "
-    "e.details, e.mac FROM audit_chainlink l JOIN audit_event e ON e.id = l.event_id "
+    "SELECT l.seq, l.hash, e.id, {columns} FROM audit_chainlink l "
+    "JOIN audit_event e ON e.id = l.event_id "
     "WHERE l.seq > %s AND l.seq <= %s ORDER BY l.seq LIMIT %s"
 )
 _PENDING = (
-    "SELECT e.id, e.uid, e.at, e.actor, e.tag, e.subject_id, e.target, e.details, e.mac "
-    "FROM audit_event e WHERE e.id > %s AND e.id <= %s "
+    "SELECT e.id, {columns} FROM audit_event e WHERE e.id > %s AND e.id <= %s "
     "AND NOT EXISTS (SELECT 1 FROM audit_chainlink l WHERE l.event_id = e.id) "
     "ORDER BY e.id LIMIT %s"
 )
@@ -99,7 +112,7 @@ def verify_chain(
     connection = connections[using]
     keys = audit_key_ring()
     with _snapshot(using), connection.cursor() as cursor:
-        decode = _Decoder()
+        decode = _Decoder(connection.vendor)
         head = ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).first()
         cursor.execute("SELECT MAX(id) FROM audit_event")
         last_id = cursor.fetchone()[0] or 0
@@ -162,17 +175,19 @@ def _snapshot(using: str) -> Iterator[None]:
 
 
 class _Decoder:
-    """Turns raw column values into what the canonical content is built from."""
+    """Turns raw column values into the canonical content and the stored MAC."""
+
+    def __init__(self, vendor: str) -> None:
+        self.vendor = vendor
+        self.columns = _COLUMNS["postgresql" if vendor == "postgresql" else "sqlite"]
 
     def row(self, uid, at, actor, tag, subject_id, target, details, mac) -> tuple[bytes, str]:
-        if isinstance(at, str):
-            at = datetime.fromisoformat(at)
-        if at.tzinfo is None:  # SQLite: UTC, stored naive
-            at = at.replace(tzinfo=UTC)
+        if self.vendor != "postgresql":
+            uid, at = _sqlite_uid(uid), _sqlite_at(at)
         if isinstance(details, str | bytes):
             details = orjson.loads(details)
-        content = canonical_content(
-            uid=_uuid_text(uid),
+        content = canonical_text_content(
+            uid=uid,
             at=at,
             actor=actor,
             tag=tag,
@@ -183,11 +198,20 @@ class _Decoder:
         return content, mac
 
 
-def _uuid_text(uid) -> str:
-    text = str(uid)
-    if len(text) == 32:  # SQLite stores UUIDs as 32 hexadecimal digits
-        text = f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-    return text
+def _sqlite_uid(text: str) -> str:
+    """32 hexadecimal digits as stored, in the dashed form of ``str(UUID)``."""
+    if len(text) != 32:
+        return str(uuid.UUID(text))
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def _sqlite_at(text: str) -> str:
+    """``YYYY-MM-DD HH:MM:SS[.ffffff]`` (UTC, as stored) in the form of :func:`canonical_at`."""
+    if len(text) == 26 and text[10] == " ":
+        return f"{text[:10]}T{text[11:]}+00:00"
+    if len(text) == 19 and text[10] == " ":  # no fraction: a whole second
+        return f"{text[:10]}T{text[11:]}.000000+00:00"
+    return canonical_at(datetime.fromisoformat(text).replace(tzinfo=UTC))
 
 
 def _mac_break(keys: AuditKeyRing, mac: str, content: bytes, seq, event_id) -> Break | None:
@@ -224,7 +248,7 @@ def _walk_chain(cursor, head: ChainHead, keys, decode: _Decoder, chunk_size: int
         )
     after = head.checkpoint_seq
     while after < head.last_seq:
-        cursor.execute(_LINKS, [after, head.last_seq, chunk_size])
+        cursor.execute(_LINKS.format(columns=decode.columns), [after, head.last_seq, chunk_size])
         rows = cursor.fetchall()
         if not rows:
             break
@@ -232,9 +256,8 @@ def _walk_chain(cursor, head: ChainHead, keys, decode: _Decoder, chunk_size: int
             if seq != expected:
                 raise _Broken(Break(expected, f"{_missing(expected, seq - 1)} : supprimé"))
             content, mac = decode.row(*fields)
-            found = _mac_break(keys, mac, content, seq, event_id)
-            if found is not None:
-                raise _Broken(found)
+            if keys.verifies(mac, content) is not True:
+                raise _Broken(_mac_break(keys, mac, content, seq, event_id))
             digest = link_hash(seq=seq, event_id=event_id, prev_hash=prev, mac=mac, content=content)
             if digest != stored:
                 raise _Broken(
@@ -279,7 +302,7 @@ def _walk_chain(cursor, head: ChainHead, keys, decode: _Decoder, chunk_size: int
 def _walk_pending(cursor, watermark: int, last_id: int, keys, decode, chunk_size, count) -> None:
     after = watermark
     while True:
-        cursor.execute(_PENDING, [after, last_id, chunk_size])
+        cursor.execute(_PENDING.format(columns=decode.columns), [after, last_id, chunk_size])
         rows = cursor.fetchall()
         if not rows:
             return
