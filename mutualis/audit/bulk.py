@@ -10,7 +10,7 @@ for building data sets, never a path of the product. Memory stays bounded (rows 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,7 @@ from django.db import connection, transaction
 
 from mutualis.audit.keys import audit_key_ring
 from mutualis.audit.models import CHAIN_HEAD_PK, ChainHead, canonical_content, link_hash
-from mutualis.audit.sequencer import locked_head
+from mutualis.audit.sequencer import locked_head, sequence_all
 
 CHUNK = 10_000
 
@@ -35,69 +35,92 @@ class BulkEvent:
     details: Any = None
 
 
+class BulkChain:
+    """Builds events and their links in memory, a chunk at a time; :meth:`flush` writes them.
+
+    Use inside one transaction that holds the chain head (:func:`locked_head`), ending with
+    :meth:`close`, which moves the head and the watermark past what was written.
+    """
+
+    def __init__(self) -> None:
+        self.ring = audit_key_ring()
+        # Events written the ordinary way come first: the watermark will pass them.
+        sequence_all()
+        head = locked_head()
+        self.next_id = _next_id()
+        self.seq, self.prev = head.last_seq, head.last_hash
+        self.event_rows: list[tuple] = []
+        self.link_rows: list[tuple] = []
+        self.written = 0
+
+    def add(self, event: BulkEvent) -> int:
+        """Queue one event; returns its id (for rows that refer to it, such as disclosures)."""
+        uid = uuid.uuid4()
+        details = event.details or {}
+        content = canonical_content(
+            uid=uid,
+            at=event.at,
+            actor=event.actor,
+            tag=event.tag,
+            subject_id=event.subject_id,
+            target=event.target,
+            details=details,
+        )
+        mac = self.ring.sign(content)
+        event_id = self.next_id
+        self.next_id += 1
+        self.seq += 1
+        self.prev = link_hash(
+            seq=self.seq, event_id=event_id, prev_hash=self.prev, mac=mac, content=content
+        )
+        self.event_rows.append(
+            (
+                event_id,
+                uid,
+                event.at,
+                event.actor,
+                event.tag,
+                event.subject_id,
+                event.target,
+                orjson.dumps(details).decode(),
+                mac,
+            )
+        )
+        self.link_rows.append((self.seq, event_id, self.prev))
+        return event_id
+
+    def flush(self) -> None:
+        if self.event_rows:
+            _write(self.event_rows, self.link_rows)
+            self.written += len(self.event_rows)
+            self.event_rows, self.link_rows = [], []
+
+    def close(self) -> int:
+        """Write what remains and move the head; returns how many events were written."""
+        self.flush()
+        ChainHead.objects.filter(pk=CHAIN_HEAD_PK).update(
+            last_seq=self.seq,
+            last_hash=self.prev,
+            watermark=self.next_id - 1,
+            horizon_id=None,
+            horizon_xmax=None,
+        )
+        _reset_sequence(self.next_id - 1)
+        return self.written
+
+
 def write_events(events: Iterable[BulkEvent], *, chunk: int = CHUNK) -> int:
     """Append ``events`` to the log and place them in the chain; returns how many were written.
 
     Values are taken as given (already plain JSON, no NIR or IBAN): the caller generates them.
     """
-    ring = audit_key_ring()
-    total = 0
     with transaction.atomic():
-        head = locked_head()
-        next_id = _next_id()
-        seq, prev = head.last_seq, head.last_hash
-        for rows in _chunks(events, chunk):
-            event_rows, link_rows = [], []
-            for event in rows:
-                uid = uuid.uuid4()
-                details = event.details or {}
-                content = canonical_content(
-                    uid=uid,
-                    at=event.at,
-                    actor=event.actor,
-                    tag=event.tag,
-                    subject_id=event.subject_id,
-                    target=event.target,
-                    details=details,
-                )
-                mac = ring.sign(content)
-                seq += 1
-                prev = link_hash(
-                    seq=seq, event_id=next_id, prev_hash=prev, mac=mac, content=content
-                )
-                event_rows.append(
-                    (
-                        next_id,
-                        uid,
-                        event.at,
-                        event.actor,
-                        event.tag,
-                        event.subject_id,
-                        event.target,
-                        orjson.dumps(details).decode(),
-                        mac,
-                    )
-                )
-                link_rows.append((seq, next_id, prev))
-                next_id += 1
-            _write(event_rows, link_rows)
-            total += len(event_rows)
-        ChainHead.objects.filter(pk=CHAIN_HEAD_PK).update(
-            last_seq=seq, last_hash=prev, watermark=next_id - 1, horizon_id=None, horizon_xmax=None
-        )
-        _reset_sequence(next_id - 1)
-    return total
-
-
-def _chunks(events: Iterable[BulkEvent], size: int) -> Iterator[list[BulkEvent]]:
-    batch: list[BulkEvent] = []
-    for event in events:
-        batch.append(event)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        chain = BulkChain()
+        for n, event in enumerate(events, start=1):
+            chain.add(event)
+            if n % chunk == 0:
+                chain.flush()
+        return chain.close()
 
 
 def _next_id() -> int:

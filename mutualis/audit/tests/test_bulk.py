@@ -27,7 +27,7 @@ def _events(n: int):
 
 
 def test_bulk_history_is_what_record_and_the_sequencer_would_have_written(chain):
-    chain(2)
+    chain(2, placed=False)  # written the ordinary way, not placed yet: placed first
     assert write_events(_events(25), chunk=10) == 25
 
     result = verify_chain()
