@@ -7,12 +7,11 @@ optional, never rebuilt in a view"). None of them takes or returns HTTP objects.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mutualis import audit
 from mutualis.backoffice.tags import BackofficeTag
-from mutualis.members.models import Member, Person, User
+from mutualis.members.models import Beneficiary, Member, Person, User
 from mutualis.members.tags import MembersTag
 from mutualis.privacy.declaration import Category
 
@@ -114,11 +113,17 @@ def find_members_by_nir(*, nir: str, actor: User) -> list[Member]:
         person = Person.objects.with_nir(nir).first()
         members: list[Member] = []
         if person is not None:
+            # A union of two key lookups: an OR across the join would scan every member.
+            concerned = (
+                Member.objects.filter(person=person)
+                .values("pk")
+                .union(Beneficiary.objects.filter(person=person).order_by().values("member_id"))
+            )
             members = list(
                 Member.objects.visible_to(actor)
-                .filter(Q(person=person) | Q(beneficiaries__person=person))
+                .filter(pk__in=concerned)
                 .select_related("person")
-                .distinct()
+                .order_by("number")
             )
         audit.record(
             BackofficeTag.NIR_SEARCH,

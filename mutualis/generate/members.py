@@ -12,10 +12,33 @@ from django.utils import timezone
 from mutualis.audit.bulk import BulkChain, BulkEvent
 from mutualis.generate.writer import Writer
 
-LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy"]
-LAST += ["Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand"]
-WOMEN = ["Camille", "Léa", "Manon", "Chloé", "Inès", "Sarah", "Julie", "Anne", "Claire", "Zoé"]
-MEN = ["Lucas", "Hugo", "Louis", "Gabriel", "Jules", "Arthur", "Paul", "Nicolas", "Marc", "Noé"]
+# Common French surnames and first names: enough of them that a name is not a tenth of the file.
+LAST = """
+Martin Bernard Thomas Petit Robert Richard Durand Dubois Moreau Laurent Simon Michel Lefebvre
+Leroy Roux David Bertrand Morel Fournier Girard Bonnet Dupont Lambert Fontaine Rousseau Vincent
+Muller Lefevre Faure Andre Mercier Blanc Guerin Boyer Garnier Chevalier Francois Legrand Gauthier
+Garcia Perrin Robin Clement Morin Nicolas Henry Roussel Mathieu Gautier Masson Marchand Duval
+Denis Dumont Marie Lemaire Noel Meyer Dufour Meunier Brun Blanchard Giraud Joly Riviere Lucas
+Brunet Gaillard Barbier Arnaud Martinez Gerard Roche Renard Schmitt Roy Leroux Colin Vidal
+Caron Picard Roger Fabre Aubert Lemoine Renaud Dumas Lacroix Olivier Philippe Bourgeois Pierre
+Benoit Rey Leclerc Payet Rolland Leclercq Guillaume Lecomte Lopez Jean Dupuy Guillot Hubert Berger
+Carpentier Sanchez Dupuis Moulin Louis Deschamps Huet Vasseur Perez Boucher Fleury Royer Klein
+Jacquet Adam Paris Poirier Marty Aubry Guyot Carre Charles Renault Charpentier Menard Maillard
+Baron Bertin Bailly Herve Schneider Fernandez Gall Collet Leger Bouvier Julien Prevost Millet
+Perrot Daniel Rouxel Cousin Germain Breton Besson Langlois Remy Goff Pelletier Leveque
+""".split()
+WOMEN = """
+Camille Léa Manon Chloé Inès Sarah Julie Anne Claire Zoé Emma Jade Louise Alice Lina Rose
+Anna Ambre Mia Léna Juliette Lou Agathe Romane Eva Margaux Clara Mathilde Lucie Élise Marie Sophie
+Isabelle Nathalie Sandrine Valérie Céline Aurélie Émilie Hélène Martine Françoise Monique Sylvie
+Catherine Christine Caroline Laure Pauline Morgane Océane Maëlle Noémie Salomé Héloïse Apolline
+""".split()
+MEN = """
+Lucas Hugo Louis Gabriel Jules Arthur Paul Nicolas Marc Noé Léo Raphaël Adam Maël Tom Nathan
+Ethan Sacha Théo Mathis Enzo Timéo Axel Victor Martin Antoine Maxime Thomas Alexandre Julien
+Pierre Jean Philippe Michel Alain Patrick Éric Christophe Stéphane Laurent Olivier Frédéric
+Sébastien David Vincent Guillaume Romain Florian Kévin Quentin Benjamin Clément Baptiste Damien
+""".split()
 CITIES = [("75011", "Paris"), ("69003", "Lyon"), ("13005", "Marseille"), ("33000", "Bordeaux")]
 SUBJECTS = [
     "Remboursement optique",
@@ -79,6 +102,9 @@ class MemberBuilder:
         )
         self.numbers = set(Member.objects.values_list("number", flat=True))
         self.contracts = set(Contract.objects.values_list("number", flat=True))
+        self.inquiry_refs = set(Inquiry.objects.values_list("reference", flat=True))
+        self.rights_refs = set(RightsRequest.objects.values_list("reference", flat=True))
+        self.counter = rng.randrange(16**8)
         writer.explicit_keys.add(User)
         self.next_user = writer.next_id(User)
         self.chain = BulkChain()
@@ -127,6 +153,14 @@ class MemberBuilder:
             value = draw()
         taken.add(value)
         return value
+
+    def reference(self, prefix: str, taken: set[str]) -> str:
+        """A reference in the models' form, from a counter (random ones would collide)."""
+        while True:
+            self.counter = (self.counter + 1) % 16**8
+            reference = f"{prefix}{self.now:%y}-{self.counter:08X}"
+            if reference not in taken:
+                return reference
 
     # --- A member and their household ---------------------------------------------------
     def person(self, *, woman: bool, last: str, birth, holder=None, contact=True, nir=True):
@@ -259,7 +293,7 @@ class MemberBuilder:
             self.w.add(
                 self.RightsRequest,
                 id=uuid.uuid4(),
-                reference=self.RightsRequest._meta.get_field("reference").get_default(),
+                reference=self.reference("DR", self.rights_refs),
                 kind="access",
                 person_id=person,
                 subject_id=str(person),
@@ -341,7 +375,7 @@ class MemberBuilder:
             self.w.add(
                 self.Inquiry,
                 id=inquiry,
-                reference=self.Inquiry._meta.get_field("reference").get_default(),
+                reference=self.reference("D", self.inquiry_refs),
                 channel="member_space",
                 subject=rng.choice(SUBJECTS),
                 person_id=person,

@@ -9,13 +9,16 @@ from django.db.models import Q, QuerySet
 
 from mutualis.audit.services import holds_nir_or_iban
 from mutualis.backoffice import services
-from mutualis.members.models import Member, User
+from mutualis.members.models import Beneficiary, Member, Person, User
 from mutualis.members.roles import visible_categories
 from mutualis.members.validators import normalize_nir
 from mutualis.privacy import catalogue
 
 MAX_RESULTS = 50
 MAX_TERMS = 5
+# A word of the name shorter than this is matched as a whole name ("Li", "Ng"), not as a part of
+# one: two letters are part of too many names, and no trigram index can serve them.
+MIN_PART = 3
 # A NIR as typed, spaces removed: 13 characters without the key, or 15 with it (RULES.md).
 _NIR_SHAPE = re.compile(r"[1-478]\d{4}(?:\d{2}|2A|2B)\d{6}(?:\d{2})?")
 _MEMBER_NUMBER = re.compile(r"A\d{9}")
@@ -46,24 +49,41 @@ class SearchOutcome:
 
 def members_matching(text: str, *, user: User) -> QuerySet[Member]:
     """Members whose number is ``text`` (exact), whose e-mail contains it, or whose name —
-    or a beneficiary's — contains every word of it (case-insensitive)."""
+    or a beneficiary's — contains every word of it (case-insensitive). A member number is
+    looked up as such only, a text with an @ as an e-mail only, several words as a name only; a
+    word of one or two letters matches a whole name.
+
+    Written as a union of index lookups (people by name or e-mail, then their members and
+    households), so that PostgreSQL answers it from the trigram indexes of ``members`` and the
+    keys, never by scanning every member.
+    """
     text = text.strip()
     words = text.split()[:MAX_TERMS]
-    holder_name = Q()
-    beneficiary_name = Q()
-    for word in words:
-        holder_name &= Q(person__last_name__icontains=word) | Q(person__first_names__icontains=word)
-        beneficiary_name &= Q(beneficiaries__person__last_name__icontains=word) | Q(
-            beneficiaries__person__first_names__icontains=word
-        )
-    condition = holder_name | beneficiary_name | Q(person__email__icontains=text)
-    if _MEMBER_NUMBER.fullmatch(text.upper()):
-        condition |= Q(number=text.upper())
+    if not words:
+        return Member.objects.none()
+    if _MEMBER_NUMBER.fullmatch(text.upper()):  # a member number is nothing else
+        matching = [Member.objects.filter(number=text.upper()).values("pk")]
+    else:
+        matching = []
+        if "@" not in text:  # no name holds an @
+            name = Q()
+            for word in words:
+                if len(word) < MIN_PART:  # too short to be part of a name: a whole name
+                    name &= Q(last_name__iexact=word) | Q(first_names__iexact=word)
+                else:
+                    name &= Q(last_name__icontains=word) | Q(first_names__icontains=word)
+            named = Person.objects.filter(name).values("pk")
+            matching += [
+                Member.objects.filter(person__in=named).values("pk"),
+                Beneficiary.objects.filter(person__in=named).order_by().values("member_id"),
+            ]
+        if len(words) == 1:  # no e-mail address holds a space
+            by_email = Person.objects.filter(email__icontains=text).values("pk")
+            matching.append(Member.objects.filter(person__in=by_email).values("pk"))
     return (
         Member.objects.visible_to(user)
-        .filter(condition)
+        .filter(pk__in=matching[0].union(*matching[1:]))
         .select_related("person")
-        .distinct()
         .order_by("person__last_name", "person__first_names", "number")
     )
 
