@@ -41,8 +41,22 @@ class PartnersAPI(NinjaAPI):
         return schema
 
 
+ANSWERS = {
+    200: "Réponse.",
+    400: "Corps illisible (pas du JSON).",
+    401: "Clé d'API absente, inconnue, révoquée ou expirée.",
+    403: "La clé n'a pas le droit requis.",
+    413: "Corps de requête trop volumineux.",
+    415: "Corps de requête qui n'est pas du JSON (Content-Type).",
+    422: "Données invalides (champ, format, date, clé du NIR).",
+    429: "Limite de requêtes de l'organisme atteinte.",
+    500: "Erreur interne : la requête n'a pas été traitée.",
+}
+
+
 def _document_problem(code: int, answer: dict) -> None:
-    """Error answers are problem details; 401 and 429 carry their headers."""
+    """Error answers are problem details; 401 and 429 carry their headers; French texts."""
+    answer["description"] = ANSWERS.get(code, answer.get("description", ""))
     if code < 400:
         return
     content = answer.get("content", {})

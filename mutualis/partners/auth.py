@@ -1,10 +1,10 @@
 """Who calls: the organisation's API key, its scope, its rate limit, then the request's shape.
 
 Runs before the body is read (ninja calls it first), in this order: the key (401), the scope
-(403), the organisation's rate limit (429 with ``Retry-After``), then, for operations with a
-body, its size (413) and type (415). Every refusal of the first three is written to the
-security log, with the refusal's reason and the key's public prefix at most: no key, no
-personal data.
+(403), the organisation's rate limit (429 with ``Retry-After``), URL parameters the operation
+does not take (422), then, for operations with a body, its size (413) and type (415). Every
+refusal of the first three is written to the security log, with the refusal's reason and the
+key's public prefix at most: no key, no personal data.
 """
 
 from __future__ import annotations
@@ -73,6 +73,17 @@ def check_body(request: HttpRequest) -> None:
         )
 
 
+def check_query(request: HttpRequest, allowed: frozenset[str]) -> None:
+    """Refuse URL parameters the operation does not take: personal data never travels in a URL
+    (a NIR in a query string would end in every proxy's log). Their names are not echoed."""
+    if set(request.GET) - allowed:
+        accepted = ", ".join(sorted(allowed)) or "aucun"
+        message = f"Paramètre d'URL inattendu : cette opération n'accepte que {accepted}."
+        raise problems.Problem(
+            problems.INVALID, message, errors=[{"champ": "url", "message": message}]
+        )
+
+
 class PartnerKey(AuthBase):
     """Bearer API key of an organisation, holding ``scope``."""
 
@@ -80,10 +91,11 @@ class PartnerKey(AuthBase):
     openapi_scheme = "bearer"
     openapi_description = "Clé d'API de l'organisme : Authorization: Bearer mtl_…"
 
-    def __init__(self, scope: Scope, *, body: bool = False) -> None:
+    def __init__(self, scope: Scope, *, body: bool = False, query: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.scope = scope
         self.body = body
+        self.query = frozenset(query)
 
     def __call__(self, request: HttpRequest) -> Credential:
         found = authenticate(_bearer(request))
@@ -117,6 +129,7 @@ class PartnerKey(AuthBase):
                 headers={"Retry-After": str(decision.retry_after)},
                 extra={"retry_after": decision.retry_after},
             )
+        check_query(request, self.query)
         if self.body:
             check_body(request)
         return credential

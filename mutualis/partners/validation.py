@@ -26,12 +26,14 @@ ONE_IDENTIFIER = "Indiquez soit le NIR, soit le numéro d'adhérent, l'un des de
 
 
 def _field(location: Iterable) -> str:
-    """The request field an error is about (ninja prefixes body errors with the parameter)."""
+    """The request field an error is about: ninja's location is the source (``body``,
+    ``query``), for a body the parameter's name, then the field."""
     names = [str(part) for part in location if isinstance(part, str)]
-    for name in reversed(names):
-        if name in FIELD_MESSAGES:
-            return name
-    return names[-1] if names and names[0] != "body" else BODY
+    if names[:1] == ["body"]:
+        names = names[2:]
+    elif names[:1] == ["query"]:
+        names = names[1:]
+    return names[0] if names else BODY
 
 
 def field_errors(errors: Iterable[dict]) -> list[dict[str, str]]:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from ninja import Query
 
 from mutualis.members.validators import validate_nir
@@ -15,6 +16,7 @@ from mutualis.partners import problems
 from mutualis.partners.api import api
 from mutualis.partners.auth import PartnerKey
 from mutualis.partners.schemas import NoticeList, ProblemOut, RightsCheckIn, RightsCheckOut
+from mutualis.partners.validation import FIELD_MESSAGES
 from mutualis.recipients import notices, rights_check
 from mutualis.recipients.models import CheckOutcome, NoticeCause, Scope
 
@@ -27,6 +29,23 @@ STATUS = {
 # Unknown, restricted and erased all read alike: nothing may be told about the patient.
 UNKNOWN = ("inconnu", "aucun droit ne peut être confirmé pour ce patient")
 NATURE = {NoticeCause.RECTIFICATION: "rectification", NoticeCause.ERASURE: "effacement"}
+
+
+# ISO 8601 as strings only: a bare number is not a date (pydantic would read it as a timestamp).
+ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})?$"
+
+
+def _moment(text: str) -> datetime.datetime:
+    try:
+        moment = parse_datetime(text)
+    except ValueError:
+        moment = None
+    if moment is None:
+        message = FIELD_MESSAGES["depuis"]
+        raise problems.Problem(
+            problems.INVALID, message, errors=[{"champ": "depuis", "message": message}]
+        )
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
 def _errors(*codes: int) -> dict[int, type[ProblemOut]]:
@@ -84,7 +103,7 @@ def check_rights(request: HttpRequest, payload: RightsCheckIn):
 
 @api.get(
     "/notices",
-    auth=PartnerKey(Scope.NOTICES_READ),
+    auth=PartnerKey(Scope.NOTICES_READ, query=("depuis", "limite")),
     response={200: NoticeList, **_errors(401, 403, 422, 429, 500)},
     operation_id="listerAvis",
     summary="Lire les avis de rectification ou d'effacement de données reçues (RGPD art. 19)",
@@ -92,14 +111,16 @@ def check_rights(request: HttpRequest, payload: RightsCheckIn):
 )
 def list_notices(
     request: HttpRequest,
-    depuis: datetime.datetime | None = Query(  # noqa: B008 - ninja's way to document it
-        None, description="Seulement les avis créés après cette date (ISO 8601)."
+    depuis: str | None = Query(
+        None,
+        description="Seulement les avis créés après cette date (ISO 8601, par exemple "
+        "2026-03-01T00:00:00+01:00).",
+        pattern=ISO_DATETIME,
     ),
     limite: int = Query(50, ge=1, le=200, description="Nombre d'avis au plus."),
 ):
-    if depuis is not None and timezone.is_naive(depuis):
-        depuis = timezone.make_aware(depuis)
-    found = notices.for_organisation(request.auth.organisation, since=depuis, limit=limite)
+    since = _moment(depuis) if depuis is not None else None
+    found = notices.for_organisation(request.auth.organisation, since=since, limit=limite)
     return {
         "avis": [
             {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mutualis.recipients import services
 from mutualis.recipients.identifiers import IdentifierType, finess_key
-from mutualis.recipients.models import Organisation, OrganisationKind, Scope
+from mutualis.recipients.models import Credential, Organisation, OrganisationKind, Scope
 
 ALL_SCOPES = (Scope.RIGHTS_CHECK, Scope.NOTICES_READ)
 
@@ -54,6 +54,20 @@ def make_authority(*, name: str = "Tribunal judiciaire de Paris — parquet") ->
             address="Parvis du tribunal de Paris\n75017 Paris",
         ),
         actor=None,
+    )
+
+
+def fixed_key(organisation: Organisation, key: str, scopes=ALL_SCOPES) -> Credential:
+    """A credential for a key chosen in advance (tests that must know it before the database
+    exists, the demo): ``mtl_<10 characters>_<secret>``."""
+    prefix = key.split("_", 2)[1]
+    return Credential.objects.create(
+        organisation=organisation,
+        prefix=prefix,
+        secret_hash=services.hash_key(key),
+        scopes=sorted(scopes),
+        created_by="system",
+        label="clé fixée",
     )
 
 
