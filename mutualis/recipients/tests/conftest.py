@@ -25,3 +25,13 @@ def scheme(db):
 @pytest.fixture
 def authority(db):
     return make_authority()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """``with committed():`` runs what waits for the commit (e-mails) when the block ends."""
+
+    def _block():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return _block

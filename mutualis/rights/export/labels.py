@@ -31,6 +31,8 @@ NOT_WALKED: dict[str, str] = {
     "personne, effacée au bout d'un jour",
     "privacy.legalhold": "gel de conservation : mesure interne liée à une procédure, "
     "communiquée par le délégué à la protection des données sur demande",
+    "audit.securityevent": "journal de sécurité : tentatives refusées, réseau d'origine tronqué "
+    "et empreinte d'adresse, sans lien avec une personne",
     "recipients.organisation": "organismes destinataires : coordonnées de leurs interlocuteurs, "
     "sans lien avec un adhérent",
     "recipients.credential": "clés d'API des organismes destinataires : sans lien avec un adhérent",
