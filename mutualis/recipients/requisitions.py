@@ -284,7 +284,8 @@ def export(*, requisition: Requisition, read_copy: ReadCopy, actor) -> Export:
     return sealed
 
 
-def _letter(requisition: Requisition) -> str:
+def person_letter(requisition: Requisition) -> str:
+    """What each person is told (by e-mail, or on paper when no address is known)."""
     organisation = settings.MUTUALIS_ORGANISATION
     categories = ", ".join(
         c.label for c in catalogue.ALL_CATEGORIES if c.code in requisition.categories
@@ -306,7 +307,7 @@ def _letter(requisition: Requisition) -> str:
 def _tell(requisition: Requisition, exported, *, actor) -> None:
     """Tell each person (e-mail once committed, or a letter to post), and record it."""
     now = timezone.now()
-    body = _letter(requisition)
+    body = person_letter(requisition)
     for subject, person in exported:
         if person.email:
             message = EmailMessage(
