@@ -38,7 +38,23 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler(), c
 
 
 @pytest.fixture
-def api_key(db, alice):
+def same_connection():
+    """Requests run through the real WSGI handler, which closes the database connection at the
+    end of each request; like Django's test client, keep it for the test's transaction."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_key(db, alice, same_connection):
     """A pharmacy's key with every scope and no practical rate limit; alice is a member."""
     fixed_key(make_pharmacy(rate_limit=100_000), KEY)
 
