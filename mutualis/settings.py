@@ -91,8 +91,10 @@ INSTALLED_APPS = [
     "mutualis.contact",
     "mutualis.consent",
     "mutualis.rights",
+    "mutualis.recipients",
     "mutualis.portal",
     "mutualis.backoffice",
+    "mutualis.partners",
     "mutualis.web",
 ]
 
@@ -107,6 +109,8 @@ LOGIN_REDIRECT_URL = "portal:dashboard"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Errors under /api/ as RFC 9457 problem details (404, 405, refusals before the API).
+    "mutualis.partners.middleware.ProblemDetailsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -337,6 +341,17 @@ if MUTUALIS_CACHE not in _CACHE_BACKENDS:
         f"MUTUALIS_CACHE must be one of {', '.join(_CACHE_BACKENDS)}, got {MUTUALIS_CACHE!r}."
     )
 CACHES = {"default": _CACHE_BACKENDS[MUTUALIS_CACHE]}
+
+# --- External recipients (API, mandatory-scheme exchange) -------------------------------------
+# The rights-check API accepts at most this many requests per organisation within the window
+# (seconds); an organisation may have its own limit. Counted in the database (all workers).
+MUTUALIS_PARTNER_RATE_LIMIT = env_int("MUTUALIS_PARTNER_RATE_LIMIT", 120)
+MUTUALIS_PARTNER_RATE_WINDOW = env_int("MUTUALIS_PARTNER_RATE_WINDOW", 60)
+# Largest request body the API reads (bytes): a rights check is a few hundred bytes.
+MUTUALIS_PARTNER_MAX_BODY = env_int("MUTUALIS_PARTNER_MAX_BODY", 4096)
+# The mutuelle's number as a complementary health insurer (numéro d'organisme complémentaire),
+# given to health professionals with each rights check and written in the exchange files.
+MUTUALIS_AMC_NUMBER = env_str("MUTUALIS_AMC_NUMBER", "329678205")
 
 # --- SEPA ----------------------------------------------------------------------------------
 # The mutuelle's SEPA creditor identifier (ICS, EPC262-08), checked by stdnum.eu.at_02.

@@ -30,5 +30,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_view_audit": request.user.has_perm(Permission.AUDIT_VIEW),
         "can_view_rights": request.user.has_perm(Permission.RIGHTS_VIEW),
         "can_register_rights": request.user.has_perm(Permission.RIGHTS_REGISTER),
+        "can_view_organisations": request.user.has_perm(Permission.ORGANISATION_VIEW),
+        "can_manage_exchanges": request.user.has_perm(Permission.EXCHANGE_MANAGE),
+        "can_view_disclosures": request.user.has_perm(Permission.DISCLOSURE_VIEW),
+        "can_register_requisitions": request.user.has_perm(Permission.REQUISITION_REGISTER),
     }
     return render_page(request, "backoffice/home.html", context)

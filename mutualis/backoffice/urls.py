@@ -10,8 +10,12 @@ from django.urls import path
 from mutualis.backoffice import home
 from mutualis.backoffice.auth import views as auth
 from mutualis.backoffice.contact import urls as contact_urls
+from mutualis.backoffice.disclosures import urls as disclosures_urls
+from mutualis.backoffice.exchanges import urls as exchanges_urls
 from mutualis.backoffice.members import urls as members_urls
+from mutualis.backoffice.organisations import urls as organisations_urls
 from mutualis.backoffice.privacy import urls as privacy_urls
+from mutualis.backoffice.requisitions import urls as requisitions_urls
 from mutualis.backoffice.rights import urls as rights_urls
 from mutualis.backoffice.staff import urls as staff_urls
 
@@ -25,4 +29,7 @@ urlpatterns = [
     path("deconnexion/", auth.logout, name="logout"),
 ]
 for area in (members_urls, staff_urls, contact_urls, privacy_urls, rights_urls):
+    urlpatterns += area.urlpatterns
+# Outside recipients: organisations and keys, scheme exchanges, disclosures, requisitions.
+for area in (organisations_urls, exchanges_urls, disclosures_urls, requisitions_urls):
     urlpatterns += area.urlpatterns

@@ -67,6 +67,42 @@ class PremiumRate(models.Model):
         return f"{self.offer.code} {self.min_age}-{self.max_age} ans : {self.monthly_amount} €"
 
 
+class CareDomain(models.TextChoices):
+    """Domains of care an offer reimburses, coded as on a third-party payment certificate
+    (attestation de tiers payant): what a health professional needs to know of an offer."""
+
+    PHARMACY = "PHAR", "pharmacie"
+    MEDICAL = "MEDE", "soins médicaux (consultations, auxiliaires médicaux)"
+    LABORATORY = "LABO", "analyses et examens de laboratoire"
+    HOSPITAL = "HOSP", "hospitalisation"
+    OPTICS = "OPTI", "optique"
+    DENTAL = "DENT", "dentaire"
+    HEARING = "AUDI", "aides auditives"
+
+
+class Guarantee(models.Model):
+    """One guarantee level of an offer: the share of the Sécurité sociale tariff (base de
+    remboursement) reimbursed in a domain of care, and whether third-party payment applies."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="guarantees")
+    domain = models.CharField("domaine de soins", max_length=4, choices=CareDomain.choices)
+    rate_percent = models.PositiveSmallIntegerField(
+        "niveau de prise en charge (% de la base de remboursement)",
+        validators=[MaxValueValidator(1000)],
+    )
+    third_party_payment = models.BooleanField("tiers payant", default=True)
+
+    class Meta:
+        verbose_name = "garantie"
+        ordering = ["offer", "domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "domain"], name="guarantee_one_per_domain")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer.code} {self.domain} : {self.rate_percent} %"
+
+
 def new_contract_number() -> str:
     return f"C{secrets.randbelow(10**9):09d}"
 

@@ -11,6 +11,7 @@ from mutualis.privacy.registry import declare, declare_not_personal
 
 declare_not_personal("contracts.Offer")
 declare_not_personal("contracts.PremiumRate")
+declare_not_personal("contracts.Guarantee")
 
 _CONTRACT = [c.CONTRACT]
 

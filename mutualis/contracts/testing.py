@@ -13,7 +13,7 @@ from mutualis.contracts.application import (
     BeneficiaryApplication,
     PaymentApplication,
 )
-from mutualis.contracts.models import CURRENT_CGU_VERSION, Offer, PremiumRate
+from mutualis.contracts.models import CURRENT_CGU_VERSION, CareDomain, Guarantee, Offer, PremiumRate
 from mutualis.members.models import BeneficiaryRole
 from mutualis.members.services import PersonData
 from mutualis.members.testing import make_french_iban, make_nir
@@ -41,8 +41,33 @@ OFFERS = [
 ]
 
 
+# Guarantee levels of each offer (% of the base de remboursement), by domain of care.
+GUARANTEES = {
+    "essentielle": {"PHAR": 100, "MEDE": 100, "LABO": 100, "HOSP": 100, "OPTI": 100, "DENT": 125},
+    "confort": {
+        "PHAR": 100,
+        "MEDE": 150,
+        "LABO": 100,
+        "HOSP": 200,
+        "OPTI": 250,
+        "DENT": 200,
+        "AUDI": 150,
+    },
+    "serenite": {
+        "PHAR": 100,
+        "MEDE": 250,
+        "LABO": 150,
+        "HOSP": 300,
+        "OPTI": 400,
+        "DENT": 300,
+        "AUDI": 250,
+    },
+}
+
+
 def ensure_offers() -> list[Offer]:
-    """Create the standard offers and their premium tables if missing (idempotent)."""
+    """Create the standard offers, their premium tables and guarantee levels if missing
+    (idempotent)."""
     offers = []
     for position, (code, name, description, rates) in enumerate(OFFERS):
         offer, created = Offer.objects.get_or_create(
@@ -53,6 +78,12 @@ def ensure_offers() -> list[Offer]:
                 PremiumRate(offer=offer, min_age=lo, max_age=hi, monthly_amount=Decimal(amount))
                 for lo, hi, amount in rates
             )
+        known = set(offer.guarantees.values_list("domain", flat=True))
+        Guarantee.objects.bulk_create(
+            Guarantee(offer=offer, domain=CareDomain(domain), rate_percent=percent)
+            for domain, percent in GUARANTEES.get(code, {}).items()
+            if domain not in known
+        )
         offers.append(offer)
     return offers
 

@@ -37,6 +37,14 @@ class Permission(enum.StrEnum):
     RIGHTS_VIEW = "rights:request:view"
     RIGHTS_REGISTER = "rights:request:register"
     RIGHTS_DECIDE = "rights:request:decide"
+    # Outside recipients (recipients): organisations and their keys, the scheme exchange, the
+    # disclosure register, the authorities' requisitions.
+    ORGANISATION_VIEW = "recipients:organisation:view"
+    ORGANISATION_MANAGE = "recipients:organisation:manage"
+    EXCHANGE_MANAGE = "recipients:exchange:manage"
+    DISCLOSURE_VIEW = "audit:disclosure:view"
+    REQUISITION_REGISTER = "recipients:requisition:register"
+    REQUISITION_DECIDE = "recipients:requisition:decide"
 
 
 _SERVICES = {service.code: service for service in catalogue.ALL_SERVICES}
@@ -62,13 +70,30 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.RIGHTS_VIEW: "Suivre les demandes d'exercice de droits",
     Permission.RIGHTS_REGISTER: "Enregistrer une demande d'exercice de droits",
     Permission.RIGHTS_DECIDE: "Statuer sur les demandes d'exercice de droits",
+    Permission.ORGANISATION_VIEW: "Consulter les organismes destinataires et leurs clés d'API",
+    Permission.ORGANISATION_MANAGE: "Enregistrer les organismes destinataires, créer, renouveler "
+    "et révoquer leurs clés d'API",
+    Permission.EXCHANGE_MANAGE: "Suivre les échanges avec les régimes obligatoires et traiter "
+    "les rejets",
+    Permission.DISCLOSURE_VIEW: "Consulter le registre des communications aux destinataires",
+    Permission.REQUISITION_REGISTER: "Enregistrer les réquisitions des autorités",
+    Permission.REQUISITION_DECIDE: "Statuer sur les réquisitions et produire leur export",
 }
 
 _INQUIRIES = {Permission.INQUIRY_VIEW, Permission.INQUIRY_ANSWER, Permission.RIGHTS_REGISTER}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     catalogue.SERVICE_GESTION.code: frozenset(
-        {Permission.MEMBER_SEARCH, Permission.MEMBER_VIEW, Permission.NIR_REVEAL, *_INQUIRIES}
+        {
+            Permission.MEMBER_SEARCH,
+            Permission.MEMBER_VIEW,
+            Permission.NIR_REVEAL,
+            Permission.ORGANISATION_VIEW,
+            Permission.ORGANISATION_MANAGE,
+            Permission.EXCHANGE_MANAGE,
+            Permission.REQUISITION_REGISTER,
+            *_INQUIRIES,
+        }
     ),
     catalogue.SERVICE_COTISATIONS.code: frozenset(
         {Permission.MEMBER_SEARCH, Permission.MEMBER_VIEW, Permission.IBAN_REVEAL, *_INQUIRIES}
@@ -104,10 +129,22 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.RIGHTS_VIEW,
             Permission.RIGHTS_DECIDE,
             Permission.COMPLAINT_MANAGE,
+            Permission.ORGANISATION_VIEW,
+            Permission.EXCHANGE_MANAGE,
+            Permission.DISCLOSURE_VIEW,
+            Permission.REQUISITION_REGISTER,
+            Permission.REQUISITION_DECIDE,
             *_INQUIRIES,
         }
     ),
-    catalogue.SERVICE_ADMIN.code: frozenset({Permission.STAFF_VIEW, Permission.STAFF_MANAGE}),
+    catalogue.SERVICE_ADMIN.code: frozenset(
+        {
+            Permission.STAFF_VIEW,
+            Permission.STAFF_MANAGE,
+            Permission.ORGANISATION_VIEW,
+            Permission.ORGANISATION_MANAGE,
+        }
+    ),
 }
 
 

@@ -218,6 +218,18 @@ def _cascades_from_person(declaration: ModelDeclaration) -> bool:
     return relation.remote_field.on_delete is models.CASCADE
 
 
+def erased_categories(erasure: Plan) -> list[Category]:
+    """The categories of the data an erasure removes: what the recipients that received them
+    must be told of (GDPR art. 19)."""
+    found: list[Category] = []
+    for fate in erasure.fates:
+        names = fate.cleared if fate.keep else list(fate.declaration.fields)
+        for category in fate.categories(names):
+            if category not in found:
+                found.append(category)
+    return found
+
+
 def running_contracts(person: Person) -> list[Contract]:
     """Contracts covering the person (as member or beneficiary) that have not ended."""
     today = timezone.localdate()

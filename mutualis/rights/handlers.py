@@ -37,6 +37,8 @@ from mutualis.members import services as members
 from mutualis.members.models import Member
 from mutualis.privacy import restrictions
 from mutualis.privacy.models import RestrictionGround
+from mutualis.recipients import notices as recipient_notices
+from mutualis.recipients.models import NoticeCause
 from mutualis.rights import emails, erasure, export, rectification
 from mutualis.rights.lifecycle import RightsError, answer, audit_step, person_of, ready
 from mutualis.rights.models import Kind, Outcome, RequestEvent, RightsRequest, Status
@@ -186,19 +188,28 @@ def requested_changes(request: RightsRequest) -> dict:
     return rectification.unseal_changes(person, request.details.get("changes", {}))
 
 
-def _tell_recipients(request: RightsRequest, person, names, *, actor) -> list[str]:
-    recipients = rectification.recipients_of(person, rectification.categories_of(names))
+def _tell_recipients(request: RightsRequest, person, categories, *, cause, actor) -> list[str]:
+    """GDPR art. 19: every organisation that received the person's data in ``categories`` gets
+    a notice of their rectification or erasure (``recipients.notices``: by the API, the next
+    exchange file or a letter); the labels of the recipients the person may be told of are
+    returned for the answer."""
+    recipients = rectification.recipients_of(person, categories)
+    codes = sorted(c.code for c in categories)
     for recipient in recipients:
         audit.record(
             RightsTag.RECIPIENT_NOTIFY,
             actor=actor,
             subject=person,
             target=request,
-            details={
-                "recipient": recipient.code,
-                "categories": sorted(c.code for c in rectification.categories_of(names)),
-            },
+            details={"recipient": recipient.code, "categories": codes},
         )
+    recipient_notices.notify(
+        subject_id=str(person.pk),
+        categories=categories,
+        cause=cause,
+        source=f"rights.rightsrequest:{request.pk}",
+        actor=actor,
+    )
     if recipients:
         request.log(
             Action.RECIPIENTS,
@@ -237,7 +248,17 @@ def apply_rectification(
             Action.WORK, actor=actor, note="Rectifié : " + (", ".join(labels) or "aucun changement")
         )
         audit_step(RightsTag.RECTIFICATION_APPLY, request, actor=actor, fields=sorted(changed))
-        told = _tell_recipients(request, person, changed, actor=actor) if changed else []
+        told = (
+            _tell_recipients(
+                request,
+                person,
+                rectification.categories_of(changed),
+                cause=NoticeCause.RECTIFICATION,
+                actor=actor,
+            )
+            if changed
+            else []
+        )
         if not answer_now:
             return request
         pending = {k for k in request.details.get("changes", {}) if k not in changes}
@@ -340,6 +361,9 @@ def handle_erasure(*, request: RightsRequest, actor=None) -> RightsRequest:
             request.requester_email = request.requester_email or person.email
             request.requester_name = request.requester_name or person.full_name
             request.save(update_fields=["requester_email", "requester_name"])
+        told = _tell_recipients(
+            request, person, erasure.erased_categories(plan), cause=NoticeCause.ERASURE, actor=actor
+        )
         account = erasure.account_of(person)
         if plan.account_closes and account is not None:
             members.close_account(account=account, actor=actor, reason="erasure")
@@ -378,6 +402,11 @@ def handle_erasure(*, request: RightsRequest, actor=None) -> RightsRequest:
             shredded=shredded,
         )
         text, reasons = _erasure_text(plan)
+        if told:
+            text += (
+                "\n\nCes données avaient été communiquées aux destinataires suivants, que nous "
+                f"informons de leur effacement (RGPD art. 19) : {get_text_list(told, 'et')}."
+            )
         if plan.running_contracts:
             reasons += (
                 "\nPour que ces données soient à leur tour effacées, votre contrat doit d'abord "

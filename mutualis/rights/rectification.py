@@ -21,6 +21,7 @@ from mutualis.members.models import Person
 from mutualis.members.services import CONTACT_FIELDS, IDENTITY_FIELDS
 from mutualis.privacy import catalogue, registry
 from mutualis.privacy.declaration import Category, Recipient
+from mutualis.recipients.register import visible_to_the_person
 from mutualis.rights.export import field_label
 from mutualis.vault import services as vault
 from mutualis.vault.exceptions import VaultError
@@ -97,9 +98,10 @@ def recipients_of(person: Person, categories: list[Category]) -> list[Recipient]
     (GDPR art. 19): they must be told of the correction."""
     codes = {c.code for c in categories}
     seen = set()
-    for recipient_code, disclosed in Disclosure.objects.filter(
-        subject_id=str(person.pk)
-    ).values_list("recipient", "categories"):
+    # Not those the person may not be told of yet (an authority's secret requisition); the
+    # recipients app sends them their notice all the same.
+    disclosures = visible_to_the_person(Disclosure.objects.filter(subject_id=str(person.pk)))
+    for recipient_code, disclosed in disclosures.values_list("recipient", "categories"):
         if codes & set(disclosed or []):
             seen.add(recipient_code)
     return [r for r in catalogue.ALL_RECIPIENTS if r.code in seen]

@@ -53,7 +53,12 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 _LENGTH = struct.Struct(">I")
 _FRAME_AAD = struct.Struct(">QB")
-_KINDS = {"data": "sauvegarde des données", "keys": "sauvegarde du magasin de clés"}
+_KINDS = {
+    "data": "sauvegarde des données",
+    "keys": "sauvegarde du magasin de clés",
+    # The authorities' exports (mutualis.recipients.requisitions) use the same container.
+    "requisition": "archive de réquisition",
+}
 
 
 class BackupError(Exception):

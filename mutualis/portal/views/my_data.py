@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 
 from mutualis.portal.access import MemberRequiredMixin
 from mutualis.portal.inventory import inventory
+from mutualis.recipients import register
 from mutualis.vault.erased import ERASED_TEXT
 
 
@@ -14,5 +15,10 @@ class MyDataView(MemberRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(sections=inventory(self.member), erased_text=ERASED_TEXT)
+        context.update(
+            sections=inventory(self.member),
+            erased_text=ERASED_TEXT,
+            # Who received what and when (GDPR art. 15(1)(c)), secrets of authorities aside.
+            disclosures=register.for_person(self.member.person),
+        )
         return context

@@ -24,6 +24,7 @@ from mutualis.members.models import User, UserKind
 from mutualis.privacy import catalogue
 from mutualis.privacy.declaration import NO_AUTOMATED_DECISION, NO_TRANSFER
 from mutualis.privacy.policy import CNIL
+from mutualis.recipients.register import visible_to_the_person
 from mutualis.rights.export.labels import (
     ACCESS_SCHEMA,
     GENERATED,
@@ -166,7 +167,8 @@ def _disclosures_query(person):
         "disclosures",
         [person.pk],
         lambda keys: (
-            Disclosure.objects.filter(subject_id=keys[0])
+            # Without those the person may not be told of yet (an authority's secrecy).
+            visible_to_the_person(Disclosure.objects.filter(subject_id=keys[0]))
             .order_by("at", "pk")
             .values_list("at", "recipient", "categories", "reason")
         ),

@@ -34,6 +34,15 @@ NOT_WALKED: dict[str, str] = {
     "personne, effacée au bout d'un jour",
     "privacy.legalhold": "gel de conservation : mesure interne liée à une procédure, "
     "communiquée par le délégué à la protection des données sur demande",
+    "recipients.organisation": "organismes destinataires : coordonnées de leurs interlocuteurs, "
+    "sans lien avec un adhérent",
+    "recipients.credential": "clés d'API des organismes destinataires : sans lien avec un adhérent",
+    "recipients.notice": "avis de rectification ou d'effacement aux destinataires : la réponse "
+    "à la demande nomme les destinataires informés",
+    "recipients.requisition": "réquisitions des autorités : figurent parmi les communications "
+    "(disclosures), sauf tant que la loi interdit d'en informer la personne",
+    "recipients.requisitionsubject": "personnes visées par une réquisition : figurent parmi les "
+    "communications (disclosures), sauf tant que la loi interdit d'en informer la personne",
 }
 
 # French labels of fields whose model field gives none (Django's default is its English name).

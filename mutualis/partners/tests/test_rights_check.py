@@ -1,0 +1,184 @@
+"""The rights check: a pharmacy's key learns a patient's cover, and nothing more; each answer
+about a person is a disclosure written with it."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from django.utils import timezone
+
+from mutualis.audit.models import Disclosure, Event
+from mutualis.contracts.models import Contract
+from mutualis.partners.tests.helpers import body_for, check
+from mutualis.privacy import catalogue, restrictions
+from mutualis.privacy.models import RestrictionGround
+from mutualis.recipients.models import CheckOutcome, RightsCheck
+from mutualis.vault import services as vault
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_pharmacy_checks_a_covered_member_and_the_answer_is_a_disclosure(
+    client, alice, pharmacy, pharmacy_key
+):
+    response = check(client, pharmacy_key, body_for(alice.person))
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["statut"] == "couvert"
+    assert answer["organisme_complementaire"]["numero"]
+    domains = {g["domaine"]: g["taux"] for g in answer["garanties"]}
+    assert domains["PHAR"] == 100 and domains["OPTI"] == 250  # alice's "confort" offer
+    check_row = RightsCheck.objects.get(pk=answer["reference"])
+    disclosure = check_row.disclosure
+    assert check_row.outcome == CheckOutcome.COVERED
+    assert disclosure.recipient == catalogue.HEALTH_PROFESSIONALS.code
+    assert disclosure.subject_id == str(alice.person_id)
+    assert set(disclosure.categories) == {c.code for c in catalogue.HEALTH_PROFESSIONALS.categories}
+    assert "Pharmacie du Centre" in disclosure.reason
+    assert disclosure.actor == f"organisation:{pharmacy.pk}"
+
+
+def test_the_answer_holds_no_name_no_nir_and_no_contract_number(client, alice, pharmacy_key):
+    response = check(client, pharmacy_key, body_for(alice.person))
+    text = response.content.decode()
+    contract = alice.contracts.get()
+    for value in (alice.person.nir, alice.person.last_name, alice.person.first_names):
+        assert value not in text
+    assert contract.number not in text and alice.number not in text
+    assert set(response.json()) == {
+        "reference",
+        "statut",
+        "libelle",
+        "date_soins",
+        "organisme_complementaire",
+        "garanties",
+    }
+
+
+def test_a_child_attached_to_the_parents_nir_is_found_by_the_parents_nir(
+    client, alice, pharmacy_key
+):
+    child = alice.beneficiaries.get().person
+    body = body_for(alice.person, birth_date=child.birth_date)
+    response = check(client, pharmacy_key, body)
+    assert response.json()["statut"] == "couvert"
+    assert Disclosure.objects.get().subject_id == str(child.pk)
+
+
+def test_a_member_number_finds_the_member(client, alice, pharmacy_key):
+    response = check(client, pharmacy_key, body_for(alice.person, by="member"))
+    assert response.json()["statut"] == "couvert"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda person: {"date_naissance": "1950-01-01"},
+        lambda person: {"nir": "295109912611193"},
+    ],
+    ids=["wrong birth date", "unknown nir"],
+)
+def test_no_match_reads_unknown_and_discloses_nothing(client, alice, pharmacy_key, change):
+    body = {**body_for(alice.person), **change(alice.person)}
+    response = check(client, pharmacy_key, body)
+    assert response.status_code == 200
+    assert response.json()["statut"] == "inconnu" and response.json()["garanties"] == []
+    assert not Disclosure.objects.exists()
+    assert RightsCheck.objects.get().outcome == CheckOutcome.UNKNOWN
+
+
+def test_an_ended_contract_reads_terminated_and_a_future_one_not_covered(
+    client, alice, pharmacy_key
+):
+    contract = alice.contracts.get()
+    today = timezone.localdate()
+    Contract.objects.filter(pk=contract.pk).update(
+        start_date=today - datetime.timedelta(days=400), end_date=today - datetime.timedelta(days=1)
+    )
+    assert check(client, pharmacy_key, body_for(alice.person)).json()["statut"] == "resilie"
+    Contract.objects.filter(pk=contract.pk).update(
+        start_date=today + datetime.timedelta(days=10), end_date=None
+    )
+    answer = check(client, pharmacy_key, body_for(alice.person)).json()
+    assert answer["statut"] == "non_couvert" and answer["garanties"] == []
+    assert Disclosure.objects.count() == 2  # both answers told something about alice
+
+
+def test_a_restricted_person_gets_the_answer_of_an_unknown_one(client, alice, pharmacy_key):
+    restrictions.start(
+        subject=alice.person,
+        purpose=restrictions.ALL_PURPOSES,
+        ground=RestrictionGround.RESTRICTION,
+        reason="Exactitude contestée",
+    )
+    unknown = check(
+        client, pharmacy_key, {**body_for(alice.person), "date_naissance": "1950-01-01"}
+    )
+    restricted = check(client, pharmacy_key, body_for(alice.person))
+    assert restricted.status_code == 200
+    same = {k: v for k, v in restricted.json().items() if k != "reference"}
+    assert same == {k: v for k, v in unknown.json().items() if k != "reference"}
+    assert not Disclosure.objects.exists()
+    row = RightsCheck.objects.get(pk=restricted.json()["reference"])
+    assert row.outcome == CheckOutcome.RESTRICTED and row.subject_id == str(alice.person_id)
+    assert Event.objects.filter(tag="privacy:restriction:refuse").exists()
+
+
+def test_a_person_whose_key_is_shredded_gets_the_unknown_answer_without_a_crash(
+    client, alice, pharmacy_key
+):
+    body = body_for(alice.person, by="member")
+    vault.shred(alice.person)
+    response = check(client, pharmacy_key, body)
+    assert response.status_code == 200 and response.json()["statut"] == "inconnu"
+    assert not Disclosure.objects.exists()
+    assert RightsCheck.objects.get().outcome == CheckOutcome.ERASED
+
+
+def test_another_pharmacys_key_gets_its_own_disclosures_only(client, alice, dave, pharmacy_key):
+    from mutualis.recipients.testing import key_for, make_pharmacy
+
+    other = make_pharmacy(name="Pharmacie de la Gare", first_eight="69000002")
+    check(client, pharmacy_key, body_for(alice.person))
+    check(client, key_for(other), body_for(dave.person))
+    rows = {r.organisation.name: r.subject_id for r in RightsCheck.objects.all()}
+    assert rows == {
+        "Pharmacie du Centre": str(alice.person_id),
+        "Pharmacie de la Gare": str(dave.person_id),
+    }
+
+
+@pytest.mark.parametrize(
+    ("days", "status"),
+    [(-730, 200), (-731, 422), (180, 200), (181, 422)],
+    ids=["two years ago", "a day earlier", "six months ahead", "a day later"],
+)
+def test_the_date_of_care_is_accepted_two_years_back_and_six_months_ahead(
+    client, alice, pharmacy_key, days, status
+):
+    care = timezone.localdate() + datetime.timedelta(days=days)
+    response = check(client, pharmacy_key, body_for(alice.person, care_date=care))
+    assert response.status_code == status
+    if status == 422:
+        assert response.json()["erreurs"][0]["champ"] == "date_soins"
+
+
+def test_the_disclosure_and_the_answer_commit_together(client, alice, pharmacy_key, monkeypatch):
+    """A failure after the disclosure rolls back the answer's record too (one transaction)."""
+    from mutualis.recipients import rights_check
+
+    real = rights_check.RightsCheck.objects.create
+
+    def failing(**kwargs):
+        if kwargs.get("disclosure") is not None:
+            raise RuntimeError("disk full")
+        return real(**kwargs)
+
+    monkeypatch.setattr(rights_check.RightsCheck.objects, "create", failing)
+    response = check(client, pharmacy_key, body_for(alice.person))
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/problem+json"
+    assert not Disclosure.objects.exists() and not RightsCheck.objects.exists()
+    assert json.loads(response.content)["type"] == "/api/v1/problemes/erreur-interne"

@@ -1,0 +1,89 @@
+"""T6, checked by ``manage.py privacy_check``: recipients get only what the declaration grants.
+
+- every disclosure in the register names a recipient of the declaration and only categories
+  the declaration grants that recipient (GDPR art. 5(1)(b), 30(1)(d));
+- every answer of the rights-check API that told an organisation something about a person has
+  its disclosure, to the health professionals and about that person;
+- every person's line of an exchange file that was sent has its disclosure.
+
+Breaches name records by id, never by content.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from mutualis.audit.models import Disclosure
+from mutualis.privacy import catalogue
+from mutualis.privacy.promises import Breach, register
+from mutualis.recipients.models import DISCLOSING_OUTCOMES, RightsCheck
+from mutualis.recipients.models_exchange import ExchangeLine, ExchangeStatus, LineKind
+
+NAME = "T6"
+SHOWN = 5
+
+
+def _ids(ids: list) -> str:
+    return ", ".join(str(i) for i in ids[:SHOWN]) + (" …" if len(ids) > SHOWN else "")
+
+
+def disclosures_beyond_the_declaration() -> Iterable[Breach]:
+    granted = {r.code: {c.code for c in r.categories} for r in catalogue.ALL_RECIPIENTS}
+    labels = {r.code: r.label for r in catalogue.ALL_RECIPIENTS}
+    rows = Disclosure.objects.order_by("pk").values_list("pk", "recipient", "categories")
+    for pk, recipient, categories in rows.iterator(chunk_size=5000):
+        if recipient not in granted:
+            yield Breach(NAME, f"communication n° {pk} : destinataire inconnu de la déclaration")
+            continue
+        extra = sorted(set(categories or []) - granted[recipient])
+        if extra or not categories:
+            yield Breach(
+                NAME,
+                f"communication n° {pk} à « {labels[recipient]} » : catégories que la "
+                f"déclaration ne lui accorde pas ({', '.join(extra) or 'aucune catégorie'})",
+            )
+
+
+def answers_without_their_disclosure() -> Iterable[Breach]:
+    disclosing = RightsCheck.objects.filter(outcome__in=DISCLOSING_OUTCOMES)
+    missing = list(disclosing.filter(disclosure__isnull=True).values_list("pk", flat=True))
+    if missing:
+        yield Breach(
+            NAME,
+            f"{len(missing)} réponse(s) de l'API de vérification des droits sans communication "
+            f"inscrite au registre (n° {_ids(missing)})",
+        )
+    mismatched = [
+        pk
+        for pk, subject, disclosed_subject, recipient in disclosing.filter(
+            disclosure__isnull=False
+        ).values_list("pk", "subject_id", "disclosure__subject_id", "disclosure__recipient")
+        if subject != disclosed_subject or recipient != catalogue.HEALTH_PROFESSIONALS.code
+    ]
+    if mismatched:
+        yield Breach(
+            NAME,
+            f"{len(mismatched)} réponse(s) de l'API dont la communication ne désigne pas la même "
+            f"personne ou pas les professionnels de santé (n° {_ids(mismatched)})",
+        )
+    sent = ExchangeLine.objects.filter(
+        kind=LineKind.AFFILIATION,
+        exchange__status__in=[ExchangeStatus.WRITTEN, ExchangeStatus.ACKNOWLEDGED],
+        disclosure__isnull=True,
+    )
+    lines = list(sent.values_list("pk", flat=True)[: SHOWN + 1])
+    if lines:
+        yield Breach(
+            NAME,
+            f"{sent.count()} ligne(s) de fichiers d'échange envoyés sans communication inscrite "
+            f"au registre (n° {_ids(lines)})",
+        )
+
+
+@register(NAME)
+def recipients_get_only_what_the_declaration_grants(
+    now: datetime.datetime,
+) -> Iterable[Breach]:
+    yield from disclosures_beyond_the_declaration()
+    yield from answers_without_their_disclosure()

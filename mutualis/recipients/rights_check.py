@@ -1,0 +1,232 @@
+"""The rights check of third-party payment (tiers payant): what a health professional may learn.
+
+Given a patient's NIR (or member number), birth date and the date of care, the answer is the
+patient's cover on that day — covered, not covered, suspended, terminated — with the offer's
+guarantee levels when covered and the mutuelle's organisation number: the minimum a pharmacy or
+a hospital needs to waive the advance of costs, from exactly the categories the declaration
+grants the health professionals (identity: the patient is recognised; contract: the cover).
+No name, address, contract number or NIR is ever sent back.
+
+Every answer is recorded (:class:`~mutualis.recipients.models.RightsCheck`); an answer that
+tells something about a person is a disclosure, written in the same transaction.
+
+What the law allows when the answer cannot be given (docs/partners_api.md, "Answers"):
+
+- no person matches the NIR or member number *and* the birth date: "unknown", the same answer
+  whether the number exists or not, so the API never confirms that someone is a member;
+- the person's processing is restricted (GDPR art. 18): their data may only be stored, so
+  nothing is disclosed; the organisation gets the very answer of an unknown patient (a different
+  one would itself disclose that they are a member), and the refusal is audited;
+- the person's data key is shredded (erased): the birth date cannot be read, nothing can be
+  confirmed, the answer is again that of an unknown patient.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from mutualis import audit
+from mutualis.contracts.cover import CoverStatus, cover_status
+from mutualis.contracts.models import Contract, Guarantee
+from mutualis.members.models import Member, Person
+from mutualis.privacy import catalogue, restrictions
+from mutualis.recipients.models import (
+    DISCLOSING_OUTCOMES,
+    CheckOutcome,
+    Credential,
+    RightsCheck,
+)
+from mutualis.recipients.tags import RecipientsTag
+from mutualis.vault.erased import is_erased
+from mutualis.vault.exceptions import VaultError
+
+# What an answer about a person discloses: the declaration's grant to health professionals.
+RECIPIENT = catalogue.HEALTH_PROFESSIONALS
+CATEGORIES = tuple(sorted(RECIPIENT.categories, key=lambda c: c.code))
+USE = RecipientsTag.CHECK_ANSWER  # the use the art. 18 guard is asked about
+
+# Care may be checked ahead (a scheduled stay) or afterwards (an invoice): within these bounds.
+CARE_PAST = datetime.timedelta(days=2 * 365)  # invoices are time-barred after two years
+CARE_FUTURE = datetime.timedelta(days=180)
+
+_RANK = {
+    CoverStatus.COVERED: 0,
+    CoverStatus.SUSPENDED: 1,
+    CoverStatus.NOT_COVERED: 2,
+    CoverStatus.TERMINATED: 3,
+}
+
+
+class CheckInputError(ValueError):
+    """A request the check cannot answer as asked (French message, field named)."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        self.field = field_name
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    birth_date: datetime.date
+    care_date: datetime.date
+    nir: str = ""
+    member_number: str = ""
+
+
+@dataclass
+class CheckAnswer:
+    check: RightsCheck
+    guarantees: list[Guarantee] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        return self.check.outcome
+
+    @property
+    def found(self) -> bool:
+        return self.check.outcome in DISCLOSING_OUTCOMES
+
+
+def validate_dates(request: CheckRequest, *, today: datetime.date) -> None:
+    if request.birth_date > today or request.birth_date.year < 1890:
+        raise CheckInputError("birth_date", "La date de naissance est impossible.")
+    if request.care_date < today - CARE_PAST:
+        raise CheckInputError(
+            "care_date",
+            "La date des soins remonte à plus de deux ans : les droits ne se vérifient plus.",
+        )
+    if request.care_date > today + CARE_FUTURE:
+        raise CheckInputError(
+            "care_date", "La date des soins est trop lointaine (six mois au plus)."
+        )
+    if request.care_date < request.birth_date:
+        raise CheckInputError("care_date", "La date des soins précède la date de naissance.")
+
+
+def _candidates(request: CheckRequest) -> list[Person]:
+    """The people the number designates: a NIR's holder and the children attached to it, or a
+    member and the beneficiaries of their contracts."""
+    people = Person.objects.select_related("data_key")
+    if request.nir:
+        holders = list(people.with_nir(request.nir))
+        if not holders:
+            return []
+        return holders + list(people.filter(nir_holder__in=holders).order_by("pk"))
+    member = Member.objects.filter(number=request.member_number.strip().upper()).first()
+    if member is None:
+        return []
+    return [
+        people.get(pk=member.person_id),
+        *people.filter(beneficiary__member=member).order_by("pk"),
+    ]
+
+
+def _match(candidates: list[Person], birth_date: datetime.date) -> tuple[list[Person], list]:
+    """(people born that day, people whose birth date can no longer be read)."""
+    matched, unreadable = [], []
+    for person in candidates:
+        try:
+            born = person.birth_date
+        except VaultError:
+            born = None
+        if born is None or is_erased(born):
+            unreadable.append(person)
+        elif born == birth_date:
+            matched.append(person)
+    return matched, unreadable
+
+
+def cover_of(person: Person, *, on: datetime.date) -> tuple[CoverStatus, Contract | None]:
+    """The person's best cover on ``on`` among their contracts (as member or beneficiary)."""
+    contracts = (
+        Contract.objects.filter(Q(member__person=person) | Q(beneficiaries__person=person))
+        .select_related("offer")
+        .distinct()
+    )
+    best: tuple[CoverStatus, Contract | None] = (CoverStatus.NOT_COVERED, None)
+    for contract in contracts:
+        status = cover_status(contract, on=on)
+        if best[1] is None or _RANK[status] < _RANK[best[0]]:
+            best = (status, contract)
+    return best
+
+
+def reason_for(credential: Credential, care_date: datetime.date) -> str:
+    return (
+        f"Vérification des droits au tiers payant par {credential.organisation.identity} pour "
+        f"des soins du {care_date:%d/%m/%Y} (exécution du contrat, RGPD art. 6(1)(b))"
+    )
+
+
+def check_rights(*, request: CheckRequest, credential: Credential) -> CheckAnswer:
+    """Answer a rights check and record it; an answer about a person is a disclosure, written
+    in the same transaction (DESIGN.md §1, GDPR art. 30(1)(d)). See the module for the cases
+    where nothing may be disclosed."""
+    organisation = credential.organisation
+    validate_dates(request, today=timezone.localdate())
+    matched, unreadable = _match(_candidates(request), request.birth_date)
+
+    def record(outcome: str, person: Person | None = None, **extra) -> RightsCheck:
+        return RightsCheck.objects.create(
+            organisation=organisation,
+            credential=credential,
+            subject_id=str(person.pk) if person else "",
+            care_date=request.care_date,
+            outcome=outcome,
+            **extra,
+        )
+
+    if len(matched) != 1:
+        # None, or twins sharing a parent's NIR and a birth date: nothing can be told apart.
+        with transaction.atomic():
+            if not matched and unreadable:
+                check = record(CheckOutcome.ERASED, unreadable[0])
+                audit.record(
+                    RecipientsTag.CHECK_WITHHELD,
+                    actor=organisation,
+                    subject=unreadable[0],
+                    target=check,
+                    details={"outcome": CheckOutcome.ERASED},
+                )
+            else:
+                check = record(CheckOutcome.UNKNOWN)
+        return CheckAnswer(check)
+    person = matched[0]
+    try:
+        restrictions.ensure_allowed(person, purpose=catalogue.CONTRACT, use=USE)
+    except restrictions.ProcessingRestricted:
+        with transaction.atomic():
+            check = record(CheckOutcome.RESTRICTED, person)
+            audit.record(
+                RecipientsTag.CHECK_WITHHELD,
+                actor=organisation,
+                subject=person,
+                target=check,
+                details={"outcome": CheckOutcome.RESTRICTED},
+            )
+        return CheckAnswer(check)
+    status, contract = cover_of(person, on=request.care_date)
+    guarantees = []
+    if status == CoverStatus.COVERED and contract is not None:
+        guarantees = list(contract.offer.guarantees.order_by("domain"))
+    with transaction.atomic():
+        disclosure = audit.record_disclosure(
+            recipient=RECIPIENT,
+            subject=person,
+            categories=CATEGORIES,
+            reason=reason_for(credential, request.care_date),
+            actor=organisation,
+        )
+        check = record(CheckOutcome(status.value), person, at=disclosure.at, disclosure=disclosure)
+    return CheckAnswer(check, guarantees)
+
+
+def organisation_number() -> str:
+    """The mutuelle's number as a complementary insurer, given with every answer."""
+    return settings.MUTUALIS_AMC_NUMBER

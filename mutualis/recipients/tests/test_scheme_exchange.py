@@ -1,0 +1,190 @@
+"""The affiliation exchange: out, acknowledgement in; idempotent, resumable, one disclosure per
+person with the file's hash; rejected people queued for the gestion service."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from mutualis.audit.models import Disclosure
+from mutualis.members.models import Person
+from mutualis.privacy import catalogue, promises, restrictions
+from mutualis.privacy.models import RestrictionGround
+from mutualis.recipients import notices
+from mutualis.recipients.exchange import acknowledgement, inbound, outbound
+from mutualis.recipients.exchange import format as fmt
+from mutualis.recipients.models import NoticeCause
+from mutualis.recipients.models_exchange import ExchangeLine, ExchangeStatus, LineStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def _run(scheme, tmp_path, **kwargs):
+    return outbound.run(scheme, as_of=timezone.localdate(), directory=tmp_path, **kwargs)
+
+
+def _records(path):
+    return fmt.split_records(path.read_bytes(), fmt.OUTBOUND_FORMAT)
+
+
+def test_a_file_holds_each_covered_person_and_each_line_is_a_disclosure_with_its_hash(
+    scheme, alice, dave, tmp_path
+):
+    result = _run(scheme, tmp_path)
+    exchange = result.exchange
+    assert exchange.status == ExchangeStatus.WRITTEN and result.path.exists()
+    records = _records(result.path)
+    header, trailer = records[0][1], records[-1][1]
+    assert header["receiver"] == "01751" and header["sequence"] == "000001"
+    people = [f for _, f in records[1:-1]]
+    assert int(trailer["affiliations"]) == len(people) == 4  # two members, two children
+    by_nir = {}
+    for fields in people:
+        by_nir.setdefault(fields["nir"], []).append(fields["quality"])
+    # The children are attached to their parent's NIR: the parent's number, quality E.
+    assert {nir: sorted(q) for nir, q in by_nir.items()} == {
+        alice.person.nir: ["A", "E"],
+        dave.person.nir: ["A", "E"],
+    }
+    assert all(f["status"] == "C" and f["regime"] == "01" for f in people)
+    digest = fmt.sha256(result.path.read_bytes())
+    assert exchange.sha256 == digest
+    disclosures = Disclosure.objects.filter(recipient=catalogue.MANDATORY_SCHEMES.code)
+    assert disclosures.count() == 4
+    assert all(digest in d.reason and exchange.file_name in d.reason for d in disclosures)
+    assert {d.subject_id for d in disclosures} == set(
+        ExchangeLine.objects.values_list("subject_id", flat=True)
+    )
+    assert [str(b) for b in promises.run() if b.promise == "T6"] == []
+
+
+def test_the_file_round_trips_through_an_acknowledgement_with_a_rejection(
+    scheme, alice, dave, tmp_path
+):
+    result = _run(scheme, tmp_path)
+    ack = acknowledgement.acknowledge(result.path, tmp_path / "ack.txt", rejected={2: "002"})
+    imported = inbound.import_acknowledgement(ack)
+    assert (imported.accepted, imported.rejected) == (3, 1)
+    exchange = imported.exchange
+    exchange.refresh_from_db()
+    assert exchange.status == ExchangeStatus.ACKNOWLEDGED
+    queue = ExchangeLine.objects.to_resolve()
+    assert [(line.number, line.reject_code) for line in queue] == [(2, "002")]
+    assert queue[0].reject_label == "Date de naissance discordante"
+    again = inbound.import_acknowledgement(ack)
+    assert again.already and ExchangeLine.objects.filter(status=LineStatus.REJECTED).count() == 1
+    inbound.resolve_rejection(line=queue[0], resolution="Date corrigée avec la caisse", actor=None)
+    assert not ExchangeLine.objects.to_resolve().exists()
+
+
+def test_a_second_run_the_same_day_changes_nothing(scheme, alice, tmp_path):
+    first = _run(scheme, tmp_path)
+    content = first.path.read_bytes()
+    second = _run(scheme, tmp_path)
+    assert not second.created and "déjà produit" in second.messages[0]
+    assert second.path.read_bytes() == content
+    assert Disclosure.objects.count() == 2  # alice and her child, once
+
+
+def test_an_interrupted_run_resumes_and_records_each_disclosure_once(
+    scheme, alice, dave, tmp_path, monkeypatch
+):
+    from mutualis import audit
+
+    real = audit.record_disclosure
+    calls = {"n": 0}
+
+    def flaky(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("coupure")
+        return real(**kwargs)
+
+    monkeypatch.setattr(outbound, "BATCH", 2)
+    monkeypatch.setattr(audit, "record_disclosure", flaky)
+    with pytest.raises(RuntimeError):
+        _run(scheme, tmp_path)
+    written = next(tmp_path.glob("MTLAFF-*")).read_bytes()
+    assert Disclosure.objects.count() == 2  # the first batch committed
+    monkeypatch.setattr(audit, "record_disclosure", real)
+    result = _run(scheme, tmp_path)
+    assert result.exchange.status == ExchangeStatus.WRITTEN
+    assert result.path.read_bytes() == written
+    assert Disclosure.objects.count() == 4
+    assert ExchangeLine.objects.filter(disclosure__isnull=True).count() == 0
+
+
+def test_restricted_people_and_other_schemes_are_left_out(scheme, alice, dave, tmp_path):
+    restrictions.start(
+        subject=dave.person,
+        purpose=restrictions.ALL_PURPOSES,
+        ground=RestrictionGround.RESTRICTION,
+        reason="Exactitude contestée",
+    )
+    Person.objects.filter(pk=alice.person_id).update(scheme_regime="02", scheme_caisse="123")
+    result = _run(scheme, tmp_path)
+    assert result.skipped_restricted == 1
+    subjects = set(ExchangeLine.objects.values_list("subject_id", flat=True))
+    assert str(dave.person_id) not in subjects and str(alice.person_id) not in subjects
+    # The children keep their own scheme code, and their restriction is not their parent's.
+    assert subjects == {
+        str(alice.beneficiaries.get().person_id),
+        str(dave.beneficiaries.get().person_id),
+    }
+
+
+def test_a_rectification_notice_goes_in_the_next_file(scheme, alice, tmp_path):
+    first = _run(scheme, tmp_path)
+    line = first.exchange.lines.get(subject_id=str(alice.person_id))
+    created = notices.notify(
+        subject_id=str(alice.person_id),
+        categories=[catalogue.ADMINISTRATIVE],
+        cause=NoticeCause.RECTIFICATION,
+        source="rights.rightsrequest:1",
+    )
+    assert [n.organisation for n in created] == [scheme]
+    later = timezone.localdate() + datetime.timedelta(days=1)
+    result = outbound.run(scheme, as_of=later, directory=tmp_path)
+    notice_records = [f for _, f in _records(result.path) if f["type"] == fmt.NOTICE]
+    assert notice_records == [
+        {
+            "type": "190",
+            "line": notice_records[0]["line"],
+            "nature": "R",
+            "reference": line.reference,
+            "date": f"{timezone.localdate():%Y%m%d}",
+        }
+    ]
+    created[0].refresh_from_db()
+    assert created[0].sent_at is not None
+
+
+def test_a_tampered_acknowledgement_is_refused_whole(scheme, alice, tmp_path):
+    result = _run(scheme, tmp_path)
+    ack = acknowledgement.acknowledge(result.path, tmp_path / "ack.txt", rejected={1: "001"})
+    data = bytearray(ack.read_bytes())
+    third_record = 2 * (fmt.WIDTH + 1)
+    assert data[third_record + 10] == ord("A")
+    data[third_record + 10] = ord("R")  # line 2 rejected, behind the trailer's back
+    ack.write_bytes(bytes(data))
+    with pytest.raises(fmt.FormatError, match="empreinte"):
+        inbound.import_acknowledgement(ack)
+    assert not ExchangeLine.objects.exclude(status=LineStatus.PENDING).exists()
+
+
+def test_the_command_writes_then_imports(scheme, alice, tmp_path, settings):
+    out = io.StringIO()
+    call_command("scheme_exchange", "--out", str(tmp_path), stdout=out)
+    assert "2 personne(s)" in out.getvalue()
+    path = next(tmp_path.glob("MTLAFF-*"))
+    settings.DEBUG = True
+    call_command("scheme_exchange", "--simulate-ack", str(path), "--reject", "1:003", stdout=out)
+    ack = next(tmp_path.glob("MTLARL-*"))
+    call_command("scheme_exchange", "--import", str(ack), stdout=out)
+    assert "1 ligne(s) acceptée(s), 1 rejetée(s)" in out.getvalue()
+    with pytest.raises(CommandError, match="introuvable"):
+        call_command("scheme_exchange", "--import", str(tmp_path / "absent.txt"))
