@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from mutualis.contact.inbound import ingest
+from mutualis.lib.jobs import JobCommand
 
 
 def local_messages(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -63,7 +64,7 @@ def imap_messages(config: dict) -> Iterator[tuple[str, bytes, callable]]:
             client.logout()
 
 
-class Command(BaseCommand):
+class Command(JobCommand):
     help = "Relève les courriels reçus (IMAP ou dossier local) et les enregistre (idempotent)."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -5,12 +5,11 @@ Idempotent and safe to run from cron on several hosts (rows are locked with ``sk
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
 from mutualis.contracts import drafts
+from mutualis.lib.jobs import JobCommand
 
 
-class Command(BaseCommand):
+class Command(JobCommand):
     help = "Supprime les adhésions en ligne expirées et détruit leurs clés de chiffrement."
 
     def add_arguments(self, parser) -> None:

@@ -8,12 +8,13 @@ import math
 from pathlib import Path
 
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mutualis import audit
+from mutualis.lib.jobs import JobCommand
 from mutualis.privacy import retention
 from mutualis.privacy.models import RetentionRun
 
@@ -24,7 +25,7 @@ STAGE_LABELS = {
 }
 
 
-class Command(BaseCommand):
+class Command(JobCommand):
     help = (
         "Applique les règles de conservation de la déclaration, par lots (idempotent, "
         "interruptible, relançable)."

@@ -14,16 +14,17 @@ import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from mutualis.lib.jobs import JobCommand
 from mutualis.recipients.exchange import acknowledgement, inbound, outbound
 from mutualis.recipients.exchange.format import FormatError
 from mutualis.recipients.models import Organisation, OrganisationKind
 
 
-class Command(BaseCommand):
+class Command(JobCommand):
     help = (
         "Échange d'affiliation avec les régimes obligatoires : fichier sortant par organisme "
         "(--out), import des accusés de réception (--import)."

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from mutualis.lib.jobs import JobCommand
 from mutualis.rights import services
 from mutualis.rights.models import RightsRequest, Status
 
 
-class Command(BaseCommand):
+class Command(JobCommand):
     help = "Clôt les demandes d'exercice de droits répondues depuis plus de N jours."
 
     def add_arguments(self, parser):
