@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean bench
+
+BENCH_SCALE ?= 20000
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Every benchmark and one table of results (bench/run.py); BENCH_SCALE=1000000 for the full size.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --scale $(BENCH_SCALE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

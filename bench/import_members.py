@@ -40,13 +40,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import Result, report  # noqa: E402
 
 
 def _key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=None, help="default: the command's")
@@ -54,7 +57,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--profile", type=Path, help="write a cProfile of the import here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    return parser.parse_args()
+    parser.add_argument("--scale", type=int, help="the suite's common option: --rows")
+    args = parser.parse_args(argv)
+    if args.scale:
+        args.rows = args.scale
+    return args
 
 
 # --- Scratch databases --------------------------------------------------------------------
@@ -104,6 +111,7 @@ def setup_django(urls: dict[str, str], workdir: Path) -> None:
             "SECRET_KEY": secrets.token_urlsafe(48),
             "MUTUALIS_MASTER_KEY": _key(),
             "MUTUALIS_BLIND_INDEX_KEY": _key(),
+            "MUTUALIS_AUDIT_KEY": _key(),
             "LOG_LEVEL": "WARNING",
         }
     )
@@ -426,8 +434,8 @@ def raw_insert(path: Path, batch_size: int) -> int:
 
 
 # --- Run ------------------------------------------------------------------------------------
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="mutualis-bench-import-"))
     scratch = Scratch(args.database_url, workdir)
     try:
@@ -488,7 +496,16 @@ def main() -> None:
             ("brut  ", raw_seconds, raw_rate, raw_cpu),
         ):
             print(f"{label} : {seconds:8.2f} s  {rate:9.0f} lignes/s  (CPU {cpu_seconds:.2f} s)")
-        print(f"ratio import/brut : {import_rate / raw_rate:.2f} (objectif ≥ 0,33)")
+        print(f"ratio import/brut : {import_rate / raw_rate:.2f}")
+        report(
+            Result.of(
+                f"member import, {args.rows:,} rows, {connections['default'].vendor}",
+                import_rate,
+                raw_rate,
+                "rows/s",
+                ">= 0.33",
+            )
+        )
     finally:
         try:
             from django.db import connections
