@@ -16,6 +16,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from mutualis.lib.references import fresh
 from mutualis.privacy import catalogue
 
 
@@ -107,6 +108,10 @@ class Inquiry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} — {self.subject}"
+
+    def save(self, *args, **kwargs) -> None:
+        fresh(self, "reference", new_reference)  # random references meet now and then
+        super().save(*args, **kwargs)
 
     def can_become(self, status: str) -> bool:
         return status in TRANSITIONS[self.status]

@@ -18,6 +18,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from mutualis.lib.references import fresh
+
 
 class Kind(models.TextChoices):
     ACCESS = "access", "Accès à vos données"
@@ -189,6 +191,10 @@ class RightsRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} — {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        fresh(self, "reference", new_reference)  # random references meet now and then
+        super().save(*args, **kwargs)
 
     def can_become(self, status: str) -> bool:
         return status in TRANSITIONS[self.status]
