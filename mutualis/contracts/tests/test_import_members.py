@@ -19,9 +19,14 @@ from django.utils import timezone
 from mutualis.audit.models import Event
 from mutualis.audit.services import holds_nir_or_iban
 from mutualis.billing.models import Mandate
-from mutualis.contracts import import_rows, importing
 from mutualis.contracts.application import Lookups, check_application
-from mutualis.contracts.import_csv import BENEFICIARY_FIELDS, MEMBER_COLUMNS, OPTIONAL_COLUMNS
+from mutualis.contracts.member_import import rows as import_rows
+from mutualis.contracts.member_import import run as importing
+from mutualis.contracts.member_import.csv_format import (
+    BENEFICIARY_FIELDS,
+    MEMBER_COLUMNS,
+    OPTIONAL_COLUMNS,
+)
 from mutualis.contracts.models import Contract
 from mutualis.contracts.testing import ensure_offers, make_application, make_person_data
 from mutualis.members.models import Beneficiary, Member, Person

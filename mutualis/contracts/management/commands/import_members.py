@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from mutualis.contracts.importing import (
+from mutualis.contracts.member_import.run import (
     DEFAULT_BATCH_SIZE,
     ImportFileError,
     ImportResult,
