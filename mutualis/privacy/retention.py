@@ -8,7 +8,8 @@ purpose's) gives two cut-offs measured back from "now":
 - rows whose anchor is older than active + archive are deleted, or anonymised (their declared
   personal fields cleared and ``anonymised_field`` set).
 
-Rows under an active legal hold (on their person or on themselves) are left alone; a NULL anchor
+Rows under an active legal hold (on their person or on themselves, :mod:`mutualis.privacy.holds`)
+are left alone; a NULL anchor
 (an open contract, an unanswered complaint) keeps a row active.
 
 Work is set-based and batched: each batch selects up to ``batch_size`` primary keys, applies one
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import datetime
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -45,9 +45,8 @@ from django.utils.module_loading import import_string
 from mutualis import audit
 from mutualis.audit.tags import Tag
 from mutualis.lib.dates import add_months
-from mutualis.privacy import registry
+from mutualis.privacy import holds, registry
 from mutualis.privacy.declaration import Duration, EndAction, ModelDeclaration, RetentionRule
-from mutualis.privacy.models import LegalHold
 
 ARCHIVED_FIELD = "archived_at"
 _clock = time.perf_counter  # how long a batch holds its locks (BatchSize)
@@ -59,8 +58,6 @@ class RetentionTag(Tag):
     ANONYMISE = "privacy:retention:anonymise"
     PERSON_ERASE = "privacy:person:erase"
     RUN = "privacy:retention:run"
-    HOLD_CREATE = "privacy:hold:create"
-    HOLD_RELEASE = "privacy:hold:release"
 
 
 class Stage:
@@ -106,7 +103,8 @@ class Target:
             f"{self.anchor}__isnull": False,
             **lookups,
         }
-        return _exclude_held(_filter_without_joins(self.model, lookups), self)
+        qs = _filter_without_joins(self.model, lookups)
+        return holds.exclude_held(qs, subject_field=self.declaration.subject_field)
 
     def due_for_archive(self, now: datetime.datetime) -> models.QuerySet:
         bound = self._anchor_bound(cutoff(now, self.rule.active))
@@ -157,24 +155,6 @@ def _resolve(model: type[models.Model], path: str) -> models.Field:
         if field_obj.is_relation and field_obj.related_model is not None:
             current = field_obj.related_model
     return field_obj
-
-
-def _exclude_held(qs: models.QuerySet, target: Target) -> models.QuerySet:
-    holds = LegalHold.objects.active()
-    label = target.model._meta.label_lower
-    held_rows = [
-        t.split(":", 1)[1]
-        for t in holds.filter(target__startswith=f"{label}:").values_list("target", flat=True)
-    ]
-    if held_rows:
-        qs = qs.exclude(pk__in=held_rows)
-    subject_field = target.declaration.subject_field
-    if subject_field:
-        held_people = list(holds.exclude(subject_id="").values_list("subject_id", flat=True))
-        if held_people:
-            path = subject_field if subject_field == "id" else f"{subject_field}__pk"
-            qs = qs.exclude(**{f"{path}__in": held_people})
-    return qs
 
 
 def targets(only_app: str | None = None) -> list[Target]:
@@ -498,20 +478,7 @@ def unreferenced(declaration: ModelDeclaration) -> models.QuerySet:
         if relation.on_delete is models.CASCADE:
             continue  # such rows go with it
         qs = qs.filter(**{f"{relation.name}__isnull": True})
-    held = LegalHold.objects.active()
-    label = model._meta.label_lower
-    held_rows = [
-        t.split(":", 1)[1]
-        for t in held.filter(target__startswith=f"{label}:").values_list("target", flat=True)
-    ]
-    if held_rows:
-        qs = qs.exclude(pk__in=held_rows)
-    if declaration.subject_field:
-        held_people = list(held.exclude(subject_id="").values_list("subject_id", flat=True))
-        if held_people:
-            path = "pk" if declaration.subject_field == "id" else f"{declaration.subject_field}__pk"
-            qs = qs.exclude(**{f"{path}__in": held_people})
-    return qs
+    return holds.exclude_held(qs, subject_field=declaration.subject_field)
 
 
 def _erase_people(declaration: ModelDeclaration, batch: models.QuerySet) -> int:
@@ -528,54 +495,6 @@ def _erase_people(declaration: ModelDeclaration, batch: models.QuerySet) -> int:
     model._default_manager.filter(pk__in=pks).delete()
     DataKey.objects.filter(pk__in=key_ids)._raw_delete(DataKey.objects.db)
     return len(pks)
-
-
-def place_hold(
-    *, reason: str, actor, subject=None, target: models.Model | None = None
-) -> LegalHold:
-    """Stop the clock for a person or a record (RULES.md: litigation, authority request)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValueError("Indiquez le motif du gel de conservation.")
-    if (subject is None) == (target is None):
-        raise ValueError("Un gel porte soit sur une personne, soit sur un enregistrement.")
-    if subject is not None:
-        try:
-            subject = uuid.UUID(str(getattr(subject, "pk", subject)))
-        except ValueError:
-            raise ValueError("Identifiant de personne invalide.") from None
-    with transaction.atomic():
-        hold = LegalHold.objects.create(
-            subject_id=str(getattr(subject, "pk", subject) or ""),
-            target=f"{target._meta.label_lower}:{target.pk}" if target is not None else "",
-            reason=reason[:300],
-            created_by=_actor_label(actor),
-        )
-        audit.record(
-            RetentionTag.HOLD_CREATE,
-            actor=actor,
-            subject=hold.subject_id or None,
-            target=hold,
-            details={"scope": "person" if hold.subject_id else hold.target},
-        )
-    return hold
-
-
-def release_hold(*, hold: LegalHold, actor) -> LegalHold:
-    with transaction.atomic():
-        hold.released_at = timezone.now()
-        hold.released_by = _actor_label(actor)
-        hold.save(update_fields=["released_at", "released_by"])
-        audit.record(
-            RetentionTag.HOLD_RELEASE, actor=actor, subject=hold.subject_id or None, target=hold
-        )
-    return hold
-
-
-def _actor_label(actor) -> str:
-    if actor is None:
-        return "system"
-    return f"{actor._meta.model_name}:{actor.pk}" if hasattr(actor, "_meta") else str(actor)
 
 
 def connection_vendor(model: type[models.Model]) -> str:

@@ -32,6 +32,7 @@ from mutualis.backoffice.privacy.forms import (
 )
 from mutualis.members.models import Member, User, UserKind
 from mutualis.members.roles import Permission
+from mutualis.privacy import holds as legal_holds
 from mutualis.privacy import promises, retention
 from mutualis.privacy.management.commands.privacy_register import as_csv
 from mutualis.privacy.models import LegalHold, RetentionRun
@@ -243,7 +244,7 @@ def hold_place_person(request: HttpRequest) -> HttpResponse:
     form = PersonHoldForm(request.POST, prefix="personne")
     if form.is_valid():
         try:
-            retention.place_hold(
+            legal_holds.place_hold(
                 reason=form.cleaned_data["reason"], actor=request.user, subject=form.person_id
             )
         except ValueError as exc:
@@ -265,7 +266,7 @@ def hold_place_record(request: HttpRequest) -> HttpResponse:
     form = RecordHoldForm(request.POST, prefix="enregistrement")
     if form.is_valid():
         try:
-            retention.place_hold(
+            legal_holds.place_hold(
                 reason=form.cleaned_data["reason"], actor=request.user, target=form.record
             )
         except ValueError as exc:
@@ -288,7 +289,7 @@ def hold_release(request: HttpRequest, hold_id: int) -> HttpResponse:
     if hold.released_at is not None:
         messages.info(request, f"Le gel n° {hold.pk} était déjà levé.")
     else:
-        retention.release_hold(hold=hold, actor=request.user)
+        legal_holds.release_hold(hold=hold, actor=request.user)
         messages.success(
             request,
             f"Gel n° {hold.pk} levé : les règles de conservation s'appliquent de nouveau.",

@@ -26,7 +26,7 @@ from mutualis.contact.models import (
 )
 from mutualis.members import services as members
 from mutualis.members.models import Person
-from mutualis.privacy import promises, retention
+from mutualis.privacy import holds, promises, retention
 from mutualis.privacy.models import RetentionRun
 from mutualis.vault.models import DataKey, ShredRecord
 
@@ -111,10 +111,10 @@ def test_an_open_complaint_is_never_archived(bob):
 
 def test_a_legal_hold_stops_the_clock_until_released(bob):
     message = _email()
-    hold = retention.place_hold(reason="Contentieux", actor=bob, target=message.inquiry)
+    hold = holds.place_hold(reason="Contentieux", actor=bob, target=message.inquiry)
     _enforce(at(2030, 1, 1, 12), only_app="contact")
     assert Inquiry.objects.filter(pk=message.inquiry_id).exists()
-    retention.release_hold(hold=hold, actor=bob)
+    holds.release_hold(hold=hold, actor=bob)
     _enforce(at(2030, 1, 1, 12), only_app="contact")
     assert not Inquiry.objects.filter(pk=message.inquiry_id).exists()
     assert (
@@ -141,7 +141,7 @@ def test_a_person_under_a_legal_hold_is_kept(bob):
     from mutualis.contracts.testing import make_person_data
 
     person = members.create_person(data=make_person_data(email="q@example.org"))
-    retention.place_hold(reason="Réquisition", actor=bob, subject=person)
+    holds.place_hold(reason="Réquisition", actor=bob, subject=person)
     _enforce(at(2040, 1, 1, 12))
     assert Person.objects.filter(pk=person.pk).exists()
 
