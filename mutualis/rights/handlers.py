@@ -38,8 +38,8 @@ from mutualis.members.models import Member
 from mutualis.privacy import restrictions
 from mutualis.privacy.models import RestrictionGround
 from mutualis.rights import emails, erasure, export, rectification
-from mutualis.rights.lifecycle import RightsError, answer, audit_step, person_of, ready
 from mutualis.rights.models import Kind, Outcome, RequestEvent, RightsRequest, Status
+from mutualis.rights.services import RightsError, answer, audit_step, person_of, ready
 from mutualis.rights.tags import RightsTag
 from mutualis.vault import services as vault
 from mutualis.vault.models import DataKey

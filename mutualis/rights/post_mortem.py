@@ -28,7 +28,6 @@ from mutualis.members.models import Member
 from mutualis.privacy import restrictions
 from mutualis.privacy.models import RestrictionGround
 from mutualis.rights import emails
-from mutualis.rights.lifecycle import RightsError, answer, no_secrets, person_of, ready, refuse
 from mutualis.rights.models import (
     Capacity,
     DeathRecord,
@@ -40,6 +39,7 @@ from mutualis.rights.models import (
     RequestEvent,
     RightsRequest,
 )
+from mutualis.rights.services import RightsError, answer, no_secrets, person_of, ready, refuse
 from mutualis.rights.tags import RightsTag
 
 Action = RequestEvent.Action

@@ -29,6 +29,8 @@ NOT_WALKED: dict[str, str] = {
     "audit.disclosure": "registre des communications : lu par l'identifiant (disclosures)",
     "contracts.subscriptiondraft": "adhésion en ligne non confirmée : rattachée à aucune "
     "personne, effacée au bout d'un jour",
+    "audit.securityevent": "journal de sécurité : tentatives et refus, désignés par un réseau "
+    "tronqué et une empreinte d'adresse, rattachés à aucune personne, effacés au bout de six mois",
     "privacy.legalhold": "gel de conservation : mesure interne liée à une procédure, "
     "communiquée par le délégué à la protection des données sur demande",
 }

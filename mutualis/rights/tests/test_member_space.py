@@ -14,7 +14,7 @@ from mutualis.consent.models import Channel as ConsentChannel
 from mutualis.consent.models import Source, Topic
 from mutualis.members.models import Person
 from mutualis.privacy import catalogue
-from mutualis.rights import services
+from mutualis.rights import handlers, objection
 from mutualis.rights.models import Kind, Outcome, RightsRequest, Status
 
 pytestmark = pytest.mark.django_db
@@ -139,9 +139,9 @@ def test_rectification_corrects_contact_details_at_once_and_identity_after_a_che
     assert (person.city, person.postal_code) == ("Lyon", "69001")
     assert person.last_name == "Martin"  # waits for staff
     assert request.status == Status.IN_PROGRESS
-    assert services.requested_changes(request)["last_name"] == "Martin-Durand"
+    assert handlers.requested_changes(request)["last_name"] == "Martin-Durand"
     with committed():
-        services.apply_rectification(
+        handlers.apply_rectification(
             request=request, changes={"last_name": "Martin-Durand"}, actor=bob
         )
     person.refresh_from_db()
@@ -159,7 +159,7 @@ def test_a_requested_nir_is_never_stored_in_clear(alice_client, alice):
     alice_client.post("/espace/droits/rectification/", {"nir": new_nir})
     request = _only_request(alice, Kind.RECTIFICATION)
     assert new_nir not in json.dumps(request.details)
-    assert services.requested_changes(request)["nir"] == new_nir
+    assert handlers.requested_changes(request)["nir"] == new_nir
 
 
 def test_an_empty_rectification_is_refused(alice_client, alice):
@@ -176,7 +176,7 @@ def test_objection_waits_for_the_dpo_then_stops_the_processing(alice_client, ali
     )
     request = _only_request(alice, Kind.OBJECTION)
     assert request.status == Status.IN_PROGRESS and not request.answer_text
-    services.decide_objection(
+    objection.decide_objection(
         request=request, upheld=True, grounds="Aucun motif impérieux de poursuivre.", actor=bob
     )
     request.refresh_from_db()
@@ -206,8 +206,8 @@ def test_staff_apply_a_checked_nir_and_the_blind_index_follows(alice_client, ali
     new_nir = make_nir(civility="MME", birth_date=alice.person.birth_date)
     alice_client.post("/espace/droits/rectification/", {"nir": new_nir})
     request = _only_request(alice, Kind.RECTIFICATION)
-    services.apply_rectification(
-        request=request, changes=services.requested_changes(request), actor=bob
+    handlers.apply_rectification(
+        request=request, changes=handlers.requested_changes(request), actor=bob
     )
     assert Person.objects.with_nir(new_nir).get() == alice.person
     request.refresh_from_db()
