@@ -1,17 +1,21 @@
-"""Offers (formules) with their premium tables, and contracts."""
+"""Offers (formules) with their premium tables, contracts, and drafts of online subscriptions."""
 
 from __future__ import annotations
 
 import datetime
+import json
 import secrets
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from mutualis.members.models import Beneficiary, Member, Person
+from mutualis.vault.erased import is_erased
+from mutualis.vault.fields import EncryptedTextField
 
 # Version of the general terms of use (CGU) currently offered at subscription.
 CURRENT_CGU_VERSION = "2026-01"
@@ -125,5 +129,59 @@ class Contract(models.Model):
         return total
 
 
-# Drafts of online subscriptions live in their own module; imported here so Django registers them.
-from mutualis.contracts.drafts import SubscriptionDraft  # noqa: E402, F401
+# A draft of an online subscription is kept one day at most (data minimisation: GDPR art.
+# 5(1)(c) and (e)); its services are in mutualis.contracts.drafts.
+DRAFT_LIFETIME = datetime.timedelta(hours=24)
+
+
+class SubscriptionDraftQuerySet(models.QuerySet):
+    def expired(self, now: datetime.datetime | None = None) -> SubscriptionDraftQuerySet:
+        """Drafts past their expiry date: they are never shown again and are purged."""
+        return self.filter(expires_at__lte=now or timezone.now())
+
+    def live(self, now: datetime.datetime | None = None) -> SubscriptionDraftQuerySet:
+        return self.filter(expires_at__gt=now or timezone.now())
+
+
+class SubscriptionDraft(models.Model):
+    """The steps of one online subscription, not yet confirmed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    data_key = models.OneToOneField("vault.DataKey", on_delete=models.PROTECT, related_name="+")
+    # JSON of the steps filled in so far, encrypted under the draft's own data key.
+    payload = EncryptedTextField("données saisies")
+    current_step = models.CharField("étape en cours", max_length=40, blank=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
+    expires_at = models.DateTimeField("expire le", db_index=True)
+
+    objects = SubscriptionDraftQuerySet.as_manager()
+
+    class Meta:
+        app_label = "contracts"
+        verbose_name = "adhésion en ligne en cours"
+        verbose_name_plural = "adhésions en ligne en cours"
+
+    def __str__(self) -> str:
+        return f"Brouillon d'adhésion {self.pk}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The decoded payload (a fresh copy: change it, then :meth:`store` it)."""
+        raw = self.payload
+        if not raw or is_erased(raw):
+            return {}
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def store(self, data: dict[str, Any], *, current_step: str) -> None:
+        """Encrypt and save ``data`` (JSON-serialisable) as the new payload."""
+        self.payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        self.current_step = current_step[:40]
+        self.save(update_fields=["payload", "current_step"])

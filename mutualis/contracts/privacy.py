@@ -1,4 +1,4 @@
-from mutualis.contracts.drafts import DRAFT_LIFETIME
+from mutualis.contracts.models import DRAFT_LIFETIME
 from mutualis.privacy import catalogue as c
 from mutualis.privacy.declaration import (
     Anchor,

@@ -11,7 +11,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from mutualis.contracts import drafts
 from mutualis.contracts.application import ApplicationInvalid, Problem
-from mutualis.contracts.models import Offer
+from mutualis.contracts.models import Offer, SubscriptionDraft
 from mutualis.members import validators
 from mutualis.members.models import Civility
 from mutualis.members.services import NirAlreadyRegistered
@@ -68,7 +68,7 @@ def page(request: HttpRequest, wizard: Wizard) -> HttpResponse:
     if request.method == "POST" and not problems:
         try:
             contract = drafts.confirm(draft=wizard.draft, application=wizard.application())
-        except drafts.SubscriptionDraft.DoesNotExist:
+        except SubscriptionDraft.DoesNotExist:
             # Confirmed (or abandoned) meanwhile from another tab.
             request.session.pop(SESSION_KEY, None)
             return redirect("web:subscription:done")

@@ -23,8 +23,7 @@ from stdnum.fr import nir as stdnum_nir
 from mutualis.audit.models import Event
 from mutualis.billing.models import Mandate
 from mutualis.contracts import drafts
-from mutualis.contracts.drafts import SubscriptionDraft
-from mutualis.contracts.models import Contract
+from mutualis.contracts.models import Contract, SubscriptionDraft
 from mutualis.contracts.testing import ensure_offers
 from mutualis.members.models import Beneficiary, Member, Person, User
 from mutualis.members.testing import make_french_iban, make_nir
