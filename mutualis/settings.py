@@ -61,6 +61,9 @@ if not MUTUALIS_BLIND_INDEX_KEY_RAW and DEV_DEFAULTS:
 MUTUALIS_BACKUP_KEYS_RAW = env_secret("MUTUALIS_BACKUP_KEY") or ""
 if not MUTUALIS_BACKUP_KEYS_RAW and DEV_DEFAULTS:
     MUTUALIS_BACKUP_KEYS_RAW = _dev_secret("dev-backup.key")
+# Where the backups are kept: `manage.py prune_backups` deletes those past their retention and
+# `privacy_check` (T1) checks that none is older.
+MUTUALIS_BACKUP_DIR = env_str("MUTUALIS_BACKUP_DIR")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEV_DEFAULTS else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -396,7 +396,7 @@ def enforce(
     now = now or timezone.now()
     report = Report(as_of=now, dry_run=dry_run)
     for target in targets(only_app):
-        if target.has_archive and _has_field(target.model, ARCHIVED_FIELD):
+        if target.has_archive and has_field(target.model, ARCHIVED_FIELD):
             step = StepReport(target.label, Stage.ARCHIVE)
             report.steps.append(step)
             model = target.model
@@ -466,7 +466,7 @@ def _fast_deletable(model: type[models.Model]) -> bool:
     return Collector(using=router.db_for_write(model)).can_fast_delete(model._base_manager.all())
 
 
-def _has_field(model: type[models.Model], name: str) -> bool:
+def has_field(model: type[models.Model], name: str) -> bool:
     return any(f.name == name for f in model._meta.get_fields())
 
 

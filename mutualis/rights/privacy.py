@@ -106,12 +106,15 @@ declare(
 )
 
 
-@promises.register("demandes de droits")
-def rights_requests_within_deadline(now):
+@promises.register("T4", section="5", title="Demandes de droits traitées dans le délai")
+def rights_requests_within_deadline(now) -> promises.Finding:
     """Every open request is answered by its deadline (GDPR art. 12(3)); the clock waits while
     an identity document is awaited."""
     from mutualis.rights.models import RightsRequest
 
     late = RightsRequest.objects.overdue(timezone.localdate(now))
-    for reference, due in late.values_list("reference", "due_date"):
-        yield promises.Breach("demandes de droits", f"{reference} sans réponse au {due:%d/%m/%Y}")
+    breaches = [
+        f"{reference} sans réponse au {due:%d/%m/%Y}"
+        for reference, due in late.values_list("reference", "due_date")
+    ]
+    return promises.Finding(RightsRequest.objects.open().count(), breaches)
