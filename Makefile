@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8001` serves on another port (links printed and e-mailed follow it).
+PORT ?= 8000
+SITE := http://127.0.0.1:$(PORT)
 
 .PHONY: run test lint install clean
 
@@ -17,9 +20,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: $(STAMP)
-	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DEBUG=1 $(BIN)/python manage.py demo
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput --verbosity 0
+	DEBUG=1 MUTUALIS_SITE_URL=$(SITE) $(BIN)/python manage.py demo
+	DEBUG=1 MUTUALIS_SITE_URL=$(SITE) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -258,12 +258,14 @@ AXES_LOCKOUT_CALLABLE = "mutualis.portal.lockout.lockout_response"
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Mutualis")
 
 # --- Mail ---------------------------------------------------------------------------------
+# In development every e-mail is a readable .eml file under var/mail/ (mutualis.lib.devmail).
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
+    "mutualis.lib.devmail.EmailBackend"
     if DEV_DEFAULTS
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+MUTUALIS_DEV_MAIL_DIR = Path(env_str("MUTUALIS_DEV_MAIL_DIR", str(VAR_DIR / "mail")))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")

@@ -41,3 +41,29 @@ def test_demo_members_can_log_in(client):
     alice = Member.objects.get(person__email="alice@example.org")
     assert alice.account.check_password(DEMO_PASSWORD)
     assert alice.beneficiaries.count() == 1
+
+
+def test_demo_links_follow_the_site_address_of_make_run_port(settings):
+    settings.MUTUALIS_SITE_URL = "http://127.0.0.1:8001"
+    output = _demo()
+    assert "8000" not in output
+    assert "http://127.0.0.1:8001/espace/connexion/" in output
+    assert "http://127.0.0.1:8001/gestion/connexion/" in output
+
+
+def test_in_development_emails_go_to_readable_files_and_the_logins_come_first(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "mutualis.lib.devmail.EmailBackend"
+    settings.MUTUALIS_DEV_MAIL_DIR = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        output = _demo()
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines[0].startswith("Mutualis — démonstration prête")
+    assert "Content-Type" not in output and "=?utf-8?" not in output
+    assert output.index("alice@example.org") < output.index(str(tmp_path))
+    files = sorted(tmp_path.glob("*.eml"))
+    assert len(files) == Member.objects.count()  # one activation e-mail per demo member
+    text = files[0].read_text()
+    assert "Subject: Votre adhésion — créez votre mot de passe" in text
+    assert "/espace/activer/" in text
