@@ -279,29 +279,52 @@ MUTUALIS_SITE_URL = env_str("MUTUALIS_SITE_URL", "http://127.0.0.1:8000")
 # Activation and password-reset links expire after this many seconds (single-use anyway).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 48 * 3600)
 
-# --- The organisation (shown on the public site and in the generated policy) -----------------
-MUTUALIS_ORGANISATION = {
-    "name": env_str("MUTUALIS_ORG_NAME", "Mutuelle des assurés sociaux"),
-    "short_name": env_str("MUTUALIS_ORG_SHORT_NAME", "MAS"),
-    "siren": env_str("MUTUALIS_ORG_SIREN", "329 678 205"),
-    "address": env_str("MUTUALIS_ORG_ADDRESS", "87 rue La Boétie, 75008 Paris"),
-    "dpo_email": env_str("MUTUALIS_DPO_EMAIL", "dpo@mutuelle.example"),
-    "contact_email": env_str("MUTUALIS_CONTACT_EMAIL", "contact@mutuelle.example"),
-    "host": env_str("MUTUALIS_HOST_NAME", "Hébergeur à renseigner (MUTUALIS_HOST_NAME)"),
-    "director": env_str("MUTUALIS_PUBLICATION_DIRECTOR", "Directeur de la publication"),
+# --- The organisation (shown on the public site, in the legal notice and the policy) -------
+# Each value is the mutuelle's own in production, where a missing one stops the process (the
+# legal notice is mandatory: LCEN art. 6-III; check web.E004). Development shows demo values.
+_ORGANISATION = {
+    "name": ("MUTUALIS_ORG_NAME", "Mutuelle des assurés sociaux"),
+    "short_name": ("MUTUALIS_ORG_SHORT_NAME", "MAS"),
+    "siren": ("MUTUALIS_ORG_SIREN", "329 678 205"),
+    "address": ("MUTUALIS_ORG_ADDRESS", "87 rue La Boétie, 75008 Paris"),
+    "dpo_email": ("MUTUALIS_DPO_EMAIL", "dpo@mutuelle.example"),
+    "contact_email": ("MUTUALIS_CONTACT_EMAIL", "contact@mutuelle.example"),
+    "host": (
+        "MUTUALIS_HOST_NAME",
+        "Hébergement Démo SAS, 12 rue des Serveurs, 59100 Roubaix — 03 20 00 00 00",
+    ),
+    "director": ("MUTUALIS_PUBLICATION_DIRECTOR", "Claire Moreau, présidente de la mutuelle"),
 }
+_MEDIATOR = {
+    "name": ("MUTUALIS_MEDIATOR_NAME", "Médiateur de la mutualité (démonstration)"),
+    "address": (
+        "MUTUALIS_MEDIATOR_ADDRESS",
+        "Service de la médiation, 10 rue de la Paix, 75002 Paris",
+    ),
+}
+
+
+def _identity(values: dict[str, tuple[str, str]]) -> dict[str, str]:
+    return {
+        key: env_str(var, demo if DEV_DEFAULTS else "").strip()
+        for key, (var, demo) in values.items()
+    }
+
+
+MUTUALIS_ORGANISATION = _identity(_ORGANISATION)
+# The variables of the legal notice and of complaint answers left unset (production only).
+MUTUALIS_LEGAL_NOTICE_MISSING = [
+    var
+    for values in (_ORGANISATION, _MEDIATOR)
+    for key, (var, _demo) in values.items()
+    if not DEV_DEFAULTS and not env_str(var).strip()
+]
 
 # --- Inquiries, complaints, inbound mail -----------------------------------------------------
 # Service commitment for answering an inquiry, in working days (complaints follow ACPR rules).
 MUTUALIS_INQUIRY_ANSWER_DAYS = env_int("MUTUALIS_INQUIRY_ANSWER_DAYS", 10)
 # The mediator named in every complaint answer (ACPR 2022-R-01; C. consommation L612-1).
-MUTUALIS_MEDIATOR = {
-    "name": env_str("MUTUALIS_MEDIATOR_NAME", "Médiateur de la mutualité"),
-    "address": env_str(
-        "MUTUALIS_MEDIATOR_ADDRESS", "adresse à renseigner (MUTUALIS_MEDIATOR_ADDRESS)"
-    ),
-    "url": env_str("MUTUALIS_MEDIATOR_URL", ""),
-}
+MUTUALIS_MEDIATOR = {**_identity(_MEDIATOR), "url": env_str("MUTUALIS_MEDIATOR_URL", "")}
 # Uploads (contact form, scans of letters): size limits; types are checked by content.
 MUTUALIS_UPLOAD_MAX_BYTES = env_int("MUTUALIS_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 MUTUALIS_MESSAGE_MAX_CHARS = env_int("MUTUALIS_MESSAGE_MAX_CHARS", 5000)

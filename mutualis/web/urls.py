@@ -7,6 +7,7 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("confidentialite/", views.privacy_policy, name="policy"),
     path("confidentialite/<str:version>/", views.privacy_policy, name="policy-version"),
     path("mentions-legales/", views.legal_notice, name="legal"),

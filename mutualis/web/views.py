@@ -6,7 +6,8 @@ import datetime
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_safe
 
 from mutualis.privacy import policy
@@ -37,6 +38,12 @@ def privacy_policy(request: HttpRequest, version: str | None = None) -> HttpResp
         "draft_html": policy.render_policy_body() if shown is None else "",
     }
     return render(request, "web/policy.html", context)
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for on every site: the icon among the static files."""
+    return redirect(static("web/favicon.ico"), permanent=True)
 
 
 @require_safe
