@@ -114,6 +114,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "mutualis.web.middleware.SecurityHeadersMiddleware",
+    # French typography (non-breaking spaces before « ? ! : ; ») in every HTML page.
+    "mutualis.web.middleware.FrenchTypographyMiddleware",
     # Last, as django-axes requires: turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -134,6 +136,8 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "mutualis.web.context_processors.organisation",
             ],
+            # French grammar in every template: {{ name|de }}, {{ count|pluriel }}.
+            "builtins": ["mutualis.web.templatetags.french"],
         },
     },
 ]

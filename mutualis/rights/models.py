@@ -20,7 +20,7 @@ from django.utils import timezone
 
 
 class Kind(models.TextChoices):
-    ACCESS = "access", "Accès à vos données"
+    ACCESS = "access", "Accès aux données"
     RECTIFICATION = "rectification", "Rectification"
     ERASURE = "erasure", "Effacement"
     OBJECTION = "objection", "Opposition pour motifs légitimes"

@@ -647,7 +647,7 @@ def test_the_charts_are_inline_svg_with_the_same_numbers_in_a_table(client, bob,
     assert len(svgs) == 2
     months, times = svgs
     assert "<title" in months and "aria-labelledby" in months
-    assert "avril 2026 — Accès à vos données : 2" in months
+    assert "avril 2026 — Accès aux données : 2" in months
     assert "juin 2026 — Effacement : 1" in months
     assert ",5" not in months  # coordinates are never localised
 
@@ -656,7 +656,7 @@ def test_the_charts_are_inline_svg_with_the_same_numbers_in_a_table(client, bob,
     header = re.findall(r'<th scope="col">([^<]+)</th>', table)
     assert header == [
         "Mois",
-        "Accès à vos données",
+        "Accès aux données",
         "Effacement",
         "Opposition à la prospection",
         "Total",

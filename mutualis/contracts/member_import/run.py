@@ -57,6 +57,7 @@ from mutualis.contracts.member_import.csv_format import (
 from mutualis.contracts.member_import.rows import RowWriter
 from mutualis.contracts.models import Contract, Offer, new_contract_number
 from mutualis.contracts.tags import ContractsTag
+from mutualis.lib.cli import os_error
 from mutualis.members.models import Member, Person, new_member_number
 from mutualis.members.validators import normalize_nir
 from mutualis.privacy.models import PolicyVersion
@@ -313,7 +314,7 @@ class _Report:
                 self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
             except OSError as exc:
                 raise ImportFileError(
-                    f"Impossible d'écrire le rapport des rejets {self.path} ({exc.strerror}). "
+                    f"Impossible d'écrire le rapport des rejets ({os_error(exc)}). "
                     "Aucune ligne n'a été importée."
                 ) from None
             self._writer = csv.writer(self._handle, delimiter=";")

@@ -8,7 +8,7 @@ import datetime
 from django.utils import timezone
 from django.utils.formats import date_format
 
-NOT_GIVEN = "Non renseigné"
+NOT_GIVEN = "néant"  # neutral in gender: "Date de fin : néant", "Téléphone : néant"
 
 
 def display(value) -> str:

@@ -656,7 +656,7 @@ def test_errors_are_summarised_and_linked_to_their_fields(browser, nir):
     assert 'href="#id_nir"' in body and 'href="#id_civility_0"' in body
     assert re.search(r'aria-describedby="id_nir_helptext id_nir_error"', body)
     assert 'id="id_nir_error"' in body and 'aria-invalid="true"' in body
-    assert "<title>Erreur : " in body
+    assert "<title>Erreur\u00a0: " in body  # French typography: no line starts with ":"
     assert '<label for="id_nir">' in body and "<legend>Civilité</legend>" in body
 
 

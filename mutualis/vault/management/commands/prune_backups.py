@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from mutualis.lib.cli import os_error
 from mutualis.privacy.catalogue import RETENTION_BACKUPS
 from mutualis.vault import pruning
 
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         except FileNotFoundError:
             raise CommandError(f"Dossier introuvable : {directory}") from None
         except OSError as exc:
-            raise CommandError(f"Suppression impossible : {exc.strerror or exc}") from None
+            raise CommandError(f"Suppression impossible : {os_error(exc)}.") from None
         verb = "à supprimer" if dry_run else "supprimée(s)"
         for backup in old:
             self.stdout.write(
