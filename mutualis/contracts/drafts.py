@@ -94,7 +94,7 @@ def _discard_all(qs: models.QuerySet, *, batch_size: int) -> tuple[int, int]:
             return rows, batches
 
 
-def confirm(*, draft: SubscriptionDraft, application, actor=None):
+def confirm(*, draft: SubscriptionDraft, application, actor=None, activation_link=None):
     """Create the subscription from a draft and destroy the draft, in one transaction.
 
     ``application`` is the :class:`~mutualis.contracts.application.Application` built from the
@@ -104,7 +104,9 @@ def confirm(*, draft: SubscriptionDraft, application, actor=None):
     """
     with transaction.atomic():
         locked = SubscriptionDraft.objects.select_for_update().get(pk=draft.pk)
-        contract = services.subscribe(application=application, actor=actor)
+        contract = services.subscribe(
+            application=application, actor=actor, activation_link=activation_link
+        )
         discard(locked)
         audit.record(
             ContractsTag.SUBSCRIPTION_CONFIRM,

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils.text import get_text_list
 
 from mutualis import audit
@@ -37,7 +36,7 @@ from mutualis.members import services as members
 from mutualis.members.models import Member
 from mutualis.privacy import restrictions
 from mutualis.privacy.models import RestrictionGround
-from mutualis.rights import emails, erasure, export, rectification
+from mutualis.rights import erasure, export, rectification
 from mutualis.rights.models import Kind, Outcome, RequestEvent, RightsRequest, Status
 from mutualis.rights.services import RightsError, answer, audit_step, person_of, ready
 from mutualis.rights.tags import RightsTag
@@ -53,19 +52,19 @@ def _has_member_space(person) -> bool:
     return bool(member and member.account_id and member.account.is_active)
 
 
-def request_url(request: RightsRequest) -> str:
-    return emails.site_url() + reverse("portal:rights_request", args=[request.pk])
-
-
 # --- Access and portability (GDPR art. 15, 20) -----------------------------------------------
-def _copy_answer(request: RightsRequest, *, what: str, attachment) -> tuple[str, tuple]:
+def _copy_answer(
+    request: RightsRequest, *, what: str, attachment, request_page: str = ""
+) -> tuple[str, tuple]:
     """Where the copy is: linked in the member space (never e-mailed when the person can log
-    in: it holds the NIR and the IBAN), attached to the e-mail otherwise, or posted."""
+    in: it holds the NIR and the IBAN), attached to the e-mail otherwise, or posted.
+    ``request_page`` is the member-space page of the request, given by the face."""
     person = request.person
     if _has_member_space(person) and request.reply_address:
+        page = f" : {request_page}" if request_page else " (rubrique « Mes demandes »)"
         where = (
             f"{what} est disponible dès maintenant dans votre espace adhérent, sur la page de "
-            f"cette demande : {request_url(request)}. Par sécurité, elle n'est pas jointe à ce "
+            f"cette demande{page}. Par sécurité, elle n'est pas jointe à ce "
             "courriel : elle contient des données sensibles (numéro de sécurité sociale, IBAN)."
         )
         attachments = ()
@@ -78,7 +77,7 @@ def _copy_answer(request: RightsRequest, *, what: str, attachment) -> tuple[str,
     return where, attachments
 
 
-def handle_access(*, request: RightsRequest, actor=None) -> RightsRequest:
+def handle_access(*, request: RightsRequest, actor=None, request_page: str = "") -> RightsRequest:
     """Right of access (GDPR art. 15): the copy of every declared datum and the information
     owed (purposes, categories, recipients, retention, source, rights, the CNIL), at once."""
     with transaction.atomic():
@@ -92,6 +91,7 @@ def handle_access(*, request: RightsRequest, actor=None) -> RightsRequest:
         where, attachments = _copy_answer(
             request,
             what="La copie de vos données (format JSON)",
+            request_page=request_page,
             attachment=lambda: (
                 f"donnees-{request.reference}.json",
                 export.render_access_json(data),
@@ -114,7 +114,9 @@ def handle_access(*, request: RightsRequest, actor=None) -> RightsRequest:
         )
 
 
-def handle_portability(*, request: RightsRequest, actor=None) -> RightsRequest:
+def handle_portability(
+    *, request: RightsRequest, actor=None, request_page: str = ""
+) -> RightsRequest:
     """Portability (GDPR art. 20): the data the person provided, processed on contract or
     consent, in JSON and CSV (one file of each per category, in a zip), at once."""
     with transaction.atomic():
@@ -125,6 +127,7 @@ def handle_portability(*, request: RightsRequest, actor=None) -> RightsRequest:
         where, attachments = _copy_answer(
             request,
             what="L'archive de vos données (fichiers JSON et CSV)",
+            request_page=request_page,
             attachment=lambda: (
                 f"portabilite-{request.reference}.zip",
                 archive,

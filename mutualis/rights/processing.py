@@ -9,6 +9,9 @@ marketing objection, consent withdrawal, restriction) and :mod:`mutualis.rights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from mutualis.rights.handlers import (
     handle_access,
     handle_erasure,
@@ -38,7 +41,21 @@ HANDLERS = {
 }
 
 
-def process(*, request: RightsRequest, actor=None) -> RightsRequest:
+@dataclass(frozen=True)
+class RequestLinks:
+    """Links the answers give, built by the face that runs the request (a domain module never
+    names a face): the member-space page of a request, where an access copy is downloaded."""
+
+    request_page: Callable[[RightsRequest], str]
+
+
+# Kinds whose answer points to the request's page in the member space.
+LINKED_KINDS = frozenset({Kind.ACCESS, Kind.PORTABILITY})
+
+
+def process(
+    *, request: RightsRequest, actor=None, links: RequestLinks | None = None
+) -> RightsRequest:
     """Run the kind's handler on a request in progress (identity checked, person known).
 
     Does nothing to a request still waiting for its identity check or its person; returns the
@@ -47,10 +64,16 @@ def process(*, request: RightsRequest, actor=None) -> RightsRequest:
     request = RightsRequest.objects.select_related("person").get(pk=request.pk)
     if request.status != Status.IN_PROGRESS or request.person_id is None:
         return request
-    return HANDLERS[request.kind](request=request, actor=actor)
+    handler = HANDLERS[request.kind]
+    if request.kind in LINKED_KINDS:
+        page = links.request_page(request) if links is not None else ""
+        return handler(request=request, actor=actor, request_page=page)
+    return handler(request=request, actor=actor)
 
 
-def request_from_member_space(*, member, kind: str, details: dict | None = None) -> RightsRequest:
+def request_from_member_space(
+    *, member, kind: str, details: dict | None = None, links: RequestLinks | None = None
+) -> RightsRequest:
     """A request filed by a member logged into the member space (identified by their login),
     handled at once where the law allows it. A duplicate of an open request is merged, not
     handled twice."""
@@ -68,5 +91,5 @@ def request_from_member_space(*, member, kind: str, details: dict | None = None)
         identity_verified=True,
     )
     if request.answered_at is None and request.status == Status.IN_PROGRESS:
-        request = process(request=request, actor=member.account)
+        request = process(request=request, actor=member.account, links=links)
     return request

@@ -19,6 +19,7 @@ from mutualis.backoffice.access import staff_view
 from mutualis.backoffice.rights import forms
 from mutualis.backoffice.rights.views import find_request, request_page
 from mutualis.members.roles import Permission
+from mutualis.portal.links import RIGHTS_LINKS
 from mutualis.rights import handlers, objection, processing, services
 from mutualis.rights.models import RightsRequest, Status
 
@@ -224,7 +225,9 @@ def process(request: HttpRequest, request_id) -> HttpResponse:
         )
         return _back(rights_request)
     try:
-        rights_request = processing.process(request=rights_request, actor=request.user)
+        rights_request = processing.process(
+            request=rights_request, actor=request.user, links=RIGHTS_LINKS
+        )
     except services.RightsError as error:
         messages.error(request, str(error))
         return _back(rights_request)

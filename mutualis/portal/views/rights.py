@@ -18,6 +18,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from mutualis.portal import forms_rights as forms
+from mutualis.portal import links
 from mutualis.portal.access import MemberRequiredMixin
 from mutualis.portal.emails import notify_login_address_changed
 from mutualis.privacy.policy import CNIL
@@ -156,7 +157,10 @@ class _RightView(MemberRequiredMixin, FormView):
     def form_valid(self, form):
         try:
             rights_request = processing.request_from_member_space(
-                member=self.member, kind=self.kind, details=self.details(form)
+                member=self.member,
+                kind=self.kind,
+                details=self.details(form),
+                links=links.RIGHTS_LINKS,
             )
         except services.RightsError as error:
             form.add_error(None, str(error))
@@ -281,7 +285,7 @@ class ErasureView(_RightView):
         account = self.request.user
         try:
             rights_request = processing.request_from_member_space(
-                member=self.member, kind=self.kind
+                member=self.member, kind=self.kind, links=links.RIGHTS_LINKS
             )
         except services.RightsError as error:
             form.add_error(None, str(error))
