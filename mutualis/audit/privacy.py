@@ -1,4 +1,4 @@
-"""Privacy declaration of the audit log: people appear in it by id only (DESIGN.md section 5)."""
+"""Privacy declaration of the audit log: people appear in it by id only (architecture.md §5)."""
 
 from mutualis.audit.tags import AuditTag
 from mutualis.privacy import catalogue as c

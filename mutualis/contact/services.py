@@ -384,7 +384,7 @@ def close_complaint(
 
 
 def record_inquiry_read(*, inquiry: Inquiry, actor) -> None:
-    """A staff member opened a thread: a sensitive read of correspondence (DESIGN.md §5)."""
+    """A staff member opened a thread: a sensitive read of correspondence (architecture.md §5)."""
     with transaction.atomic():
         audit.record(
             ContactTag.INQUIRY_READ,

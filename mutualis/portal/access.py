@@ -1,7 +1,7 @@
 """Who may enter the member space: a logged-in member account, and only for their own data.
 
 Every page finds "the member" from ``request.user`` through ``Member.objects.visible_to`` — never
-from an id the client sends — so a member can only ever reach their own records (DESIGN.md §5).
+from an id the client sends — so a member only ever reaches their own records (architecture.md §5).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """This mutuelle's purposes, data categories and recipients.
 
-Durations come from ``shared RULES.md`` (section "Retention defaults"); each rule names its source.
+Each duration names its legal source beside it.
 Where no primary text was read the source says "non confirmé" and the duration stays a plain
 value here, so the DPO can change it in one place.
 """
@@ -186,7 +186,7 @@ SECURITY_MEASURES = (
     "stricte",
 )
 
-# --- Retention rules (RULES.md) --------------------------------------------------------------
+# --- Retention rules (each with its source) --------------------------------------------------
 RETENTION_INQUIRIES = RetentionRule(
     anchor=Anchor.LAST_CONTACT,
     active=Duration.years(3),

@@ -45,7 +45,7 @@ def exclude_held(qs: models.QuerySet, *, subject_field: str = "") -> models.Quer
 def place_hold(
     *, reason: str, actor, subject=None, target: models.Model | None = None
 ) -> LegalHold:
-    """Stop the clock for a person or a record (RULES.md: litigation, authority request)."""
+    """Stop the clock for a person or a record (litigation, an authority's request)."""
     reason = (reason or "").strip()
     if not reason:
         raise ValueError("Indiquez le motif du gel de conservation.")

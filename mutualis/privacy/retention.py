@@ -1,4 +1,4 @@
-"""The retention engine: active → intermediate archive → deleted or anonymised (DESIGN.md §6).
+"""The retention engine: active → intermediate archive → deleted or anonymised (architecture.md §6).
 
 Every declared model with a retention anchor is a *target*. Its rule (the model's own, or its
 purpose's) gives two cut-offs measured back from "now":

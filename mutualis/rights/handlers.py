@@ -1,5 +1,5 @@
 """One handler per kind of request: the work done automatically where the law allows it, and
-the staff decisions where it needs one (DESIGN.md §7). Access, portability, rectification and
+the staff decisions where it needs one (architecture.md §7). Access, portability, rectification and
 erasure are here; objection, consent withdrawal and restriction in
 :mod:`mutualis.rights.objection`; post-mortem requests in :mod:`mutualis.rights.post_mortem`.
 

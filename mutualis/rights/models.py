@@ -77,7 +77,7 @@ class Status(models.TextChoices):
     CLOSED = "closed", "Close"
 
 
-# The only allowed status changes (STYLE.md: one explicit table).
+# The only allowed status changes (architecture.md §9: one explicit table).
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.RECEIVED: frozenset({Status.AWAITING_IDENTITY, Status.IN_PROGRESS, Status.REFUSED}),
     Status.AWAITING_IDENTITY: frozenset({Status.IN_PROGRESS, Status.REFUSED}),

@@ -1,4 +1,4 @@
-"""Running a request's handler: the work done for each kind (DESIGN.md section 7).
+"""Running a request's handler: the work done for each kind (architecture.md §7).
 
 :func:`process` runs the handler of the request's kind once its identity is checked and its
 person known; :func:`request_from_member_space` files a member's own request and processes it at

@@ -1,6 +1,6 @@
 """The life of a rights request: filing, identity, deadline, answer, refusal, closure.
 
-Rules (GDPR art. 12; RULES.md "Data-subject rights"):
+Rules (GDPR art. 12):
 
 - a request is answered within one month of receipt (:func:`mutualis.rights.deadlines.due_date`),
   free of charge; the deadline may be extended by two months at most, with reasons, by a notice
@@ -313,7 +313,7 @@ def record_identity_check(
 
 def ask_identity_document(*, request: RightsRequest, reason: str, actor) -> RightsRequest:
     """Ask for an identity document on reasonable doubt (GDPR art. 12(6)); the deadline waits
-    until it arrives (RULES.md). A member identified by their login is never asked."""
+    until it arrives. A member identified by their login is never asked."""
     reason = no_secrets(reason, "Motif du doute")
     if len(reason) < 5:
         raise RightsError("Indiquez la raison du doute sur l'identité du demandeur.")

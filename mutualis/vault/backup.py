@@ -1,4 +1,4 @@
-"""Backups apart from the key store, and restores that replay the erasure journal (DESIGN.md §5).
+"""Backups apart from the key store, and restores replaying the erasure journal (architecture §5).
 
 Rules:
 
@@ -358,7 +358,7 @@ def _record(tag: VaultTag, path: Path, header: dict[str, Any], details: dict[str
 def create_backup(path: Path, *, progress: Progress = silent) -> dict[str, Any]:
     """Write the encrypted data backup (without the key store); returns its header.
 
-    Recorded as ``vault:backup:create`` once the file is written (DESIGN.md §5).
+    Recorded as ``vault:backup:create`` once the file is written (architecture.md §5).
     """
     key = configured_ring().current
     tables = data_tables()

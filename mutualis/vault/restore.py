@@ -1,6 +1,6 @@
 """Restore of a data backup and its key-store backup, then replay of the erasure journal.
 
-See :mod:`mutualis.vault.backup` for the files. Rules (DESIGN.md §5):
+See :mod:`mutualis.vault.backup` for the files. Rules (architecture.md §5):
 
 - :func:`verify` verifies both files completely before anything is written: backup key, tags of
   every frame, row counts and hashes, same database vendor, same applied migrations, same tables

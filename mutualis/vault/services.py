@@ -244,8 +244,8 @@ def replay_shred(data_key_id: uuid.UUID, shredded_at: datetime) -> bool:
     """Apply one journal entry again (restore of a backup taken before the erasure).
 
     Destroys the key if it is still present, clears the person's blind indexes and puts the
-    entry back in the journal if it is missing there, in one transaction (DESIGN.md §5: a person
-    erased after a backup stays erased after a restore). Returns True when the key was still
+    entry back in the journal if it is missing there, in one transaction (architecture.md §5: a
+    person erased after a backup stays erased after a restore). Returns True when the key was still
     present and is now destroyed.
     """
     key_id = _as_uuid(data_key_id)

@@ -16,7 +16,7 @@ from mutualis.privacy import catalogue
 
 MAX_RESULTS = 50
 MAX_TERMS = 5
-# A NIR as typed, spaces removed: 13 characters without the key, or 15 with it (RULES.md).
+# A NIR as typed, spaces removed: 13 characters without the key, or 15 with it.
 _NIR_SHAPE = re.compile(r"[1-478]\d{4}(?:\d{2}|2A|2B)\d{6}(?:\d{2})?")
 _MEMBER_NUMBER = re.compile(r"A\d{9}")
 
@@ -26,7 +26,7 @@ def looks_like_nir(text: str) -> bool:
 
 
 def must_stay_out_of_urls(text: str) -> bool:
-    """A NIR (even without its key) or an IBAN: never in a URL, a log or a page (RULES.md)."""
+    """A NIR (even without its key) or an IBAN: never in a URL, a log or a page."""
     return looks_like_nir(text) or holds_nir_or_iban(text)
 
 
