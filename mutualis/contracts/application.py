@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
-from mutualis.contracts.models import CURRENT_CGU_VERSION, Offer
+from mutualis.contracts.models import CguVersion, Offer
 from mutualis.members import validators
 from mutualis.members.models import BeneficiaryRole, Civility
 from mutualis.members.services import PersonData, nir_is_registered
@@ -309,7 +309,8 @@ def check_application(
     if imported:
         return problems
     policy = current_version()
-    if application.cgu_version != CURRENT_CGU_VERSION:
+    cgu = CguVersion.objects.published().first()
+    if cgu is None or application.cgu_version != cgu.slug:
         problems.append(
             Problem("acceptance.cgu", "Acceptez les conditions générales d'utilisation.")
         )

@@ -17,9 +17,6 @@ from mutualis.members.models import Beneficiary, Member, Person
 from mutualis.vault.erased import is_erased
 from mutualis.vault.fields import EncryptedTextField
 
-# Version of the general terms of use (CGU) currently offered at subscription.
-CURRENT_CGU_VERSION = "2026-01"
-
 
 class OfferQuerySet(models.QuerySet):
     def available(self) -> OfferQuerySet:
@@ -185,3 +182,87 @@ class SubscriptionDraft(models.Model):
         self.payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         self.current_step = current_step[:40]
         self.save(update_fields=["payload", "current_step"])
+
+
+# --- Terms of use (CGU) and policy notices (architecture.md §13) ---------------------------------
+class CguVersionQuerySet(models.QuerySet):
+    def published(self) -> CguVersionQuerySet:
+        return self.order_by("-effective_date", "-published_at")
+
+
+class CguVersion(models.Model):
+    """A dated, published version of the member space's terms of use (CGU).
+
+    The text is rendered once, when published, and kept as published: a member who accepted a
+    version can always read what they accepted, at its own URL.
+    """
+
+    effective_date = models.DateField("date d'effet", unique=True)
+    published_at = models.DateTimeField("publiée le", auto_now_add=True)
+    content_hash = models.CharField(max_length=64)
+    body_html = models.TextField()
+
+    objects = CguVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-effective_date"]
+        verbose_name = "version des conditions générales d'utilisation"
+
+    def __str__(self) -> str:
+        return f"CGU du {self.effective_date:%d/%m/%Y}"
+
+    @property
+    def slug(self) -> str:
+        return self.effective_date.isoformat()
+
+
+class AcceptanceChannel(models.TextChoices):
+    SUBSCRIPTION = "subscription", "Adhésion en ligne"
+    MEMBER_SPACE = "member_space", "Espace adhérent"
+
+
+class TermsAcceptance(models.Model):
+    """A member's acceptance of one version of the terms of use: which, when, through what."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="terms_acceptances")
+    version = models.ForeignKey(
+        CguVersion,
+        on_delete=models.PROTECT,
+        related_name="acceptances",
+        verbose_name="version des conditions acceptée",
+    )
+    accepted_at = models.DateTimeField("acceptée le", default=timezone.now)
+    channel = models.CharField("canal", max_length=20, choices=AcceptanceChannel.choices)
+
+    class Meta:
+        verbose_name = "acceptation des conditions générales d'utilisation"
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "version"], name="one_acceptance_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} acceptées le {self.accepted_at:%d/%m/%Y}"
+
+
+class PolicyNotice(models.Model):
+    """That a member was told of a new version of the privacy policy: e-mailed, then read."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="policy_notices")
+    version = models.ForeignKey(
+        "privacy.PolicyVersion",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="version de la politique de confidentialité",
+    )
+    emailed_at = models.DateTimeField("avis envoyé le", null=True, blank=True)
+    seen_at = models.DateTimeField("lue le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "avis de nouvelle politique de confidentialité"
+        constraints = [
+            models.UniqueConstraint(fields=["member", "version"], name="one_notice_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"Avis {self.version} pour {self.member_id}"

@@ -12,8 +12,15 @@ from django.template.loader import render_to_string
 
 from mutualis import audit
 from mutualis.billing import services as billing
+from mutualis.contracts import terms
 from mutualis.contracts.application import Application, ApplicationInvalid, check_application
-from mutualis.contracts.models import Contract, Offer, new_contract_number
+from mutualis.contracts.models import (
+    AcceptanceChannel,
+    CguVersion,
+    Contract,
+    Offer,
+    new_contract_number,
+)
 from mutualis.contracts.tags import ContractsTag
 from mutualis.members import services as members
 from mutualis.members.models import Member, User, UserKind
@@ -90,6 +97,12 @@ def subscribe(
             },
         )
         if not imported:
+            terms.accept_cgu(
+                member=member,
+                version=CguVersion.objects.get(effective_date=application.cgu_version),
+                channel=AcceptanceChannel.SUBSCRIPTION,
+                actor=actor,
+            )
             account = open_account(member=member, actor=actor)
             if activation_link is not None:
                 link = activation_link

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from mutualis.contracts import terms
 from mutualis.lib import devmail
 from mutualis.lib.demo import DemoLogin, site_url
 from mutualis.privacy import policy
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         logins: list[DemoLogin] = []
         with transaction.atomic():
             version, created = policy.publish()
+            terms.publish_cgu()
             for app_config in apps.get_app_configs():
                 if not app_config.name.startswith("mutualis."):
                     continue
