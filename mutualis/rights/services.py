@@ -522,6 +522,23 @@ def transition(*, request: RightsRequest, status: str, actor, note: str = "") ->
     return request
 
 
+def attach_person(*, request: RightsRequest, person, actor) -> RightsRequest:
+    """Attach a request filed without a person (a letter, the public form) to the person it
+    concerns, once staff have found them; audited. The handlers then work on their record."""
+    if person is None:
+        raise RightsError("Indiquez la personne concernée.")
+    with transaction.atomic():
+        request = locked(request)
+        if request.person_id is not None:
+            raise RightsError("Cette demande est déjà rattachée à une personne.")
+        request.person = person
+        request.subject_id = str(person.pk)
+        request.save(update_fields=["person", "subject_id"])
+        request.log(Action.NOTE, actor=actor, note="Demande rattachée à la personne concernée.")
+        audit_step(RightsTag.REQUEST_ATTACH, request, actor=actor)
+    return request
+
+
 def add_note(*, request: RightsRequest, note: str, actor) -> RequestEvent:
     """A staff note in the request's history (never the NIR or the IBAN)."""
     note = no_secrets(note, "Note")

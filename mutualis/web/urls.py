@@ -18,6 +18,7 @@ urlpatterns = [
     path("mentions-legales/", views.legal_notice, name="legal"),
     path("cookies/", views.cookies, name="cookies"),
     path("contact/", include("mutualis.web.contact_form")),
+    path("vos-droits/", include("mutualis.web.rights_form")),
     path("adhesion/", include("mutualis.web.subscription.urls")),
     path("conditions-generales/", subscription_views.cgu, name="cgu"),
     path("conditions-generales/<str:version>/", subscription_views.cgu, name="cgu-version"),

@@ -150,6 +150,24 @@ def refuse(request: HttpRequest, request_id) -> HttpResponse:
 
 @staff_view(Permission.RIGHTS_DECIDE)
 @require_POST
+def attach(request: HttpRequest, request_id) -> HttpResponse:
+    """Attach a request filed without a person to the person it concerns (audited)."""
+
+    def run(rr, f):
+        return services.attach_person(request=rr, person=f.person, actor=request.user)
+
+    return _step(
+        request,
+        request_id,
+        form=forms.AttachPersonForm,
+        prefix="rattacher",
+        run=run,
+        done=lambda rr: f"Demande rattachée à {rr.person.full_name}.",
+    )
+
+
+@staff_view(Permission.RIGHTS_DECIDE)
+@require_POST
 def note(request: HttpRequest, request_id) -> HttpResponse:
     def run(rr, f):
         services.add_note(request=rr, note=f.cleaned_data["note"], actor=request.user)

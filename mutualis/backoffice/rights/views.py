@@ -293,6 +293,7 @@ def _actions(rights_request: RightsRequest, user) -> dict[str, bool]:
         and rights_request.kind in (Kind.ACCESS, Kind.PORTABILITY)
         and status in (Status.ANSWERED, Status.CLOSED),
         "note": True,
+        "attach": rights_request.is_open and not known,
     }
 
 
@@ -303,6 +304,7 @@ FORMS = {
     "reponse": forms.AnswerForm,
     "refus": forms.RefuseForm,
     "note": forms.NoteForm,
+    "rattacher": forms.AttachPersonForm,
     "opposition": forms.ObjectionDecisionForm,
 }
 

@@ -136,6 +136,7 @@ VIEWS = [
     View("rights_refuse", "post", DECIDE, data={"refus-reasons": "Identité non établie."}),
     View("rights_close", "post", DECIDE),
     View("rights_note", "post", DECIDE, data={"note-note": "Appel du demandeur"}),
+    View("rights_attach", "post", DECIDE, "letter", {"rattacher-person_ref": "alice@example.org"}),
     View("rights_export", "post", DECIDE),
     View("rights_person", "get", VIEW, "person"),
     View(

@@ -31,6 +31,8 @@ NOT_WALKED: dict[str, str] = {
     "personne, effacée au bout d'un jour",
     "audit.securityevent": "journal de sécurité : tentatives et refus, désignés par un réseau "
     "tronqué et une empreinte d'adresse, rattachés à aucune personne, effacés au bout de six mois",
+    "rights.pendingrequest": "demande envoyée depuis le site, en attente de la confirmation de "
+    "l'adresse : rattachée à aucune personne, effacée au bout de deux jours au plus",
     "privacy.legalhold": "gel de conservation : mesure interne liée à une procédure, "
     "communiquée par le délégué à la protection des données sur demande",
 }
