@@ -72,10 +72,6 @@ def register_use(use: str, *, purposes) -> str:
     return use
 
 
-def registered_uses() -> dict[str, frozenset[str]]:
-    return dict(_uses)
-
-
 def uses_covered_by(purpose: str) -> set[str]:
     """The declared uses a restriction on ``purpose`` (or on all, ``"*"``) stops."""
     if purpose == ALL_PURPOSES:

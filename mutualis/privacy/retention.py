@@ -495,7 +495,3 @@ def _erase_people(declaration: ModelDeclaration, batch: models.QuerySet) -> int:
     model._default_manager.filter(pk__in=pks).delete()
     DataKey.objects.filter(pk__in=key_ids)._raw_delete(DataKey.objects.db)
     return len(pks)
-
-
-def connection_vendor(model: type[models.Model]) -> str:
-    return connections[router.db_for_write(model)].vendor

@@ -304,8 +304,10 @@ def test_the_guard_refuses_a_disclosure_of_restricted_data(alice, bob, restricte
 
 
 def test_every_use_passed_to_the_guard_is_declared():
-    declared = restrictions.registered_uses()
-    assert {"members:nir:reveal", "billing:iban:reveal", "audit:disclosure:create"} <= set(declared)
+    declared = restrictions.uses_covered_by(restrictions.ALL_PURPOSES)
+    assert {"members:nir:reveal", "billing:iban:reveal", "audit:disclosure:create"} <= declared
+    assert "members:nir:reveal" in restrictions.uses_covered_by(catalogue.CONTRACT.code)
+    assert "members:nir:reveal" not in restrictions.uses_covered_by(catalogue.COMMUNICATION.code)
     with pytest.raises(ValueError, match="not declared"):
         restrictions.ensure_allowed("x", purpose=catalogue.CONTRACT, use="members:nir:export")
 
