@@ -64,3 +64,21 @@ def test_in_development_emails_go_to_readable_files_and_the_logins_come_first(
     assert output.index("alice@example.org") < output.index(str(tmp_path))
     for path in tmp_path.glob("*.eml"):
         assert "=?utf-8?" not in path.read_text()  # headers readable as they are
+
+
+def test_the_demo_gives_the_dpo_something_to_look_at_and_keeps_every_promise():
+    from mutualis.contact.models import Complaint
+    from mutualis.privacy.models import LegalHold, Restriction, RetentionRun
+    from mutualis.rights.models import RightsRequest, Status
+
+    _demo()
+    statuses = set(RightsRequest.objects.values_list("status", flat=True))
+    assert {Status.RECEIVED, Status.AWAITING_IDENTITY, Status.IN_PROGRESS} <= statuses
+    assert {Status.ANSWERED, Status.CLOSED} <= statuses
+    assert Complaint.objects.filter(acknowledged_at__isnull=True).exists()
+    assert Complaint.objects.filter(archived_at__isnull=False).exists()
+    assert LegalHold.objects.active().exists() and Restriction.objects.active().exists()
+    assert RetentionRun.objects.exists() or Event.objects.filter(tag="privacy:retention:archive")
+    out = io.StringIO()
+    call_command("privacy_check", stdout=out)  # exits 0: every promise kept
+    assert "Aucun manquement" in out.getvalue()
