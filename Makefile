@@ -30,6 +30,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy mutualis/privacy mutualis/vault mutualis/audit mutualis/lib
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -59,8 +59,9 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 def install() -> None:
     """Make :mod:`argparse` (and so every ``manage.py`` command) speak French."""
-    argparse._ = gettext
-    argparse.ngettext = ngettext
+    # argparse looks both names up in its module at call time: replacing them translates it.
+    setattr(argparse, "_", gettext)  # noqa: B010
+    setattr(argparse, "ngettext", ngettext)  # noqa: B010
     original = argparse.ArgumentParser._get_value
     if getattr(original, "_mutualis_french", False):
         return
@@ -74,8 +75,8 @@ def install() -> None:
                 exc.message = f"{TYPE_NAMES[name]} invalide : {arg_string!r}"
             raise
 
-    _get_value._mutualis_french = True
-    argparse.ArgumentParser._get_value = _get_value
+    _get_value._mutualis_french = True  # type: ignore[attr-defined]
+    setattr(argparse.ArgumentParser, "_get_value", _get_value)  # noqa: B010
 
 
 ERRNO_MESSAGES = {

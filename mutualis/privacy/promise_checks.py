@@ -39,8 +39,9 @@ def stage_breaches(target: retention.Target, now: datetime.datetime) -> tuple[in
             f"{target.label} : {rows} enregistrement(s) au-delà de leur durée "
             f"({target.rule.summary})"
         ]
-    checked = target.model._default_manager.filter(**dict(target.declaration.retention_scope))
-    checked = checked.count()
+    checked = target.model._default_manager.filter(
+        **dict(target.declaration.retention_scope)
+    ).count()
     stages = [("à supprimer ou anonymiser", target.due_for_end(now))]
     if target.has_archive and retention.has_field(target.model, retention.ARCHIVED_FIELD):
         stages.insert(0, ("à archiver", target.due_for_archive(now)))
@@ -187,7 +188,7 @@ def _audit_details_of_erased_people() -> list[str]:
     """Audit events about a person who no longer exists, whose details carry an e-mail address
     or a telephone number in clear (events name people by id, never by their data)."""
     event = apps.get_model("audit", "Event")
-    person = apps.get_model(*PERSON_MODEL.split("."))
+    person = apps.get_model(PERSON_MODEL)
     candidates = (
         event._default_manager.exclude(subject_id="")
         .annotate(text=Cast("details", output_field=models.TextField()))
@@ -277,6 +278,7 @@ def audit_log_is_intact(now: datetime.datetime) -> Finding:
     if result.ok:
         return Finding(result.checked)
     broken = result.first_break
+    assert broken is not None  # not ok: there is a first break
     return Finding(result.checked, [f"événement n° {broken.seq} : {broken.reason}"])
 
 

@@ -65,7 +65,7 @@ def register_use(use: str, *, purposes) -> str:
     Every service that uses a person's data beyond storing it declares its use here and calls
     :func:`ensure_allowed` (one person) or :func:`exclude_restricted` (a selection) with it.
     """
-    codes = frozenset(purpose_code(p) for p in purposes)
+    codes = frozenset(str(purpose_code(p)) for p in purposes)
     if not codes:
         raise ValueError("a processing use serves at least one purpose")
     _uses[str(use)] = codes
@@ -176,8 +176,8 @@ def exclude_restricted(
 
 
 def _typed_ids(model: type[models.Model], path: str, ids: list[str]) -> list:
-    field_obj = None
-    current = model
+    field_obj: Any = None
+    current: Any = model
     for part in path.split("__"):
         field_obj = current._meta.pk if part == "pk" else current._meta.get_field(part)
         if field_obj.is_relation and field_obj.related_model is not None:
@@ -253,7 +253,7 @@ def start(
         raise RestrictionError("Indiquez le motif de la limitation.")
     if ground not in RestrictionGround.values:
         raise RestrictionError(f"Fondement inconnu : {ground}.")
-    code = purpose_code(purpose)
+    code = str(purpose_code(purpose))
     subject_id = subject_id_of(subject)
     with transaction.atomic():
         existing = (

@@ -35,6 +35,7 @@ import datetime
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.db import connections, models, router, transaction
@@ -132,7 +133,7 @@ def _filter_without_joins(model: type[models.Model], lookups: dict) -> models.Qu
     remote: dict[str, dict] = {}
     for lookup, value in lookups.items():
         head, _, rest = lookup.partition("__")
-        field_obj = model._meta.get_field(head)
+        field_obj: Any = model._meta.get_field(head)
         if (
             rest
             and field_obj.many_to_one
@@ -143,13 +144,14 @@ def _filter_without_joins(model: type[models.Model], lookups: dict) -> models.Qu
             local[lookup] = value
     qs = model._default_manager.filter(**local)
     for attname, sub in remote.items():
-        related = model._meta.get_field(attname.removesuffix("_id")).related_model
+        related: Any = model._meta.get_field(attname.removesuffix("_id")).related_model
         qs = qs.filter(**{f"{attname}__in": _filter_without_joins(related, sub).values("pk")})
     return qs
 
 
-def _resolve(model: type[models.Model], path: str) -> models.Field:
-    current, field_obj = model, None
+def _resolve(model: type[models.Model], path: str) -> Any:
+    current: Any = model
+    field_obj: Any = None
     for part in path.split("__"):
         field_obj = current._meta.get_field(part)
         if field_obj.is_relation and field_obj.related_model is not None:
@@ -195,7 +197,7 @@ def _delete_set(model: type[models.Model], qs: models.QuerySet) -> int:
     using = router.db_for_write(model)
     if Collector(using=using).can_fast_delete(qs):
         return qs._raw_delete(using)
-    relations = [
+    relations: list[Any] = [
         f
         for f in model._meta.get_fields(include_hidden=True)
         if (f.one_to_many or f.one_to_one) and f.auto_created and not f.concrete

@@ -176,7 +176,8 @@ class BackupReader:
             raise BackupError(f"Lecture impossible de {self.path} : {os_error(exc)}.") from None
         if self.header.get("kind") != kind:
             raise BackupError(
-                f"{self.path} est une {_KINDS.get(self.header.get('kind'), 'sauvegarde inconnue')}"
+                f"{self.path} est une "
+                f"{_KINDS.get(str(self.header.get('kind')), 'sauvegarde inconnue')}"
                 f", pas une {_KINDS[kind]} : les deux fichiers ont-ils été inversés ?"
             )
         self.kind = kind

@@ -181,7 +181,7 @@ class RestorePlan:
 
 def _journal_entry(table: Table, row: list[Any]) -> tuple[str, datetime.datetime]:
     values = dict(zip(table.columns, row, strict=True))
-    key_column = ShredRecord._meta.get_field("data_key_id").column
+    key_column = str(ShredRecord._meta.get_field("data_key_id").column)
     return key_hex(values[key_column]), aware_datetime(values["shredded_at"])
 
 
@@ -375,7 +375,7 @@ def restore(plan: RestorePlan, *, actor: Any = None, progress: Progress = silent
             progress("Rejeu du journal des effacements…")
             replayed, added = _replay(journal)
             forgotten = sum(
-                count or 0
+                int(count or 0)
                 for _, count in signals.erasure_replayed.send(
                     sender=restore, data_key_ids=[uuid.UUID(k) for k in sorted(journal)]
                 )

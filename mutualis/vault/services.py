@@ -202,8 +202,9 @@ def _data_key_of(subject: Any) -> tuple[uuid.UUID, DataKey | None]:
             field = subject._meta.get_field("data_key")
         except FieldDoesNotExist:
             field = None
-        if field is not None and field.is_relation:
-            in_memory = field.get_cached_value(subject, default=None)
+        if isinstance(field, models.ForeignKey):
+            cached = field.get_cached_value(subject, default=None)
+            in_memory = cached if isinstance(cached, DataKey) else None
     else:
         candidate = getattr(subject, "data_key", None)
         in_memory = candidate if isinstance(candidate, DataKey) else None
