@@ -212,3 +212,22 @@ def test_staff_apply_a_checked_nir_and_the_blind_index_follows(alice_client, ali
     assert Person.objects.with_nir(new_nir).get() == alice.person
     request.refresh_from_db()
     assert request.status == Status.ANSWERED and new_nir not in request.answer_text
+
+
+def test_the_access_copy_page_states_each_category_once_with_a_summary_first(
+    alice_client, alice, committed
+):
+    import html
+
+    from mutualis.lib import french
+    from mutualis.privacy import catalogue
+
+    response = _file(alice_client, "/espace/droits/acces/", committed=committed)
+    page = french.plain(html.unescape(alice_client.get(response["Location"]).content.decode()))
+    assert page.index("En résumé") < page.index('class="access-category"')
+    assert page.count("<details") >= 3  # each category folds
+    # The contract's retention is said once per category holding contract data, not per value.
+    retention = catalogue.RETENTION_CONTRACT.summary
+    sections = page.count('class="access-category"')
+    assert 0 < page.count(retention) <= sections
+    assert alice.person.last_name in page  # the values themselves are all there
