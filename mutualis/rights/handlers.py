@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import get_text_list
 
 from mutualis import audit
@@ -79,28 +80,38 @@ def _copy_answer(
 
 def handle_access(*, request: RightsRequest, actor=None, request_page: str = "") -> RightsRequest:
     """Right of access (GDPR art. 15): the copy of every declared datum and the information
-    owed (purposes, categories, recipients, retention, source, rights, the CNIL), at once."""
+    owed (purposes, categories, recipients, retention, source, rights, the CNIL), at once.
+
+    The copy is built once, where it is read: for a person who can log in, by the member-space
+    page of the request (and each download); otherwise here, to be attached to the answer. It is
+    never kept (it holds the NIR and the IBAN in clear)."""
     with transaction.atomic():
         request = ready(request, Kind.ACCESS)
         person = person_of(request)
-        data = export.build_access_export(person)
-        count = sum(len(c["records"]) for c in data["categories"])
-        request.details = {**request.details, "generated_at": data["generated_at"]}
+
+        def attachment() -> tuple[str, bytes, str]:
+            data = export.build_access_export(person)
+            count = sum(len(c["records"]) for c in data["categories"])
+            request.log(Action.WORK, actor=actor, note=f"Copie produite ({count} fiches).")
+            return (
+                f"donnees-{request.reference}.json",
+                export.render_access_json(data),
+                ("application/json"),
+            )
+
+        request.details = {**request.details, "generated_at": timezone.now().isoformat()}
         request.save(update_fields=["details"])
-        request.log(Action.WORK, actor=actor, note=f"Copie produite ({count} fiches).")
         where, attachments = _copy_answer(
             request,
             what="La copie de vos données (format JSON)",
             request_page=request_page,
-            attachment=lambda: (
-                f"donnees-{request.reference}.json",
-                export.render_access_json(data),
-                "application/json",
-            ),
+            attachment=attachment,
         )
+        if not attachments:
+            request.log(Action.WORK, actor=actor, note="Copie mise à disposition.")
         text = (
-            f"Vous trouverez la copie de toutes les données que nous détenons sur vous "
-            f"({len(data['categories'])} catégories), avec pour chacune les finalités, la base "
+            "Vous trouverez la copie de toutes les données que nous détenons sur vous, "
+            "par catégorie, avec pour chacune les finalités, la base "
             "légale, les destinataires, la durée de conservation et l'origine, ainsi que les "
             "consultations et communications de vos données enregistrées dans notre journal.\n\n"
             + where

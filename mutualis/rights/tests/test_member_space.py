@@ -231,3 +231,16 @@ def test_the_access_copy_page_states_each_category_once_with_a_summary_first(
     sections = page.count('class="access-category"')
     assert 0 < page.count(retention) <= sections
     assert alice.person.last_name in page  # the values themselves are all there
+
+
+def test_the_access_copy_is_built_once_from_the_request_to_its_page(
+    alice_client, alice, committed, monkeypatch
+):
+    from mutualis.rights import export
+
+    builds = []
+    real = export.build_access_export
+    monkeypatch.setattr(export, "build_access_export", lambda p: builds.append(p) or real(p))
+    response = _file(alice_client, "/espace/droits/acces/", committed=committed)
+    alice_client.get(response["Location"])
+    assert len(builds) == 1  # the page's, not also one at filing
