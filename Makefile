@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8001` serves on another port (links printed and e-mailed follow it).
+PORT ?= 8000
+SITE := http://127.0.0.1:$(PORT)
 
 .PHONY: run test lint install clean bench
 
@@ -19,13 +22,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: $(STAMP)
-	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DEBUG=1 $(BIN)/python manage.py demo
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput --verbosity 0
+	DEBUG=1 MUTUALIS_SITE_URL=$(SITE) $(BIN)/python manage.py demo
 	@# The audit sequencer places the events in the hash chain as they are written (a service in
 	@# production, docs/deployment.md); here it runs beside the development server.
 	DEBUG=1 $(BIN)/python manage.py audit_sequence --follow --verbosity 0 & \
 	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
-	  DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	  DEBUG=1 MUTUALIS_SITE_URL=$(SITE) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -37,6 +40,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy mutualis/privacy mutualis/vault mutualis/audit mutualis/lib
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

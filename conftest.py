@@ -34,7 +34,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _missing(f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
 
 
-# --- Personas (DESIGN.md §8): alice and dave are members, bob the DPO, charlie staff without
+# --- Personas (architecture.md §14): alice and dave are members, bob the DPO, charlie staff without
 # the permission under test. ---------------------------------------------------------------
 PASSWORD = "correct horse battery staple"
 

@@ -443,7 +443,7 @@ def main(argv: list[str] | None = None) -> None:
         from django.core.management import call_command
         from django.db import connections
 
-        from mutualis.contracts.importing import DEFAULT_BATCH_SIZE
+        from mutualis.contracts.member_import.run import DEFAULT_BATCH_SIZE
         from mutualis.contracts.testing import ensure_offers
         from mutualis.members.models import Member, Person
         from mutualis.privacy.policy import publish

@@ -103,7 +103,7 @@ def test_a_member_downloads_her_data_objects_to_marketing_and_asks_for_erasure(p
         "xpath=following-sibling::ul[1]"
     )
     assert kept.locator("li").count() >= 1
-    assert " : " in kept.locator("li").first.inner_text()  # each kept item says why
+    assert "\u00a0: " in kept.locator("li").first.inner_text()  # each kept item says why
     page.get_by_role("button", name="Effacer mes données").click()
     # Not confirmed: the form says so, nothing is erased.
     assert "Cochez la case pour confirmer" in page.locator("main").inner_text()

@@ -16,6 +16,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from mutualis.contracts import terms
 from mutualis.contracts.models import Contract
 from mutualis.contracts.testing import ensure_offers
 from mutualis.members.models import Person
@@ -41,6 +42,7 @@ def _continue(page) -> None:
 def test_subscribe_online_then_use_the_member_space(page, live_server):
     ensure_offers()
     policy.publish()
+    terms.publish_cgu()
     rng = random.Random(11)
     nir = make_nir(civility=CIVILITY_FEMALE, birth_date=BIRTH, rng=rng)
     iban = make_french_iban(rng)

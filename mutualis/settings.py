@@ -61,6 +61,9 @@ if not MUTUALIS_BLIND_INDEX_KEY_RAW and DEV_DEFAULTS:
 MUTUALIS_BACKUP_KEYS_RAW = env_secret("MUTUALIS_BACKUP_KEY") or ""
 if not MUTUALIS_BACKUP_KEYS_RAW and DEV_DEFAULTS:
     MUTUALIS_BACKUP_KEYS_RAW = _dev_secret("dev-backup.key")
+# Where the backups are kept: `manage.py prune_backups` deletes those past their retention and
+# `privacy_check` (T1) checks that none is older.
+MUTUALIS_BACKUP_DIR = env_str("MUTUALIS_BACKUP_DIR")
 
 # The audit key signs every audit event when it is written (a keyed MAC, mutualis.audit.keys),
 # so an event is tamper-evident before the sequencer places it in the hash chain. Separate from
@@ -122,6 +125,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "mutualis.web.middleware.SecurityHeadersMiddleware",
+    # French typography (non-breaking spaces before « ? ! : ; ») in every HTML page.
+    "mutualis.web.middleware.FrenchTypographyMiddleware",
     # Last, as django-axes requires: turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -142,6 +147,8 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "mutualis.web.context_processors.organisation",
             ],
+            # French grammar in every template: {{ name|de }}, {{ count|pluriel }}.
+            "builtins": ["mutualis.web.templatetags.french"],
         },
     },
 ]
@@ -266,12 +273,14 @@ AXES_LOCKOUT_CALLABLE = "mutualis.portal.lockout.lockout_response"
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Mutualis")
 
 # --- Mail ---------------------------------------------------------------------------------
+# In development every e-mail is a readable .eml file under var/mail/ (mutualis.lib.devmail).
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
+    "mutualis.lib.devmail.EmailBackend"
     if DEV_DEFAULTS
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+MUTUALIS_DEV_MAIL_DIR = Path(env_str("MUTUALIS_DEV_MAIL_DIR", str(VAR_DIR / "mail")))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
@@ -285,29 +294,52 @@ MUTUALIS_SITE_URL = env_str("MUTUALIS_SITE_URL", "http://127.0.0.1:8000")
 # Activation and password-reset links expire after this many seconds (single-use anyway).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 48 * 3600)
 
-# --- The organisation (shown on the public site and in the generated policy) -----------------
-MUTUALIS_ORGANISATION = {
-    "name": env_str("MUTUALIS_ORG_NAME", "Mutuelle des assurés sociaux"),
-    "short_name": env_str("MUTUALIS_ORG_SHORT_NAME", "MAS"),
-    "siren": env_str("MUTUALIS_ORG_SIREN", "329 678 205"),
-    "address": env_str("MUTUALIS_ORG_ADDRESS", "87 rue La Boétie, 75008 Paris"),
-    "dpo_email": env_str("MUTUALIS_DPO_EMAIL", "dpo@mutuelle.example"),
-    "contact_email": env_str("MUTUALIS_CONTACT_EMAIL", "contact@mutuelle.example"),
-    "host": env_str("MUTUALIS_HOST_NAME", "Hébergeur à renseigner (MUTUALIS_HOST_NAME)"),
-    "director": env_str("MUTUALIS_PUBLICATION_DIRECTOR", "Directeur de la publication"),
+# --- The organisation (shown on the public site, in the legal notice and the policy) -------
+# Each value is the mutuelle's own in production, where a missing one stops the process (the
+# legal notice is mandatory: LCEN art. 6-III; check web.E004). Development shows demo values.
+_ORGANISATION = {
+    "name": ("MUTUALIS_ORG_NAME", "Mutuelle des assurés sociaux"),
+    "short_name": ("MUTUALIS_ORG_SHORT_NAME", "MAS"),
+    "siren": ("MUTUALIS_ORG_SIREN", "329 678 205"),
+    "address": ("MUTUALIS_ORG_ADDRESS", "87 rue La Boétie, 75008 Paris"),
+    "dpo_email": ("MUTUALIS_DPO_EMAIL", "dpo@mutuelle.example"),
+    "contact_email": ("MUTUALIS_CONTACT_EMAIL", "contact@mutuelle.example"),
+    "host": (
+        "MUTUALIS_HOST_NAME",
+        "Hébergement Démo SAS, 12 rue des Serveurs, 59100 Roubaix — 03 20 00 00 00",
+    ),
+    "director": ("MUTUALIS_PUBLICATION_DIRECTOR", "Claire Moreau, présidente de la mutuelle"),
 }
+_MEDIATOR = {
+    "name": ("MUTUALIS_MEDIATOR_NAME", "Médiateur de la mutualité (démonstration)"),
+    "address": (
+        "MUTUALIS_MEDIATOR_ADDRESS",
+        "Service de la médiation, 10 rue de la Paix, 75002 Paris",
+    ),
+}
+
+
+def _identity(values: dict[str, tuple[str, str]]) -> dict[str, str]:
+    return {
+        key: env_str(var, demo if DEV_DEFAULTS else "").strip()
+        for key, (var, demo) in values.items()
+    }
+
+
+MUTUALIS_ORGANISATION = _identity(_ORGANISATION)
+# The variables of the legal notice and of complaint answers left unset (production only).
+MUTUALIS_LEGAL_NOTICE_MISSING = [
+    var
+    for values in (_ORGANISATION, _MEDIATOR)
+    for key, (var, _demo) in values.items()
+    if not DEV_DEFAULTS and not env_str(var).strip()
+]
 
 # --- Inquiries, complaints, inbound mail -----------------------------------------------------
 # Service commitment for answering an inquiry, in working days (complaints follow ACPR rules).
 MUTUALIS_INQUIRY_ANSWER_DAYS = env_int("MUTUALIS_INQUIRY_ANSWER_DAYS", 10)
 # The mediator named in every complaint answer (ACPR 2022-R-01; C. consommation L612-1).
-MUTUALIS_MEDIATOR = {
-    "name": env_str("MUTUALIS_MEDIATOR_NAME", "Médiateur de la mutualité"),
-    "address": env_str(
-        "MUTUALIS_MEDIATOR_ADDRESS", "adresse à renseigner (MUTUALIS_MEDIATOR_ADDRESS)"
-    ),
-    "url": env_str("MUTUALIS_MEDIATOR_URL", ""),
-}
+MUTUALIS_MEDIATOR = {**_identity(_MEDIATOR), "url": env_str("MUTUALIS_MEDIATOR_URL", "")}
 # Uploads (contact form, scans of letters): size limits; types are checked by content.
 MUTUALIS_UPLOAD_MAX_BYTES = env_int("MUTUALIS_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 MUTUALIS_MESSAGE_MAX_CHARS = env_int("MUTUALIS_MESSAGE_MAX_CHARS", 5000)

@@ -43,10 +43,26 @@ def record_disclosure(
     categories: Iterable[Category | str],
     reason: str,
     actor: Any = None,
+    use: str | None = None,
 ) -> Disclosure:
-    """Register a disclosure with its audit event (see ``services.record_disclosure``)."""
-    from mutualis.audit import services
+    """Register a disclosure with its audit event (see ``services.record_disclosure``).
 
+    A disclosure uses the person's data beyond storage: the restriction guard refuses it for a
+    person whose processing is restricted (GDPR art. 18(2)) for a purpose the recipient serves,
+    unless the DPO allowed it for legal claims. ``use`` is the declared use the disclosure is part
+    of (a requisition's export, a rights check): an override the DPO granted for it covers the
+    disclosure it makes; without it, the use is the disclosure itself.
+    """
+    from mutualis.audit import services
+    from mutualis.audit.tags import AuditTag
+    from mutualis.privacy import catalogue, restrictions
+
+    code = getattr(recipient, "code", recipient)
+    for purpose in catalogue.ALL_PURPOSES:
+        if subject is not None and any(r.code == code for r in purpose.recipients):
+            restrictions.ensure_allowed(
+                subject, purpose=purpose, use=use or AuditTag.DISCLOSURE_CREATE
+            )
     return services.record_disclosure(
         recipient=recipient, subject=subject, categories=categories, reason=reason, actor=actor
     )

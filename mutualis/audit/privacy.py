@@ -1,6 +1,8 @@
-"""Privacy declaration of the audit log: people appear in it by id only (DESIGN.md section 5)."""
+"""Privacy declaration of the audit log: people appear in it by id only (architecture.md §5)."""
 
+from mutualis.audit.tags import AuditTag
 from mutualis.privacy import catalogue as c
+from mutualis.privacy import restrictions
 from mutualis.privacy.declaration import personal
 from mutualis.privacy.registry import declare, declare_not_personal
 
@@ -39,3 +41,7 @@ declare(
 
 declare_not_personal("audit.ChainHead")
 declare_not_personal("audit.ChainLink")
+
+# A disclosure to a recipient uses the person's data beyond storage (the guard is in
+# audit.record_disclosure), for whichever purpose the recipient serves.
+restrictions.register_use(AuditTag.DISCLOSURE_CREATE, purposes=c.ALL_PURPOSES)

@@ -13,13 +13,13 @@ from binascii import unhexlify
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from mutualis.lib.demo import DemoLogin
+from mutualis.lib.demo import DemoLogin, site_url
 from mutualis.members.models import User, UserKind
 from mutualis.privacy import catalogue
 
 DEMO_PASSWORD = "Demo-personnel-2026"
 DEMO_DEVICE_NAME = "Démonstration"
-LOGIN_URL = "http://127.0.0.1:8000/gestion/connexion/"
+LOGIN_PATH = "/gestion/connexion/"
 
 
 def demo_email(role: str) -> str:
@@ -60,7 +60,7 @@ def load() -> list[DemoLogin]:
         logins.append(
             DemoLogin(
                 role=f"Personnel — {service.label}",
-                url=LOGIN_URL,
+                url=site_url(LOGIN_PATH),
                 login=email,
                 password=DEMO_PASSWORD,
                 extra=f"clé TOTP {base32_secret(demo_key(service.code))} ; "

@@ -1,7 +1,7 @@
 """Back-office acts that write: staff second factor, staff logins, audited reads.
 
-Each function runs in one transaction with its audit event (STYLE.md: "the audit entry is never
-optional, never rebuilt in a view"). None of them takes or returns HTTP objects.
+Each function runs in one transaction with its audit event (architecture.md §9: the audit entry
+is never optional, never rebuilt in a view). None of them takes or returns HTTP objects.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def confirm_device(*, device: TOTPDevice, token: str) -> bool:
     """Confirm a new TOTP device once the staff member has typed a valid code from it.
 
     A wrong code counts against the device's throttling (django-otp) and confirms nothing.
-    DESIGN.md section 5: staff log in with a second factor (TOTP).
+    architecture.md §5: staff log in with a second factor (TOTP).
     """
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().select_related("user").get(pk=device.pk)
@@ -90,7 +90,7 @@ def record_logout(*, user: User) -> None:
 
 
 def record_member_view(*, member: Member, actor: User, categories: frozenset[Category]) -> None:
-    """Opening a member's record is a sensitive read (DESIGN.md section 5), audited with the
+    """Opening a member's record is a sensitive read (architecture.md §5), audited with the
     categories the viewer was shown."""
     with transaction.atomic():
         audit.record(
@@ -105,7 +105,7 @@ def record_member_view(*, member: Member, actor: User, categories: frozenset[Cat
 def find_members_by_nir(*, nir: str, actor: User) -> list[Member]:
     """Exact NIR lookup through the blind index, audited without the NIR.
 
-    RULES.md: the NIR is never a join key, never in a URL or a log. The encrypted column is never
+    The NIR is never a join key, never in a URL or a log. The encrypted column is never
     queried; the person found may be a member or a beneficiary, and the members concerned are
     returned either way.
     """

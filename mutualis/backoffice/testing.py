@@ -19,6 +19,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from mutualis.lib import french
 from mutualis.members.models import User
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -51,8 +52,9 @@ def login_unverified(client, user: User) -> None:
 
 
 def page_text(response) -> str:
-    """The response body with HTML entities decoded (``d&#x27;adhérent`` → ``d'adhérent``)."""
-    return html.unescape(response.content.decode())
+    """The response body with HTML entities decoded (``d&#x27;adhérent`` → ``d'adhérent``) and
+    the non-breaking spaces of French typography read as spaces."""
+    return french.plain(html.unescape(response.content.decode()))
 
 
 def visible_text(response) -> str:

@@ -1,4 +1,6 @@
+from mutualis.billing.tags import BillingTag
 from mutualis.privacy import catalogue as c
+from mutualis.privacy import restrictions
 from mutualis.privacy.declaration import personal
 from mutualis.privacy.registry import declare
 
@@ -23,3 +25,6 @@ declare(
     subject_field="member__person",
     retention=c.RETENTION_MANDATE,
 )
+
+# Revealing an IBAN uses the person's data beyond storage: the restriction guard stands before it.
+restrictions.register_use(BillingTag.IBAN_REVEAL, purposes=[c.CONTRACT])

@@ -1,6 +1,6 @@
 """Writes and reads of communication preferences, consents and marketing objections.
 
-Rules (policy sections 1-C, 5 right 4 and 6; GDPR art. 7 and 21; RULES.md):
+Rules (policy sections 1-C, 5 right 4 and 6; GDPR art. 7 and 21; CNIL):
 
 - Every choice is a new :class:`ConsentEvent` (the proof: when, how, who, which wording), and the
   :class:`Preference` row of its topic and channel is updated in the same transaction. Nothing is

@@ -48,7 +48,7 @@ class Status(models.TextChoices):
     CLOSED = "closed", "Clos"
 
 
-# The only allowed status changes (STYLE.md: one explicit table).
+# The only allowed status changes (architecture.md §9: one explicit table).
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.OPEN: frozenset({Status.WAITING, Status.ANSWERED, Status.CLOSED}),
     Status.WAITING: frozenset({Status.OPEN, Status.ANSWERED, Status.CLOSED}),

@@ -1,3 +1,6 @@
+import datetime
+from pathlib import Path
+
 from django.utils import timezone
 
 from mutualis.privacy import catalogue as c
@@ -84,8 +87,8 @@ declare(
 )
 
 
-@promises.register("réclamations")
-def complaints_within_deadline(now):
+@promises.register("T3", section="7", title="Réclamations traitées dans les délais de l'ACPR")
+def complaints_within_deadline(now) -> promises.Finding:
     """Every complaint is acknowledged and answered within its ACPR deadline (2022-R-01)."""
     from mutualis.contact.models import Complaint
 
@@ -94,7 +97,68 @@ def complaints_within_deadline(now):
         ("acknowledged_at", "acknowledgement_due", "sans accusé de réception"),
         ("answered_at", "answer_due", "sans réponse"),
     ]
+    breaches = []
     for done, due, what in checks:
         late = Complaint.objects.filter(**{f"{done}__isnull": True, f"{due}__lt": today})
         for reference, deadline in late.values_list("inquiry__reference", due):
-            yield promises.Breach("réclamations", f"{reference} {what} au {deadline:%d/%m/%Y}")
+            breaches.append(f"{reference} {what} au {deadline:%d/%m/%Y}")
+    return promises.Finding(Complaint.objects.count(), breaches)
+
+
+@promises.register("T1", section="II", title="Courriels reçus : 3 mois au plus, copies comprises")
+def emails_kept_three_months_at_most(now) -> promises.Finding:
+    """No e-mail body outlives three months anywhere: the declared rules add up (database rule +
+    backup retention), no body or attachment is past its rule, nothing waits in the mailbox
+    longer than a day, no backup is older than its retention."""
+    from django.conf import settings
+
+    from mutualis.contact import mailbox
+    from mutualis.lib.dates import add_months
+    from mutualis.privacy import retention
+    from mutualis.privacy.promise_checks import EMAIL_RULES, stage_breaches
+    from mutualis.vault import pruning
+
+    checked, breaches = 0, []
+    promise = c.INBOUND_EMAIL_PROMISE
+    start = timezone.localdate(now)
+    for rule in EMAIL_RULES:
+        last_copy = add_months(start, rule.active.months) + datetime.timedelta(
+            days=rule.active.days + c.RETENTION_BACKUPS.days
+        )
+        if last_copy > add_months(start, promise.months):
+            breaches.append(
+                f"déclaration : {rule.active.label} en base et {c.RETENTION_BACKUPS.label} de "
+                f"sauvegarde dépassent les {promise.label} promis"
+            )
+    for target in retention.targets():
+        if target.rule in EMAIL_RULES:
+            rows, lines = stage_breaches(target, now)
+            checked += rows
+            breaches += lines
+    if settings.MUTUALIS_IMAP.get("host"):
+        try:
+            with mailbox.connect(settings.MUTUALIS_IMAP) as box:
+                waiting = box.count_older_than(now - mailbox.MAILBOX_GRACE)
+        except mailbox.MailboxError as exc:
+            breaches.append(f"boîte de réception : {exc}")
+        else:
+            checked += 1
+            if waiting:
+                breaches.append(
+                    f"boîte de réception : {waiting} message(s) reçu(s) depuis plus d'un jour "
+                    "et non relevé(s) (manage.py fetch_mail)"
+                )
+    if settings.MUTUALIS_BACKUP_DIR:
+        directory = Path(settings.MUTUALIS_BACKUP_DIR)
+        if not directory.is_dir():
+            breaches.append(f"sauvegardes : dossier introuvable ({directory})")
+        else:
+            files = pruning.backup_files(directory)
+            checked += len(files)
+            old = pruning.expired(directory, now)
+            if old:
+                breaches.append(
+                    f"sauvegardes : {len(old)} fichier(s) de plus de {c.RETENTION_BACKUPS.label} "
+                    f"({', '.join(b.path.name for b in old[:5])}) — manage.py prune_backups"
+                )
+    return promises.Finding(checked, breaches)

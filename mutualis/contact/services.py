@@ -384,7 +384,7 @@ def close_complaint(
 
 
 def record_inquiry_read(*, inquiry: Inquiry, actor) -> None:
-    """A staff member opened a thread: a sensitive read of correspondence (DESIGN.md §5)."""
+    """A staff member opened a thread: a sensitive read of correspondence (architecture.md §5)."""
     with transaction.atomic():
         audit.record(
             ContactTag.INQUIRY_READ,
@@ -406,37 +406,3 @@ def record_attachment_read(*, attachment: Attachment, actor) -> None:
             target=attachment,
             details={"inquiry": str(inquiry.pk), "content_type": attachment.content_type},
         )
-
-
-def erase_received_email_content(
-    *, received_before: datetime.datetime, batch_size: int = 5000
-) -> int:
-    """Erase body and attachments of e-mails received before the cutoff (policy section II).
-
-    Set-based, batch by batch, each batch one transaction with one audit event; a content-free
-    trace (date, channel, thread) remains. Idempotent and safe to interrupt.
-    """
-    total = 0
-    while True:
-        with transaction.atomic():
-            ids = list(
-                Message.objects.filter(
-                    channel=Channel.EMAIL,
-                    direction=Direction.INBOUND,
-                    at__lt=received_before,
-                    content_erased_at__isnull=True,
-                )
-                .order_by("at")
-                .values_list("pk", flat=True)[:batch_size]
-            )
-            if not ids:
-                return total
-            Attachment.objects.filter(message_id__in=ids)._raw_delete(Attachment.objects.db)
-            Message.objects.filter(pk__in=ids).update(
-                body="", sender="", content_erased_at=timezone.now()
-            )
-            audit.record(
-                ContactTag.CONTENT_ERASE,
-                details={"messages": len(ids), "received_before": received_before.isoformat()},
-            )
-            total += len(ids)

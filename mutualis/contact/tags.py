@@ -10,7 +10,6 @@ class ContactTag(Tag):
     COMPLAINT_QUALIFY = "contact:complaint:qualify"
     COMPLAINT_ACKNOWLEDGE = "contact:complaint:acknowledge"
     COMPLAINT_ANSWER = "contact:complaint:answer"
-    CONTENT_ERASE = "contact:content:erase"
     # Sensitive reads in the back office: a thread opened, an attachment downloaded.
     INQUIRY_READ = "contact:inquiry:read"
     ATTACHMENT_READ = "contact:attachment:read"

@@ -15,9 +15,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from mutualis.contracts.models import CguVersion, Offer
 from mutualis.members import validators
 from mutualis.members.models import BeneficiaryRole, Civility
 from mutualis.members.services import PersonData, nir_is_registered
+from mutualis.privacy.policy import current_version
 
 ADULT_AGE = 18
 MAX_CHILD_AGE = 28  # children stay covered while students, up to 28 (offer terms)
@@ -261,9 +263,6 @@ def check_application(
     ``lookups`` replaces the per-application database queries by facts fetched ahead (bulk
     import); the rules are the same.
     """
-    from mutualis.contracts.models import CURRENT_CGU_VERSION, Offer
-    from mutualis.privacy.policy import current_version
-
     today = timezone.localdate()
     member = application.member
     problems = check_identity("member", member, today)
@@ -310,7 +309,8 @@ def check_application(
     if imported:
         return problems
     policy = current_version()
-    if application.cgu_version != CURRENT_CGU_VERSION:
+    cgu = CguVersion.objects.published().first()
+    if cgu is None or application.cgu_version != cgu.slug:
         problems.append(
             Problem("acceptance.cgu", "Acceptez les conditions générales d'utilisation.")
         )

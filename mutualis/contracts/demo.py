@@ -13,7 +13,7 @@ from mutualis.contracts.testing import (
     make_person_data,
     spouse_of,
 )
-from mutualis.lib.demo import DemoLogin
+from mutualis.lib.demo import DemoLogin, site_url
 from mutualis.members.models import Member
 from mutualis.members.validators import CIVILITY_FEMALE, CIVILITY_MALE
 
@@ -93,7 +93,7 @@ def load() -> list[DemoLogin]:
         logins.append(
             DemoLogin(
                 role=f"Adhérent ({first} {last})",
-                url="http://127.0.0.1:8000/espace/connexion/",
+                url=site_url("/espace/connexion/"),
                 login=email,
                 password=DEMO_PASSWORD,
             )

@@ -16,74 +16,17 @@ from __future__ import annotations
 
 import datetime
 import json
-import uuid
 from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
 
 from mutualis import audit
+from mutualis.contracts import services
+from mutualis.contracts.models import DRAFT_LIFETIME, SubscriptionDraft
 from mutualis.contracts.tags import ContractsTag
 from mutualis.vault import services as vault
-from mutualis.vault.erased import is_erased
-from mutualis.vault.fields import EncryptedTextField
 from mutualis.vault.models import DataKey
-
-# A draft is kept one day at most (data minimisation: GDPR art. 5(1)(c) and (e)).
-DRAFT_LIFETIME = datetime.timedelta(hours=24)
-
-
-class SubscriptionDraftQuerySet(models.QuerySet):
-    def expired(self, now: datetime.datetime | None = None) -> SubscriptionDraftQuerySet:
-        """Drafts past their expiry date: they are never shown again and are purged."""
-        return self.filter(expires_at__lte=now or timezone.now())
-
-    def live(self, now: datetime.datetime | None = None) -> SubscriptionDraftQuerySet:
-        return self.filter(expires_at__gt=now or timezone.now())
-
-
-class SubscriptionDraft(models.Model):
-    """The steps of one online subscription, not yet confirmed."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    data_key = models.OneToOneField("vault.DataKey", on_delete=models.PROTECT, related_name="+")
-    # JSON of the steps filled in so far, encrypted under the draft's own data key.
-    payload = EncryptedTextField("données saisies")
-    current_step = models.CharField("étape en cours", max_length=40, blank=True)
-    created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
-    expires_at = models.DateTimeField("expire le", db_index=True)
-
-    objects = SubscriptionDraftQuerySet.as_manager()
-
-    class Meta:
-        app_label = "contracts"
-        verbose_name = "adhésion en ligne en cours"
-        verbose_name_plural = "adhésions en ligne en cours"
-
-    def __str__(self) -> str:
-        return f"Brouillon d'adhésion {self.pk}"
-
-    @property
-    def is_expired(self) -> bool:
-        return self.expires_at <= timezone.now()
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The decoded payload (a fresh copy: change it, then :meth:`store` it)."""
-        raw = self.payload
-        if not raw or is_erased(raw):
-            return {}
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
-
-    def store(self, data: dict[str, Any], *, current_step: str) -> None:
-        """Encrypt and save ``data`` (JSON-serialisable) as the new payload."""
-        self.payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        self.current_step = current_step[:40]
-        self.save(update_fields=["payload", "current_step"])
 
 
 def start_draft(*, data: dict[str, Any] | None = None, current_step: str = "") -> SubscriptionDraft:
@@ -151,7 +94,7 @@ def _discard_all(qs: models.QuerySet, *, batch_size: int) -> tuple[int, int]:
             return rows, batches
 
 
-def confirm(*, draft: SubscriptionDraft, application, actor=None):
+def confirm(*, draft: SubscriptionDraft, application, actor=None, activation_link=None):
     """Create the subscription from a draft and destroy the draft, in one transaction.
 
     ``application`` is the :class:`~mutualis.contracts.application.Application` built from the
@@ -159,11 +102,11 @@ def confirm(*, draft: SubscriptionDraft, application, actor=None):
     :class:`~mutualis.contracts.application.ApplicationInvalid` (nothing is written then). The
     activation e-mail leaves once the transaction has committed.
     """
-    from mutualis.contracts import services
-
     with transaction.atomic():
         locked = SubscriptionDraft.objects.select_for_update().get(pk=draft.pk)
-        contract = services.subscribe(application=application, actor=actor)
+        contract = services.subscribe(
+            application=application, actor=actor, activation_link=activation_link
+        )
         discard(locked)
         audit.record(
             ContractsTag.SUBSCRIPTION_CONFIRM,

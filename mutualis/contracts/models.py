@@ -1,20 +1,21 @@
-"""Offers (formules) with their premium tables, and contracts."""
+"""Offers (formules) with their premium tables, contracts, and drafts of online subscriptions."""
 
 from __future__ import annotations
 
 import datetime
+import json
 import secrets
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from mutualis.members.models import Beneficiary, Member, Person
-
-# Version of the general terms of use (CGU) currently offered at subscription.
-CURRENT_CGU_VERSION = "2026-01"
+from mutualis.vault.erased import is_erased
+from mutualis.vault.fields import EncryptedTextField
 
 
 class OfferQuerySet(models.QuerySet):
@@ -161,5 +162,143 @@ class Contract(models.Model):
         return total
 
 
-# Drafts of online subscriptions live in their own module; imported here so Django registers them.
-from mutualis.contracts.drafts import SubscriptionDraft  # noqa: E402, F401
+# A draft of an online subscription is kept one day at most (data minimisation: GDPR art.
+# 5(1)(c) and (e)); its services are in mutualis.contracts.drafts.
+DRAFT_LIFETIME = datetime.timedelta(hours=24)
+
+
+class SubscriptionDraftQuerySet(models.QuerySet):
+    def expired(self, now: datetime.datetime | None = None) -> SubscriptionDraftQuerySet:
+        """Drafts past their expiry date: they are never shown again and are purged."""
+        return self.filter(expires_at__lte=now or timezone.now())
+
+    def live(self, now: datetime.datetime | None = None) -> SubscriptionDraftQuerySet:
+        return self.filter(expires_at__gt=now or timezone.now())
+
+
+class SubscriptionDraft(models.Model):
+    """The steps of one online subscription, not yet confirmed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    data_key = models.OneToOneField("vault.DataKey", on_delete=models.PROTECT, related_name="+")
+    # JSON of the steps filled in so far, encrypted under the draft's own data key.
+    payload = EncryptedTextField("données saisies")
+    current_step = models.CharField("étape en cours", max_length=40, blank=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
+    expires_at = models.DateTimeField("expire le", db_index=True)
+
+    objects = SubscriptionDraftQuerySet.as_manager()
+
+    class Meta:
+        app_label = "contracts"
+        verbose_name = "adhésion en ligne en cours"
+        verbose_name_plural = "adhésions en ligne en cours"
+
+    def __str__(self) -> str:
+        return f"Brouillon d'adhésion {self.pk}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The decoded payload (a fresh copy: change it, then :meth:`store` it)."""
+        raw = self.payload
+        if not raw or is_erased(raw):
+            return {}
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def store(self, data: dict[str, Any], *, current_step: str) -> None:
+        """Encrypt and save ``data`` (JSON-serialisable) as the new payload."""
+        self.payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        self.current_step = current_step[:40]
+        self.save(update_fields=["payload", "current_step"])
+
+
+# --- Terms of use (CGU) and policy notices (architecture.md §13) ---------------------------------
+class CguVersionQuerySet(models.QuerySet):
+    def published(self) -> CguVersionQuerySet:
+        return self.order_by("-effective_date", "-published_at")
+
+
+class CguVersion(models.Model):
+    """A dated, published version of the member space's terms of use (CGU).
+
+    The text is rendered once, when published, and kept as published: a member who accepted a
+    version can always read what they accepted, at its own URL.
+    """
+
+    effective_date = models.DateField("date d'effet", unique=True)
+    published_at = models.DateTimeField("publiée le", auto_now_add=True)
+    content_hash = models.CharField(max_length=64)
+    body_html = models.TextField()
+
+    objects = CguVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-effective_date"]
+        verbose_name = "version des conditions générales d'utilisation"
+
+    def __str__(self) -> str:
+        return f"CGU du {self.effective_date:%d/%m/%Y}"
+
+    @property
+    def slug(self) -> str:
+        return self.effective_date.isoformat()
+
+
+class AcceptanceChannel(models.TextChoices):
+    SUBSCRIPTION = "subscription", "Adhésion en ligne"
+    MEMBER_SPACE = "member_space", "Espace adhérent"
+
+
+class TermsAcceptance(models.Model):
+    """A member's acceptance of one version of the terms of use: which, when, through what."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="terms_acceptances")
+    version = models.ForeignKey(
+        CguVersion,
+        on_delete=models.PROTECT,
+        related_name="acceptances",
+        verbose_name="version des conditions acceptée",
+    )
+    accepted_at = models.DateTimeField("acceptée le", default=timezone.now)
+    channel = models.CharField("canal", max_length=20, choices=AcceptanceChannel.choices)
+
+    class Meta:
+        verbose_name = "acceptation des conditions générales d'utilisation"
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "version"], name="one_acceptance_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} acceptées le {self.accepted_at:%d/%m/%Y}"
+
+
+class PolicyNotice(models.Model):
+    """That a member was told of a new version of the privacy policy: e-mailed, then read."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="policy_notices")
+    version = models.ForeignKey(
+        "privacy.PolicyVersion",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="version de la politique de confidentialité",
+    )
+    emailed_at = models.DateTimeField("avis envoyé le", null=True, blank=True)
+    seen_at = models.DateTimeField("lue le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "avis de nouvelle politique de confidentialité"
+        constraints = [
+            models.UniqueConstraint(fields=["member", "version"], name="one_notice_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"Avis {self.version} pour {self.member_id}"

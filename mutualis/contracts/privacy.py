@@ -1,4 +1,4 @@
-from mutualis.contracts.drafts import DRAFT_LIFETIME
+from mutualis.contracts.models import DRAFT_LIFETIME
 from mutualis.privacy import catalogue as c
 from mutualis.privacy.declaration import (
     Anchor,
@@ -12,6 +12,7 @@ from mutualis.privacy.registry import declare, declare_not_personal
 declare_not_personal("contracts.Offer")
 declare_not_personal("contracts.PremiumRate")
 declare_not_personal("contracts.Guarantee")
+declare_not_personal("contracts.CguVersion")
 
 _CONTRACT = [c.CONTRACT]
 
@@ -53,4 +54,29 @@ declare(
         "est effacée au bout d'un jour",
     ),
     retention_handler="mutualis.contracts.drafts.purge_for_retention",
+)
+
+# Acceptances of the terms of use, and the notices of a new policy: part of the contract's file
+# (category "contrat": the versions of the terms accepted), kept with the member.
+declare(
+    "contracts.TermsAcceptance",
+    fields={
+        "version": personal(c.CONTRACT_DATA, _CONTRACT, provided=True),
+        "accepted_at": personal(c.CONTRACT_DATA, _CONTRACT, provided=True),
+        "channel": personal(c.CONTRACT_DATA, _CONTRACT, provided=False),
+    },
+    not_personal=["member"],
+    purpose=c.CONTRACT,
+    subject_field="member__person",
+)
+declare(
+    "contracts.PolicyNotice",
+    fields={
+        "version": personal(c.CONTRACT_DATA, _CONTRACT, provided=False),
+        "emailed_at": personal(c.CONTRACT_DATA, _CONTRACT, provided=False),
+        "seen_at": personal(c.CONTRACT_DATA, _CONTRACT, provided=False),
+    },
+    not_personal=["member"],
+    purpose=c.CONTRACT,
+    subject_field="member__person",
 )

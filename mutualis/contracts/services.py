@@ -3,18 +3,24 @@ SEPA mandate, and the member-space account whose password the member sets from a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from mutualis import audit
 from mutualis.billing import services as billing
+from mutualis.contracts import terms
 from mutualis.contracts.application import Application, ApplicationInvalid, check_application
-from mutualis.contracts.models import Contract, Offer, new_contract_number
+from mutualis.contracts.models import (
+    AcceptanceChannel,
+    CguVersion,
+    Contract,
+    Offer,
+    new_contract_number,
+)
 from mutualis.contracts.tags import ContractsTag
 from mutualis.members import services as members
 from mutualis.members.models import Member, User, UserKind
@@ -22,11 +28,19 @@ from mutualis.members.tags import MembersTag
 from mutualis.privacy.models import PolicyVersion
 
 
-def subscribe(*, application: Application, actor=None, imported: bool = False) -> Contract:
+def subscribe(
+    *,
+    application: Application,
+    actor=None,
+    imported: bool = False,
+    activation_link: Callable[[User], str] | None = None,
+) -> Contract:
     """Validate and create everything a subscription makes, all or nothing.
 
     Nothing is written to the member tables before this call (the online form keeps its progress
-    in an encrypted draft). The activation e-mail leaves only once the transaction has committed.
+    in an encrypted draft). With ``activation_link`` (the face's builder of the link where the
+    member chooses a password), the activation e-mail leaves once the transaction has committed;
+    without it, the member creates their access later (password reset).
     """
     problems = check_application(application, imported=imported)
     if problems:
@@ -83,8 +97,16 @@ def subscribe(*, application: Application, actor=None, imported: bool = False) -
             },
         )
         if not imported:
+            terms.accept_cgu(
+                member=member,
+                version=CguVersion.objects.get(effective_date=application.cgu_version),
+                channel=AcceptanceChannel.SUBSCRIPTION,
+                actor=actor,
+            )
             account = open_account(member=member, actor=actor)
-            transaction.on_commit(lambda: send_activation_email(account))
+            if activation_link is not None:
+                link = activation_link
+                transaction.on_commit(lambda: send_activation_email(account, link=link(account)))
     return contract
 
 
@@ -107,17 +129,10 @@ def open_account(*, member: Member, actor=None) -> User:
     return account
 
 
-def activation_link(account: User) -> str:
-    """A single-use link (the token changes once a password is set) that expires after
-    ``PASSWORD_RESET_TIMEOUT``."""
-    uid = urlsafe_base64_encode(force_bytes(account.pk))
-    token = default_token_generator.make_token(account)
-    return f"{settings.MUTUALIS_SITE_URL.rstrip('/')}/espace/activer/{uid}/{token}/"
-
-
-def send_activation_email(account: User) -> None:
+def send_activation_email(account: User, *, link: str) -> None:
+    """The e-mail with the single-use link where a new member chooses their password."""
     context = {
-        "link": activation_link(account),
+        "link": link,
         "organisation": settings.MUTUALIS_ORGANISATION,
         "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
     }

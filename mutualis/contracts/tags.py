@@ -7,3 +7,8 @@ class ContractsTag(Tag):
     # Bulk import from the legacy system: one event per batch, one for the whole run.
     IMPORT_BATCH = "contracts:import:batch"
     IMPORT_RUN = "contracts:import:run"
+    # Terms of use and policy versions (architecture.md §13).
+    CGU_PUBLISH = "contracts:cgu:publish"
+    CGU_ACCEPT = "contracts:cgu:accept"
+    POLICY_NOTICE = "contracts:policy:notice"
+    POLICY_SEEN = "contracts:policy:seen"

@@ -13,7 +13,7 @@ from mutualis.contracts.application import (
     BeneficiaryApplication,
     PaymentApplication,
 )
-from mutualis.contracts.models import CURRENT_CGU_VERSION, CareDomain, Guarantee, Offer, PremiumRate
+from mutualis.contracts.models import CareDomain, Guarantee, Offer, PremiumRate
 from mutualis.members.models import BeneficiaryRole
 from mutualis.members.services import PersonData
 from mutualis.members.testing import make_french_iban, make_nir
@@ -128,9 +128,11 @@ def make_application(
     rng: random.Random | None = None,
     **extra,
 ) -> Application:
+    from mutualis.contracts import terms
     from mutualis.privacy.policy import current_version, publish
 
     policy = current_version() or publish()[0]
+    cgu = terms.current_cgu() or terms.publish_cgu()[0]
     member = member or make_person_data(rng=rng)
     application = Application(
         member=member,
@@ -143,7 +145,7 @@ def make_application(
             signed_place=member.city or "Paris",
         ),
         beneficiaries=beneficiaries if beneficiaries is not None else [],
-        cgu_version=CURRENT_CGU_VERSION,
+        cgu_version=cgu.slug,
         policy_version_id=policy.pk,
     )
     for name, value in extra.items():

@@ -13,6 +13,8 @@ import calendar
 import datetime
 from functools import lru_cache
 
+import holidays
+
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """``day`` plus ``months`` calendar months, clamped to the end of the target month."""
@@ -23,41 +25,11 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month, min(day.day, last))
 
 
-def easter_sunday(year: int) -> datetime.date:
-    """Gregorian Easter (anonymous Gregorian algorithm, Meeus/Jones/Butcher)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    leap = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * leap) // 451
-    month, day = divmod(h + leap - 7 * m + 114, 31)
-    return datetime.date(year, month, day + 1)
-
-
 @lru_cache(maxsize=64)
 def french_public_holidays(year: int) -> frozenset[datetime.date]:
-    """The eleven public holidays of metropolitan France (C. travail L3133-1)."""
-    easter = easter_sunday(year)
-    one_day = datetime.timedelta(days=1)
-    return frozenset(
-        {
-            datetime.date(year, 1, 1),  # Jour de l'an
-            easter + one_day,  # Lundi de Pâques
-            datetime.date(year, 5, 1),  # Fête du travail
-            datetime.date(year, 5, 8),  # Victoire 1945
-            easter + 39 * one_day,  # Ascension
-            easter + 50 * one_day,  # Lundi de Pentecôte
-            datetime.date(year, 7, 14),  # Fête nationale
-            datetime.date(year, 8, 15),  # Assomption
-            datetime.date(year, 11, 1),  # Toussaint
-            datetime.date(year, 11, 11),  # Armistice
-            datetime.date(year, 12, 25),  # Noël
-        }
-    )
+    """The eleven public holidays of metropolitan France (C. travail L3133-1), from the
+    ``holidays`` library (Easter-based days included)."""
+    return frozenset(holidays.France(years=year))
 
 
 def is_working_day(day: datetime.date) -> bool:

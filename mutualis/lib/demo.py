@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
+
+def site_url(path: str = "/") -> str:
+    """An absolute link on the demo site (``MUTUALIS_SITE_URL``: ``make run PORT=…`` sets it)."""
+    return settings.MUTUALIS_SITE_URL.rstrip("/") + path
+
 
 @dataclass(frozen=True)
 class DemoLogin:

@@ -45,7 +45,9 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        content = envelope.content
+        raw = content.encode() if isinstance(content, str) else content or b""
+        message = email.message_from_bytes(raw, policy=email.policy.default)
         with self.lock:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), message)  # type: ignore[arg-type]

@@ -1,4 +1,7 @@
+from mutualis.members.roles import Permission
+from mutualis.members.tags import MembersTag
 from mutualis.privacy import catalogue as c
+from mutualis.privacy import restrictions
 from mutualis.privacy.declaration import personal
 from mutualis.privacy.registry import declare
 
@@ -82,3 +85,8 @@ declare(
     sweep_unreferenced=True,
     retention_scope={"kind": "member"},
 )
+
+# Revealing a NIR uses the person's data beyond storage: the restriction guard stands before it.
+restrictions.register_use(MembersTag.NIR_REVEAL, purposes=[c.CONTRACT])
+# The DPO's permission is the one that allows an exception to a restriction for legal claims.
+restrictions.declare_override_permission(Permission.RIGHTS_DECIDE)

@@ -66,7 +66,7 @@ CONTACT_FIELDS = (
 
 
 def nir_is_registered(nir: str, *, excluding: Person | None = None) -> bool:
-    """Exact lookup through the blind index (RULES.md: the NIR is never a join key)."""
+    """Exact lookup through the blind index (the NIR is never a join key)."""
     qs = Person.objects.with_nir(nir)
     if excluding is not None:
         qs = qs.exclude(pk=excluding.pk)
@@ -304,7 +304,7 @@ def close_account(*, account: User, actor=None, reason: str = "") -> None:
 
 
 def reveal_nir(*, person: Person, actor, reason: str) -> str:
-    """Show a staff member the full NIR: a logged act, with the reason given (DESIGN.md §5)."""
+    """Show a staff member the full NIR: a logged act, with its reason (architecture.md §5)."""
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ValueError("Indiquez le motif de la consultation (5 caractères au moins).")

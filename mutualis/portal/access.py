@@ -1,15 +1,18 @@
 """Who may enter the member space: a logged-in member account, and only for their own data.
 
 Every page finds "the member" from ``request.user`` through ``Member.objects.visible_to`` — never
-from an id the client sends — so a member can only ever reach their own records (DESIGN.md §5).
+from an id the client sends — so a member only ever reaches their own records (architecture.md §5).
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.mixins import AccessMixin
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 
+from mutualis.contracts import terms
 from mutualis.members.models import Member, UserKind
 
 
@@ -32,9 +35,13 @@ def member_of(request: HttpRequest) -> Member | None:
 
 
 class MemberRequiredMixin(AccessMixin):
-    """Anonymous visitors go to the login page; staff and orphan accounts get a 403."""
+    """Anonymous visitors go to the login page; staff and orphan accounts get a 403. A member who
+    has not accepted the terms of use in force is asked to accept them first (architecture.md
+    §13), whatever page they asked for."""
 
     member: Member
+    # The page where the terms are accepted is the one page open before they are.
+    terms_exempt = False
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
@@ -43,9 +50,15 @@ class MemberRequiredMixin(AccessMixin):
         if member is None:
             return members_only_response(request)
         self.member = member
+        if not self.terms_exempt and terms.needs_acceptance(member) is not None:
+            target = reverse("portal:terms")
+            if request.method in ("GET", "HEAD"):
+                target += "?" + urlencode({"suivant": request.get_full_path()})
+            return redirect(target)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["member"] = self.member
+        context["policy_notice"] = terms.pending_policy_notice(self.member)
         return context

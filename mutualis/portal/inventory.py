@@ -35,7 +35,7 @@ from mutualis.rights.export import has_french_label as has_french_label  # re-ex
 from mutualis.vault.blind_index import BlindIndexField
 from mutualis.vault.erased import ERASED_TEXT, is_erased
 
-NOT_GIVEN = "Non renseigné"
+NOT_GIVEN = "néant"  # neutral in gender: "Date de fin : néant", "Téléphone : néant"
 MASK = "•"
 
 # (model label, field name) -> how to show a masked value.

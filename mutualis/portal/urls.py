@@ -8,7 +8,7 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 
 from mutualis.portal import urls_consent, urls_contact, urls_rights
-from mutualis.portal.views import auth, bank, contact, dashboard, my_data, password
+from mutualis.portal.views import auth, bank, contact, dashboard, my_data, password, terms
 
 app_name = "portal"
 
@@ -44,6 +44,8 @@ urlpatterns = [
     ),
     path("contrats/<uuid:pk>/", _private(dashboard.ContractDetailView), name="contract"),
     path("mes-donnees/", _private(my_data.MyDataView), name="my_data"),
+    path("conditions/", _private(terms.TermsView), name="terms"),
+    path("confidentialite/lue/", _private(terms.PolicySeenView), name="policy_seen"),
     path("coordonnees/", _private(contact.ContactDetailsView), name="contact_details"),
     path("compte-bancaire/", _private(bank.BankAccountView), name="bank"),
     path(

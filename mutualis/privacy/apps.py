@@ -10,4 +10,7 @@ class PrivacyConfig(AppConfig):
     def ready(self) -> None:
         # Every app's privacy.py registers its declarations; then the checks can verify them.
         autodiscover_modules("privacy")
-        from mutualis.privacy import checks  # noqa: F401  (registers the system checks)
+        from mutualis.privacy import (
+            checks,  # noqa: F401  (registers the system checks)
+            promise_checks,  # noqa: F401  (the ground's promises)
+        )

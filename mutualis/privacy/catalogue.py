@@ -1,6 +1,6 @@
 """This mutuelle's purposes, data categories and recipients.
 
-Durations come from ``shared RULES.md`` (section "Retention defaults"); each rule names its source.
+Each duration names its legal source beside it.
 Where no primary text was read the source says "non confirmé" and the duration stays a plain
 value here, so the DPO can change it in one place.
 """
@@ -186,7 +186,7 @@ SECURITY_MEASURES = (
     "stricte",
 )
 
-# --- Retention rules (RULES.md) --------------------------------------------------------------
+# --- Retention rules (each with its source) --------------------------------------------------
 RETENTION_INQUIRIES = RetentionRule(
     anchor=Anchor.LAST_CONTACT,
     active=Duration.years(3),
@@ -194,21 +194,29 @@ RETENTION_INQUIRIES = RetentionRule(
     end_action=EndAction.DELETE,
     source="CNIL, durées de conservation du secteur de l'assurance ; ancienne norme NS-16 art. 4",
 )
-# E-mails received: kept while processed, three months at most; then body and attachments go
-# and a content-free trace (date, channel, thread) stays.
+# Backups of the database (``manage.py backup``) are kept four weeks, then pruned
+# (``manage.py prune_backups``): whatever a backup holds outlives the database by that much.
+RETENTION_BACKUPS = Duration(days=28)
+# E-mails received: the policy promises three months at most (section II), every copy included.
+# Their body and attachments leave the database two months after receipt, so that with backups
+# of at most four weeks no copy is left after three months (promise T1 checks the sum); a
+# content-free trace (date, channel, thread) stays.
+INBOUND_EMAIL_PROMISE = Duration(months=3)
 RETENTION_INBOUND_EMAIL = RetentionRule(
     anchor=Anchor.RECEIPT,
-    active=Duration(months=3),
+    active=Duration(months=2),
     archive=Duration(),
     end_action=EndAction.ANONYMISE,
-    source="engagement de la politique de confidentialité (section II) : 3 mois au plus",
+    source="engagement de la politique de confidentialité (section II) : 3 mois au plus, "
+    "sauvegardes de 4 semaines comprises",
 )
 RETENTION_INBOUND_EMAIL_FILES = RetentionRule(
     anchor=Anchor.RECEIPT,
-    active=Duration(months=3),
+    active=Duration(months=2),
     archive=Duration(),
     end_action=EndAction.DELETE,
-    source="engagement de la politique de confidentialité (section II) : 3 mois au plus",
+    source="engagement de la politique de confidentialité (section II) : 3 mois au plus, "
+    "sauvegardes de 4 semaines comprises",
 )
 RETENTION_CONTRACT = RetentionRule(
     anchor=Anchor.CONTRACT_END,

@@ -63,7 +63,7 @@ def _resolves(model: type[models.Model], path: str) -> bool:
 
 
 def purpose_problems(purposes: Iterable[Purpose]) -> list[checks.CheckMessage]:
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for purpose in purposes:
         if purpose.legal_basis is None:
             errors.append(
@@ -170,7 +170,7 @@ def _retention_problems(
     rule = declaration.retention_rule
     if not declaration.retention_anchor or rule is None:
         return []
-    errors = []
+    errors: list[checks.CheckMessage] = []
     names = {f.name for f in model._meta.get_fields()}
     if declaration.retention_handler:
         try:

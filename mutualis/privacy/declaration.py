@@ -204,6 +204,14 @@ class Purpose:
         return self.title
 
     @property
+    def sections_label(self) -> str:
+        """The policy sections, as a sentence says them: "section 1-B", "sections 1-A et 7"."""
+        parts = [p.strip() for p in self.policy_section.split(",") if p.strip()]
+        if len(parts) < 2:
+            return f"section {self.policy_section}"
+        return "sections " + ", ".join(parts[:-1]) + " et " + parts[-1]
+
+    @property
     def transfers(self) -> list[str]:
         return [r.transfer for r in self.recipients if r.third_country]
 

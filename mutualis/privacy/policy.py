@@ -40,8 +40,8 @@ CNIL = {
 }
 
 # The policy's own promise (section II): e-mails sent to the mutuelle are kept while they are
-# processed, three months at most.
-INBOUND_EMAIL_RETENTION_MONTHS = 3
+# processed, three months at most (every copy included: see catalogue.INBOUND_EMAIL_PROMISE).
+INBOUND_EMAIL_RETENTION_MONTHS = catalogue.INBOUND_EMAIL_PROMISE.months
 
 
 @dataclass(frozen=True)

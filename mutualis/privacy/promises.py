@@ -1,102 +1,131 @@
 """Checks of the live database against every promise of the policy that can be checked.
 
-Built in: no record past its retention stage (which covers "no e-mail body older than three
-months", a stage of its own), no shredded person with readable data. Apps add theirs (deadlines
-of complaints and rights requests) with :func:`register`. ``manage.py privacy_check`` runs them
-all and exits non-zero listing each breach; breaches name records by id, never by content.
+Each promise has an identifier (``T1`` … ``T12``), the policy section it makes true and a check.
+A check reads the live data and returns a :class:`Finding`: how many rows (or files, or
+messages) it looked at, and one line per breach, naming records by id, never by content.
+``manage.py privacy_check`` runs them all, prints one line per promise (promise, policy section,
+rows checked, breaches) and exits non-zero on any breach.
+
+The promises, and who checks them:
+
+====  =======  ===============================================================  ==================
+id    section  promise                                                          registered by
+====  =======  ===============================================================  ==================
+T1    II       e-mails received: 3 months at most, mailbox and backups included  ``contact``
+T2    2        no record past its retention stage (active, archive, end)        ``privacy``
+T3    7        complaints acknowledged and answered within the ACPR deadlines    ``contact``
+T4    5        rights requests answered within their deadline                   ``rights``
+T5    5        an erased person has no readable personal data left anywhere     ``privacy``
+T6    3        each disclosure within what the declaration grants its recipient  (recipients)
+T7    II       cookies and audience statistics within the CNIL exemption         (statistics)
+T8    1-C, 6   each campaign recipient had consent and no objection              (campaigns)
+T9    5        a restricted person's data is only stored (GDPR art. 18)          ``privacy``
+T10   1-D      no technical log past six months                                  (statistics)
+T11   4        the audit log is intact                                          ``privacy``
+T12   III      the published policy is the one today's declaration renders      ``privacy``
+====  =======  ===============================================================  ==================
+
+The ground's own checks are in :mod:`mutualis.privacy.promise_checks`. An app registers its
+promise in its ``privacy.py``::
+
+    from mutualis.privacy import promises
+
+    @promises.register("T6", section="3", title="Communications conformes à la déclaration")
+    def disclosures_within_declaration(now):
+        ...
+        return promises.Finding(checked=rows, breaches=[f"{pk} : …" for pk in wrong])
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.db import models
 from django.utils import timezone
 
-from mutualis.privacy import retention
+
+@dataclass(frozen=True)
+class Finding:
+    """What one check saw: rows checked, and each breach (records named by id)."""
+
+    checked: int
+    breaches: list[str] = field(default_factory=list)
+
+
+Check = Callable[[datetime.datetime], Finding]
 
 
 @dataclass(frozen=True)
-class Breach:
-    promise: str
-    detail: str
+class Promise:
+    code: str  # "T1" … "T12"
+    section: str  # the section of the policy it makes true
+    title: str  # French, as the table prints it
+    check: Check
 
-    def __str__(self) -> str:
-        return f"{self.promise} : {self.detail}"
+    @property
+    def number(self) -> int:
+        return int(self.code.lstrip("T"))
 
 
-Check = Callable[[datetime.datetime], Iterable[Breach]]
-_checks: dict[str, Check] = {}
+@dataclass(frozen=True)
+class Result:
+    promise: Promise
+    checked: int
+    breaches: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaches
+
+    def as_dict(self) -> dict:
+        return {
+            "promise": self.promise.code,
+            "title": self.promise.title,
+            "section": self.promise.section,
+            "checked": self.checked,
+            "breaches": list(self.breaches),
+        }
 
 
-def register(name: str) -> Callable[[Check], Check]:
+_promises: dict[str, Promise] = {}
+
+
+def register(code: str, *, section: str, title: str) -> Callable[[Check], Check]:
+    """Register the check of promise ``code`` (``"T1"`` … ``"T12"``)."""
+    if not (code.startswith("T") and code[1:].isdigit()):
+        raise ValueError(f"a promise is named T<number>, not {code!r}")
+
     def decorator(fn: Check) -> Check:
-        _checks[name] = fn
+        existing = _promises.get(code)
+        if existing is not None and existing.check.__qualname__ != fn.__qualname__:
+            raise ValueError(f"promise {code} is registered twice")
+        _promises[code] = Promise(code=code, section=section, title=title, check=fn)
         return fn
 
     return decorator
 
 
-def _sample(qs: models.QuerySet, n: int = 5) -> str:
-    pks = [str(pk) for pk in qs.order_by("pk").values_list("pk", flat=True)[:n]]
-    return ", ".join(pks) + (" …" if qs.count() > n else "")
+def registered(only: Iterable[str] | None = None) -> list[Promise]:
+    wanted = set(only) if only is not None else None
+    return sorted(
+        (p for p in _promises.values() if wanted is None or p.code in wanted),
+        key=lambda p: p.number,
+    )
 
 
-@register("conservation")
-def records_past_their_stage(now: datetime.datetime) -> Iterable[Breach]:
-    for target in retention.targets():
-        if target.declaration.retention_handler:
-            rows, _ = retention.import_string(target.declaration.retention_handler)(
-                before=retention.cutoff(now, target.total), batch_size=1, dry_run=True
-            )
-            if rows:
-                yield Breach(
-                    "conservation",
-                    f"{target.label} : {rows} enregistrement(s) au-delà de leur durée "
-                    f"({target.rule.summary})",
-                )
-            continue
-        stages = [("à supprimer ou anonymiser", target.due_for_end(now))]
-        if target.has_archive and retention._has_field(target.model, retention.ARCHIVED_FIELD):
-            stages.insert(0, ("à archiver", target.due_for_archive(now)))
-        for label, qs in stages:
-            count = qs.count()
-            if count:
-                yield Breach(
-                    "conservation",
-                    f"{target.label} : {count} enregistrement(s) {label} (n° {_sample(qs)}) — "
-                    f"{target.rule.summary}",
-                )
-
-
-@register("effacement")
-def shredded_people_with_readable_data(now: datetime.datetime) -> Iterable[Breach]:
-    """A shredded key means the person is erased: no row may still point at that key."""
-    from mutualis.vault.models import DataKey
-
-    for model in apps.get_models():
-        if not model.__module__.startswith("mutualis."):
-            continue
-        for field_obj in model._meta.concrete_fields:
-            if field_obj.is_relation and field_obj.related_model is DataKey:
-                qs = model._default_manager.filter(
-                    **{f"{field_obj.name}__wrapped_key__isnull": True}
-                )
-                count = qs.count()
-                if count:
-                    yield Breach(
-                        "effacement",
-                        f"{model._meta.label} : {count} enregistrement(s) d'une personne effacée "
-                        f"encore présents (n° {_sample(qs)})",
-                    )
-
-
-def run(now: datetime.datetime | None = None) -> list[Breach]:
+def run(now: datetime.datetime | None = None, *, only: Iterable[str] | None = None) -> list[Result]:
+    """Run every registered check (or those named in ``only``), in promise order."""
     now = now or timezone.now()
-    breaches: list[Breach] = []
-    for check in _checks.values():
-        breaches.extend(check(now))
-    return breaches
+    results = []
+    for promise in registered(only):
+        finding = promise.check(now)
+        results.append(Result(promise, finding.checked, list(finding.breaches)))
+    return results
+
+
+def sample(qs: models.QuerySet, n: int = 5) -> str:
+    """Up to ``n`` primary keys of ``qs``, for a breach line (ids only, never content)."""
+    pks = [str(pk) for pk in qs.order_by("pk").values_list("pk", flat=True)[: n + 1]]
+    return ", ".join(pks[:n]) + (" …" if len(pks) > n else "")

@@ -26,6 +26,11 @@ not call :func:`ensure_allowed`.
 
 Bulk uses (a marketing audience, an export to a recipient) exclude restricted people with
 :func:`exclude_restricted`.
+
+This module is the one guard: a service that uses a person's data beyond storage declares its
+use (:func:`register_use`, in its app's ``privacy.py``) and calls :func:`ensure_allowed` or
+:func:`exclude_restricted`; ``manage.py privacy_check`` (promise T9) then reads the audit log
+for every declared use made of a restricted person's data without an override.
 """
 
 from __future__ import annotations
@@ -44,9 +49,43 @@ from mutualis.privacy.models import Restriction, RestrictionGround
 
 ALL_PURPOSES = "*"
 STORAGE = "storage"
-# The permission that lets a staff member record an override for legal claims: the DPO's
-# (``members.roles.Permission.RIGHTS_DECIDE``; the ground names it without importing members).
-OVERRIDE_PERMISSION = "rights:request:decide"
+
+# The uses of a person's data that the guard stands before, by audit tag: each app declares the
+# processing uses of its services in its ``privacy.py`` (:func:`register_use`), with the purposes
+# they serve. ``privacy_check`` (T9) reads the audit log for them.
+_uses: dict[str, frozenset[str]] = {}
+# The permission that lets a staff member record an override for legal claims (the DPO's). The
+# ground does not import the roles: the app that owns them declares it (members/privacy.py).
+_override_permission: list[str] = []
+
+
+def register_use(use: str, *, purposes) -> str:
+    """Declare a processing use (an audit tag) and the purposes it serves; returns ``use``.
+
+    Every service that uses a person's data beyond storing it declares its use here and calls
+    :func:`ensure_allowed` (one person) or :func:`exclude_restricted` (a selection) with it.
+    """
+    codes = frozenset(str(purpose_code(p)) for p in purposes)
+    if not codes:
+        raise ValueError("a processing use serves at least one purpose")
+    _uses[str(use)] = codes
+    return use
+
+
+def uses_covered_by(purpose: str) -> set[str]:
+    """The declared uses a restriction on ``purpose`` (or on all, ``"*"``) stops."""
+    if purpose == ALL_PURPOSES:
+        return set(_uses)
+    return {use for use, codes in _uses.items() if purpose in codes}
+
+
+def declare_override_permission(permission: str) -> None:
+    """Name the permission that allows an override for legal claims (called once, at start)."""
+    _override_permission[:] = [str(permission)]
+
+
+def override_permission() -> str | None:
+    return _override_permission[0] if _override_permission else None
 
 
 class RestrictionTag(Tag):
@@ -137,8 +176,8 @@ def exclude_restricted(
 
 
 def _typed_ids(model: type[models.Model], path: str, ids: list[str]) -> list:
-    field_obj = None
-    current = model
+    field_obj: Any = None
+    current: Any = model
     for part in path.split("__"):
         field_obj = current._meta.pk if part == "pk" else current._meta.get_field(part)
         if field_obj.is_relation and field_obj.related_model is not None:
@@ -163,6 +202,10 @@ def ensure_allowed(person_or_id: Any, *, purpose: Purpose | str, use: str) -> di
     """
     if use == STORAGE:
         return None
+    if use not in _uses:
+        raise ValueError(
+            f"use {use!r} is not declared: call restrictions.register_use() in the app's privacy.py"
+        )
     restrictions = list(active_restrictions(person_or_id, purpose))
     if not restrictions:
         return None
@@ -210,7 +253,7 @@ def start(
         raise RestrictionError("Indiquez le motif de la limitation.")
     if ground not in RestrictionGround.values:
         raise RestrictionError(f"Fondement inconnu : {ground}.")
-    code = purpose_code(purpose)
+    code = str(purpose_code(purpose))
     subject_id = subject_id_of(subject)
     with transaction.atomic():
         existing = (
@@ -292,7 +335,8 @@ def allow_for_legal_claims(
     """Record the DPO's override: ``use`` is allowed despite the restriction, for the
     establishment, exercise or defence of legal claims (GDPR art. 18(2)). ``use`` is an audit tag
     or ``"*"``; the override lasts until ``until`` (or while the restriction lasts)."""
-    if not (getattr(actor, "has_perm", None) and actor.has_perm(OVERRIDE_PERMISSION)):
+    permission = override_permission()
+    if not (permission and getattr(actor, "has_perm", None) and actor.has_perm(permission)):
         raise RestrictionError(
             "Seul le délégué à la protection des données peut autoriser une exception."
         )

@@ -1,4 +1,4 @@
-"""The retention engine: active → intermediate archive → deleted or anonymised (DESIGN.md §6).
+"""The retention engine: active → intermediate archive → deleted or anonymised (architecture.md §6).
 
 Every declared model with a retention anchor is a *target*. Its rule (the model's own, or its
 purpose's) gives two cut-offs measured back from "now":
@@ -8,7 +8,8 @@ purpose's) gives two cut-offs measured back from "now":
 - rows whose anchor is older than active + archive are deleted, or anonymised (their declared
   personal fields cleared and ``anonymised_field`` set).
 
-Rows under an active legal hold (on their person or on themselves) are left alone; a NULL anchor
+Rows under an active legal hold (on their person or on themselves, :mod:`mutualis.privacy.holds`)
+are left alone; a NULL anchor
 (an open contract, an unanswered complaint) keeps a row active.
 
 Work is set-based and batched: each batch selects up to ``batch_size`` primary keys, applies one
@@ -32,9 +33,9 @@ from __future__ import annotations
 
 import datetime
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.db import connections, models, router, transaction
@@ -45,9 +46,8 @@ from django.utils.module_loading import import_string
 from mutualis import audit
 from mutualis.audit.tags import Tag
 from mutualis.lib.dates import add_months
-from mutualis.privacy import registry
+from mutualis.privacy import holds, registry
 from mutualis.privacy.declaration import Duration, EndAction, ModelDeclaration, RetentionRule
-from mutualis.privacy.models import LegalHold
 
 ARCHIVED_FIELD = "archived_at"
 _clock = time.perf_counter  # how long a batch holds its locks (BatchSize)
@@ -59,8 +59,6 @@ class RetentionTag(Tag):
     ANONYMISE = "privacy:retention:anonymise"
     PERSON_ERASE = "privacy:person:erase"
     RUN = "privacy:retention:run"
-    HOLD_CREATE = "privacy:hold:create"
-    HOLD_RELEASE = "privacy:hold:release"
 
 
 class Stage:
@@ -106,7 +104,8 @@ class Target:
             f"{self.anchor}__isnull": False,
             **lookups,
         }
-        return _exclude_held(_filter_without_joins(self.model, lookups), self)
+        qs = _filter_without_joins(self.model, lookups)
+        return holds.exclude_held(qs, subject_field=self.declaration.subject_field)
 
     def due_for_archive(self, now: datetime.datetime) -> models.QuerySet:
         bound = self._anchor_bound(cutoff(now, self.rule.active))
@@ -134,7 +133,7 @@ def _filter_without_joins(model: type[models.Model], lookups: dict) -> models.Qu
     remote: dict[str, dict] = {}
     for lookup, value in lookups.items():
         head, _, rest = lookup.partition("__")
-        field_obj = model._meta.get_field(head)
+        field_obj: Any = model._meta.get_field(head)
         if (
             rest
             and field_obj.many_to_one
@@ -145,36 +144,19 @@ def _filter_without_joins(model: type[models.Model], lookups: dict) -> models.Qu
             local[lookup] = value
     qs = model._default_manager.filter(**local)
     for attname, sub in remote.items():
-        related = model._meta.get_field(attname.removesuffix("_id")).related_model
+        related: Any = model._meta.get_field(attname.removesuffix("_id")).related_model
         qs = qs.filter(**{f"{attname}__in": _filter_without_joins(related, sub).values("pk")})
     return qs
 
 
-def _resolve(model: type[models.Model], path: str) -> models.Field:
-    current, field_obj = model, None
+def _resolve(model: type[models.Model], path: str) -> Any:
+    current: Any = model
+    field_obj: Any = None
     for part in path.split("__"):
         field_obj = current._meta.get_field(part)
         if field_obj.is_relation and field_obj.related_model is not None:
             current = field_obj.related_model
     return field_obj
-
-
-def _exclude_held(qs: models.QuerySet, target: Target) -> models.QuerySet:
-    holds = LegalHold.objects.active()
-    label = target.model._meta.label_lower
-    held_rows = [
-        t.split(":", 1)[1]
-        for t in holds.filter(target__startswith=f"{label}:").values_list("target", flat=True)
-    ]
-    if held_rows:
-        qs = qs.exclude(pk__in=held_rows)
-    subject_field = target.declaration.subject_field
-    if subject_field:
-        held_people = list(holds.exclude(subject_id="").values_list("subject_id", flat=True))
-        if held_people:
-            path = subject_field if subject_field == "id" else f"{subject_field}__pk"
-            qs = qs.exclude(**{f"{path}__in": held_people})
-    return qs
 
 
 def targets(only_app: str | None = None) -> list[Target]:
@@ -215,7 +197,7 @@ def _delete_set(model: type[models.Model], qs: models.QuerySet) -> int:
     using = router.db_for_write(model)
     if Collector(using=using).can_fast_delete(qs):
         return qs._raw_delete(using)
-    relations = [
+    relations: list[Any] = [
         f
         for f in model._meta.get_fields(include_hidden=True)
         if (f.one_to_many or f.one_to_one) and f.auto_created and not f.concrete
@@ -416,7 +398,7 @@ def enforce(
     now = now or timezone.now()
     report = Report(as_of=now, dry_run=dry_run)
     for target in targets(only_app):
-        if target.has_archive and _has_field(target.model, ARCHIVED_FIELD):
+        if target.has_archive and has_field(target.model, ARCHIVED_FIELD):
             step = StepReport(target.label, Stage.ARCHIVE)
             report.steps.append(step)
             model = target.model
@@ -486,7 +468,7 @@ def _fast_deletable(model: type[models.Model]) -> bool:
     return Collector(using=router.db_for_write(model)).can_fast_delete(model._base_manager.all())
 
 
-def _has_field(model: type[models.Model], name: str) -> bool:
+def has_field(model: type[models.Model], name: str) -> bool:
     return any(f.name == name for f in model._meta.get_fields())
 
 
@@ -498,20 +480,7 @@ def unreferenced(declaration: ModelDeclaration) -> models.QuerySet:
         if relation.on_delete is models.CASCADE:
             continue  # such rows go with it
         qs = qs.filter(**{f"{relation.name}__isnull": True})
-    held = LegalHold.objects.active()
-    label = model._meta.label_lower
-    held_rows = [
-        t.split(":", 1)[1]
-        for t in held.filter(target__startswith=f"{label}:").values_list("target", flat=True)
-    ]
-    if held_rows:
-        qs = qs.exclude(pk__in=held_rows)
-    if declaration.subject_field:
-        held_people = list(held.exclude(subject_id="").values_list("subject_id", flat=True))
-        if held_people:
-            path = "pk" if declaration.subject_field == "id" else f"{declaration.subject_field}__pk"
-            qs = qs.exclude(**{f"{path}__in": held_people})
-    return qs
+    return holds.exclude_held(qs, subject_field=declaration.subject_field)
 
 
 def _erase_people(declaration: ModelDeclaration, batch: models.QuerySet) -> int:
@@ -528,55 +497,3 @@ def _erase_people(declaration: ModelDeclaration, batch: models.QuerySet) -> int:
     model._default_manager.filter(pk__in=pks).delete()
     DataKey.objects.filter(pk__in=key_ids)._raw_delete(DataKey.objects.db)
     return len(pks)
-
-
-def place_hold(
-    *, reason: str, actor, subject=None, target: models.Model | None = None
-) -> LegalHold:
-    """Stop the clock for a person or a record (RULES.md: litigation, authority request)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValueError("Indiquez le motif du gel de conservation.")
-    if (subject is None) == (target is None):
-        raise ValueError("Un gel porte soit sur une personne, soit sur un enregistrement.")
-    if subject is not None:
-        try:
-            subject = uuid.UUID(str(getattr(subject, "pk", subject)))
-        except ValueError:
-            raise ValueError("Identifiant de personne invalide.") from None
-    with transaction.atomic():
-        hold = LegalHold.objects.create(
-            subject_id=str(getattr(subject, "pk", subject) or ""),
-            target=f"{target._meta.label_lower}:{target.pk}" if target is not None else "",
-            reason=reason[:300],
-            created_by=_actor_label(actor),
-        )
-        audit.record(
-            RetentionTag.HOLD_CREATE,
-            actor=actor,
-            subject=hold.subject_id or None,
-            target=hold,
-            details={"scope": "person" if hold.subject_id else hold.target},
-        )
-    return hold
-
-
-def release_hold(*, hold: LegalHold, actor) -> LegalHold:
-    with transaction.atomic():
-        hold.released_at = timezone.now()
-        hold.released_by = _actor_label(actor)
-        hold.save(update_fields=["released_at", "released_by"])
-        audit.record(
-            RetentionTag.HOLD_RELEASE, actor=actor, subject=hold.subject_id or None, target=hold
-        )
-    return hold
-
-
-def _actor_label(actor) -> str:
-    if actor is None:
-        return "system"
-    return f"{actor._meta.model_name}:{actor.pk}" if hasattr(actor, "_meta") else str(actor)
-
-
-def connection_vendor(model: type[models.Model]) -> str:
-    return connections[router.db_for_write(model)].vendor

@@ -7,8 +7,10 @@ art. 19 notices as long as the rights requests they come from.
 """
 
 from mutualis.privacy import catalogue as c
+from mutualis.privacy import restrictions
 from mutualis.privacy.declaration import personal
 from mutualis.privacy.registry import declare, declare_not_personal
+from mutualis.recipients.tags import RecipientsTag
 
 # The named contact of an organisation (a pharmacist, a clerk): kept while the organisation is.
 declare(
@@ -150,3 +152,8 @@ declare(
     purpose=c.LEGAL_OBLIGATIONS,
     retention_anchor="requisition__received_on",
 )
+
+# Uses of a person's data beyond storage, checked by the art. 18 guard (privacy.restrictions):
+# the rights-check answer to a health professional, and the export to an authority.
+restrictions.register_use(RecipientsTag.CHECK_ANSWER, purposes=[c.CONTRACT])
+restrictions.register_use(RecipientsTag.REQUISITION_EXPORT, purposes=[c.LEGAL_OBLIGATIONS])

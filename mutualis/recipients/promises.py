@@ -12,11 +12,10 @@ Breaches name records by id, never by content.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 
 from mutualis.audit.models import Disclosure
 from mutualis.privacy import catalogue
-from mutualis.privacy.promises import Breach, register
+from mutualis.privacy.promises import Finding, register
 from mutualis.recipients.models import DISCLOSING_OUTCOMES, RightsCheck
 from mutualis.recipients.models_exchange import ExchangeLine, ExchangeStatus, LineKind
 
@@ -28,29 +27,32 @@ def _ids(ids: list) -> str:
     return ", ".join(str(i) for i in ids[:SHOWN]) + (" …" if len(ids) > SHOWN else "")
 
 
-def disclosures_beyond_the_declaration() -> Iterable[Breach]:
+def disclosures_beyond_the_declaration(checked: list[int]) -> list[str]:
     granted = {r.code: {c.code for c in r.categories} for r in catalogue.ALL_RECIPIENTS}
     labels = {r.code: r.label for r in catalogue.ALL_RECIPIENTS}
     rows = Disclosure.objects.order_by("pk").values_list("pk", "recipient", "categories")
+    breaches = []
     for pk, recipient, categories in rows.iterator(chunk_size=5000):
+        checked[0] += 1
         if recipient not in granted:
-            yield Breach(NAME, f"communication n° {pk} : destinataire inconnu de la déclaration")
+            breaches.append(f"communication n° {pk} : destinataire inconnu de la déclaration")
             continue
         extra = sorted(set(categories or []) - granted[recipient])
         if extra or not categories:
-            yield Breach(
-                NAME,
+            breaches.append(
                 f"communication n° {pk} à « {labels[recipient]} » : catégories que la "
-                f"déclaration ne lui accorde pas ({', '.join(extra) or 'aucune catégorie'})",
+                f"déclaration ne lui accorde pas ({', '.join(extra) or 'aucune catégorie'})"
             )
+    return breaches
 
 
-def answers_without_their_disclosure() -> Iterable[Breach]:
+def answers_without_their_disclosure(checked: list[int]) -> list[str]:
+    breaches = []
     disclosing = RightsCheck.objects.filter(outcome__in=DISCLOSING_OUTCOMES)
+    checked[0] += disclosing.count()
     missing = list(disclosing.filter(disclosure__isnull=True).values_list("pk", flat=True))
     if missing:
-        yield Breach(
-            NAME,
+        breaches.append(
             f"{len(missing)} réponse(s) de l'API de vérification des droits sans communication "
             f"inscrite au registre (n° {_ids(missing)})",
         )
@@ -62,8 +64,7 @@ def answers_without_their_disclosure() -> Iterable[Breach]:
         if subject != disclosed_subject or recipient != catalogue.HEALTH_PROFESSIONALS.code
     ]
     if mismatched:
-        yield Breach(
-            NAME,
+        breaches.append(
             f"{len(mismatched)} réponse(s) de l'API dont la communication ne désigne pas la même "
             f"personne ou pas les professionnels de santé (n° {_ids(mismatched)})",
         )
@@ -74,16 +75,18 @@ def answers_without_their_disclosure() -> Iterable[Breach]:
     )
     lines = list(sent.values_list("pk", flat=True)[: SHOWN + 1])
     if lines:
-        yield Breach(
-            NAME,
+        breaches.append(
             f"{sent.count()} ligne(s) de fichiers d'échange envoyés sans communication inscrite "
             f"au registre (n° {_ids(lines)})",
         )
+    return breaches
 
 
-@register(NAME)
-def recipients_get_only_what_the_declaration_grants(
-    now: datetime.datetime,
-) -> Iterable[Breach]:
-    yield from disclosures_beyond_the_declaration()
-    yield from answers_without_their_disclosure()
+@register(
+    NAME, section="3", title="Chaque destinataire ne reçoit que ce que la déclaration accorde"
+)
+def recipients_get_only_what_the_declaration_grants(now: datetime.datetime) -> Finding:
+    checked = [0]
+    breaches = disclosures_beyond_the_declaration(checked)
+    breaches += answers_without_their_disclosure(checked)
+    return Finding(checked=checked[0], breaches=breaches)

@@ -259,6 +259,7 @@ def export(*, requisition: Requisition, read_copy: ReadCopy, actor) -> Export:
                 categories=requisition.categories,
                 reason=reason,
                 actor=actor,
+                use=RecipientsTag.REQUISITION_EXPORT,
             )
             subject.save(update_fields=["disclosure"])
         locked.move_to(RequisitionStatus.EXPORTED)

@@ -222,6 +222,7 @@ def check_rights(*, request: CheckRequest, credential: Credential) -> CheckAnswe
             categories=CATEGORIES,
             reason=reason_for(credential, request.care_date),
             actor=organisation,
+            use=USE,
         )
         check = record(CheckOutcome(status.value), person, at=disclosure.at, disclosure=disclosure)
     return CheckAnswer(check, guarantees)

@@ -5,7 +5,7 @@
 - Extendable by two further months at most, when the request is complex or the requests
   numerous, with reasons given to the person within the first month (art. 12(3)).
 - While staff wait for an identity document asked on reasonable doubt (art. 12(6)), the clock
-  waits: the days spent waiting are added at the end (RULES.md, "identity").
+  waits: the days spent waiting are added at the end (GDPR art. 12(6)).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A restore brings back people erased since its backup: remove them again (DESIGN.md §5).
+"""A restore brings back people erased since its backup: remove them again (architecture.md §5).
 
 The product destroys a person's data key only as it deletes the person — an erasure with nothing
 left to keep, or the retention sweep of people no record refers to any more. A destroyed key

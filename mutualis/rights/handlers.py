@@ -1,5 +1,5 @@
 """One handler per kind of request: the work done automatically where the law allows it, and
-the staff decisions where it needs one (DESIGN.md §7). Access, portability, rectification and
+the staff decisions where it needs one (architecture.md §7). Access, portability, rectification and
 erasure are here; objection, consent withdrawal and restriction in
 :mod:`mutualis.rights.objection`; post-mortem requests in :mod:`mutualis.rights.post_mortem`.
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import get_text_list
 
 from mutualis import audit
@@ -39,9 +39,9 @@ from mutualis.privacy import restrictions
 from mutualis.privacy.models import RestrictionGround
 from mutualis.recipients import notices as recipient_notices
 from mutualis.recipients.models import NoticeCause
-from mutualis.rights import emails, erasure, export, rectification
-from mutualis.rights.lifecycle import RightsError, answer, audit_step, person_of, ready
+from mutualis.rights import erasure, export, rectification
 from mutualis.rights.models import Kind, Outcome, RequestEvent, RightsRequest, Status
+from mutualis.rights.services import RightsError, answer, audit_step, person_of, ready
 from mutualis.rights.tags import RightsTag
 from mutualis.vault import services as vault
 from mutualis.vault.models import DataKey
@@ -55,19 +55,19 @@ def _has_member_space(person) -> bool:
     return bool(member and member.account_id and member.account.is_active)
 
 
-def request_url(request: RightsRequest) -> str:
-    return emails.site_url() + reverse("portal:rights_request", args=[request.pk])
-
-
 # --- Access and portability (GDPR art. 15, 20) -----------------------------------------------
-def _copy_answer(request: RightsRequest, *, what: str, attachment) -> tuple[str, tuple]:
+def _copy_answer(
+    request: RightsRequest, *, what: str, attachment, request_page: str = ""
+) -> tuple[str, tuple]:
     """Where the copy is: linked in the member space (never e-mailed when the person can log
-    in: it holds the NIR and the IBAN), attached to the e-mail otherwise, or posted."""
+    in: it holds the NIR and the IBAN), attached to the e-mail otherwise, or posted.
+    ``request_page`` is the member-space page of the request, given by the face."""
     person = request.person
     if _has_member_space(person) and request.reply_address:
+        page = f" : {request_page}" if request_page else " (rubrique « Mes demandes »)"
         where = (
             f"{what} est disponible dès maintenant dans votre espace adhérent, sur la page de "
-            f"cette demande : {request_url(request)}. Par sécurité, elle n'est pas jointe à ce "
+            f"cette demande{page}. Par sécurité, elle n'est pas jointe à ce "
             "courriel : elle contient des données sensibles (numéro de sécurité sociale, IBAN)."
         )
         attachments = ()
@@ -80,29 +80,40 @@ def _copy_answer(request: RightsRequest, *, what: str, attachment) -> tuple[str,
     return where, attachments
 
 
-def handle_access(*, request: RightsRequest, actor=None) -> RightsRequest:
+def handle_access(*, request: RightsRequest, actor=None, request_page: str = "") -> RightsRequest:
     """Right of access (GDPR art. 15): the copy of every declared datum and the information
-    owed (purposes, categories, recipients, retention, source, rights, the CNIL), at once."""
+    owed (purposes, categories, recipients, retention, source, rights, the CNIL), at once.
+
+    The copy is built once, where it is read: for a person who can log in, by the member-space
+    page of the request (and each download); otherwise here, to be attached to the answer. It is
+    never kept (it holds the NIR and the IBAN in clear)."""
     with transaction.atomic():
         request = ready(request, Kind.ACCESS)
         person = person_of(request)
-        data = export.build_access_export(person)
-        count = sum(len(c["records"]) for c in data["categories"])
-        request.details = {**request.details, "generated_at": data["generated_at"]}
+
+        def attachment() -> tuple[str, bytes, str]:
+            data = export.build_access_export(person)
+            count = sum(len(c["records"]) for c in data["categories"])
+            request.log(Action.WORK, actor=actor, note=f"Copie produite ({count} fiches).")
+            return (
+                f"donnees-{request.reference}.json",
+                export.render_access_json(data),
+                ("application/json"),
+            )
+
+        request.details = {**request.details, "generated_at": timezone.now().isoformat()}
         request.save(update_fields=["details"])
-        request.log(Action.WORK, actor=actor, note=f"Copie produite ({count} fiches).")
         where, attachments = _copy_answer(
             request,
             what="La copie de vos données (format JSON)",
-            attachment=lambda: (
-                f"donnees-{request.reference}.json",
-                export.render_access_json(data),
-                "application/json",
-            ),
+            request_page=request_page,
+            attachment=attachment,
         )
+        if not attachments:
+            request.log(Action.WORK, actor=actor, note="Copie mise à disposition.")
         text = (
-            f"Vous trouverez la copie de toutes les données que nous détenons sur vous "
-            f"({len(data['categories'])} catégories), avec pour chacune les finalités, la base "
+            "Vous trouverez la copie de toutes les données que nous détenons sur vous, "
+            "par catégorie, avec pour chacune les finalités, la base "
             "légale, les destinataires, la durée de conservation et l'origine, ainsi que les "
             "consultations et communications de vos données enregistrées dans notre journal.\n\n"
             + where
@@ -116,7 +127,9 @@ def handle_access(*, request: RightsRequest, actor=None) -> RightsRequest:
         )
 
 
-def handle_portability(*, request: RightsRequest, actor=None) -> RightsRequest:
+def handle_portability(
+    *, request: RightsRequest, actor=None, request_page: str = ""
+) -> RightsRequest:
     """Portability (GDPR art. 20): the data the person provided, processed on contract or
     consent, in JSON and CSV (one file of each per category, in a zip), at once."""
     with transaction.atomic():
@@ -127,6 +140,7 @@ def handle_portability(*, request: RightsRequest, actor=None) -> RightsRequest:
         where, attachments = _copy_answer(
             request,
             what="L'archive de vos données (fichiers JSON et CSV)",
+            request_page=request_page,
             attachment=lambda: (
                 f"portabilite-{request.reference}.zip",
                 archive,

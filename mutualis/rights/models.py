@@ -22,7 +22,7 @@ from mutualis.lib.references import fresh
 
 
 class Kind(models.TextChoices):
-    ACCESS = "access", "Accès à vos données"
+    ACCESS = "access", "Accès aux données"
     RECTIFICATION = "rectification", "Rectification"
     ERASURE = "erasure", "Effacement"
     OBJECTION = "objection", "Opposition pour motifs légitimes"
@@ -53,6 +53,7 @@ class Channel(models.TextChoices):
     LETTER = "letter", "Courrier"
     PHONE = "phone", "Téléphone"
     IN_PERSON = "in_person", "Accueil"
+    WEB_FORM = "web_form", "Formulaire du site (adresse vérifiée)"
 
 
 class Capacity(models.TextChoices):
@@ -79,7 +80,7 @@ class Status(models.TextChoices):
     CLOSED = "closed", "Close"
 
 
-# The only allowed status changes (STYLE.md: one explicit table).
+# The only allowed status changes (architecture.md §9: one explicit table).
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.RECEIVED: frozenset({Status.AWAITING_IDENTITY, Status.IN_PROGRESS, Status.REFUSED}),
     Status.AWAITING_IDENTITY: frozenset({Status.IN_PROGRESS, Status.REFUSED}),
@@ -344,3 +345,31 @@ class DeathRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Décès du {self.date_of_death:%d/%m/%Y}"
+
+
+class PendingRequest(models.Model):
+    """A request sent through the public form, held until its e-mail address is verified.
+
+    Only a hash of the single-use verification token is kept; the request enters the staff queue
+    (a :class:`RightsRequest`, received when it was sent) once the link is followed, and this row
+    goes. One left unverified expires (``expires_at``) and is deleted by the retention engine.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField("nature", max_length=20, choices=Kind.choices)
+    requester_name = models.CharField("demandeur", max_length=150)
+    requester_email = models.EmailField("adresse électronique du demandeur")
+    requester_capacity = models.CharField(
+        "qualité du demandeur", max_length=20, choices=Capacity.choices, default=Capacity.SELF
+    )
+    message = models.TextField("précisions", blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField("envoyée le", default=timezone.now)
+    expires_at = models.DateTimeField("lien valable jusqu'au")
+
+    class Meta:
+        verbose_name = "demande en attente de vérification de l'adresse"
+        verbose_name_plural = "demandes en attente de vérification de l'adresse"
+
+    def __str__(self) -> str:
+        return f"Demande en attente {self.pk}"

@@ -21,7 +21,8 @@ from mutualis.privacy import catalogue, restrictions
 from mutualis.privacy.declaration import LegalBasis
 from mutualis.privacy.models import Restriction, RestrictionGround
 from mutualis.rights import emails
-from mutualis.rights.lifecycle import (
+from mutualis.rights.models import Kind, Outcome, RequestEvent, RightsRequest
+from mutualis.rights.services import (
     RightsError,
     answer,
     audit_step,
@@ -29,7 +30,6 @@ from mutualis.rights.lifecycle import (
     ready,
     refuse,
 )
-from mutualis.rights.models import Kind, Outcome, RequestEvent, RightsRequest
 from mutualis.rights.tags import RightsTag
 
 Action = RequestEvent.Action

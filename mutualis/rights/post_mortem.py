@@ -23,12 +23,12 @@ from django.utils import timezone
 from mutualis import audit
 from mutualis.consent import services as consent
 from mutualis.consent.models import Source
+from mutualis.lib.french import de
 from mutualis.members import services as members
 from mutualis.members.models import Member
 from mutualis.privacy import restrictions
 from mutualis.privacy.models import RestrictionGround
 from mutualis.rights import emails
-from mutualis.rights.lifecycle import RightsError, answer, no_secrets, person_of, ready, refuse
 from mutualis.rights.models import (
     Capacity,
     DeathRecord,
@@ -40,6 +40,7 @@ from mutualis.rights.models import (
     RequestEvent,
     RightsRequest,
 )
+from mutualis.rights.services import RightsError, answer, no_secrets, person_of, ready, refuse
 from mutualis.rights.tags import RightsTag
 
 Action = RequestEvent.Action
@@ -258,7 +259,7 @@ def handle_post_mortem(*, request: RightsRequest, actor=None) -> RightsRequest:
         return answer(
             request=request,
             outcome=Outcome.GRANTED,
-            text=f"Nous avons pris en compte le décès de {person.full_name}, survenu le "
+            text=f"Nous avons pris en compte le décès {de(person.full_name)}, survenu le "
             f"{death.date_of_death:%d/%m/%Y}, et procédé à {done}. Ses données restent "
             "conservées le temps des durées légales, sans autre usage.",
             actor=actor,

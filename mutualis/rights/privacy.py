@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from mutualis.privacy import catalogue as c
 from mutualis.privacy import promises
-from mutualis.privacy.declaration import personal
+from mutualis.privacy.declaration import Anchor, Duration, EndAction, RetentionRule, personal
 from mutualis.privacy.registry import declare
 
 _RIGHTS = [c.RIGHTS]
@@ -106,12 +106,40 @@ declare(
 )
 
 
-@promises.register("demandes de droits")
-def rights_requests_within_deadline(now):
+# A request from the public form, held until its address is verified: the link lasts a day, the
+# row two at most (then deleted), verified or not.
+declare(
+    "rights.PendingRequest",
+    fields={
+        "kind": personal(c.RIGHTS_REQUEST, _RIGHTS, provided=True),
+        "requester_name": personal(c.IDENTITY, _RIGHTS, provided=True),
+        "requester_email": personal(c.CONTACT, _RIGHTS, provided=True),
+        "requester_capacity": personal(c.RIGHTS_REQUEST, _RIGHTS, provided=True),
+        "message": personal(c.RIGHTS_REQUEST, _RIGHTS, provided=True),
+        "created_at": personal(c.RIGHTS_REQUEST, _RIGHTS, provided=False),
+    },
+    not_personal=["id", "token_hash", "expires_at"],
+    purpose=c.RIGHTS,
+    retention_anchor="created_at",
+    retention=RetentionRule(
+        anchor=Anchor.COLLECTION,
+        active=Duration(days=2),
+        archive=Duration(),
+        end_action=EndAction.DELETE,
+        source="RGPD art. 5(1)(e) : une demande dont l'adresse n'est pas confirmée est effacée",
+    ),
+)
+
+
+@promises.register("T4", section="5", title="Demandes de droits traitées dans le délai")
+def rights_requests_within_deadline(now) -> promises.Finding:
     """Every open request is answered by its deadline (GDPR art. 12(3)); the clock waits while
     an identity document is awaited."""
     from mutualis.rights.models import RightsRequest
 
     late = RightsRequest.objects.overdue(timezone.localdate(now))
-    for reference, due in late.values_list("reference", "due_date"):
-        yield promises.Breach("demandes de droits", f"{reference} sans réponse au {due:%d/%m/%Y}")
+    breaches = [
+        f"{reference} sans réponse au {due:%d/%m/%Y}"
+        for reference, due in late.values_list("reference", "due_date")
+    ]
+    return promises.Finding(RightsRequest.objects.open().count(), breaches)

@@ -12,6 +12,10 @@ class RightsTag(Tag):
     REQUEST_REFUSE = "rights:request:refuse"
     REQUEST_CLOSE = "rights:request:close"
     REQUEST_NOTE = "rights:request:note"
+    REQUEST_ATTACH = "rights:request:attach"
+    # Requests from people without an account: held, then verified (rights/public.py).
+    PENDING_CREATE = "rights:pending:create"
+    PENDING_VERIFY = "rights:pending:verify"
     EXPORT_DOWNLOAD = "rights:export:download"
     RECTIFICATION_APPLY = "rights:rectification:apply"
     RECIPIENT_NOTIFY = "rights:recipient:notify"

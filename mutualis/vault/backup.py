@@ -1,4 +1,4 @@
-"""Backups apart from the key store, and restores that replay the erasure journal (DESIGN.md §5).
+"""Backups apart from the key store, and restores replaying the erasure journal (architecture §5).
 
 Rules:
 
@@ -81,12 +81,13 @@ class Table:
 
 
 def _table(model: type[models.Model]) -> Table:
-    fields = model._meta.local_concrete_fields
+    fields: list[Any] = list(model._meta.local_concrete_fields)
+    pk: Any = model._meta.pk
     return Table(
         model=model,
         name=model._meta.db_table,
         columns=tuple(f.column for f in fields),
-        pk_column=model._meta.pk.column,
+        pk_column=pk.column,
         key_columns=tuple(
             i for i, f in enumerate(fields) if f.is_relation and f.related_model is DataKey
         ),
@@ -127,7 +128,7 @@ def _in_dependency_order(all_models: list[type[models.Model]]) -> list[type[mode
 
 
 def _excluded() -> set[type[models.Model]]:
-    excluded = {DataKey}
+    excluded: set[type[models.Model]] = {DataKey}
     for label in VOLATILE:
         try:
             excluded.add(apps.get_model(label))
@@ -358,7 +359,7 @@ def _record(tag: VaultTag, path: Path, header: dict[str, Any], details: dict[str
 def create_backup(path: Path, *, progress: Progress = silent) -> dict[str, Any]:
     """Write the encrypted data backup (without the key store); returns its header.
 
-    Recorded as ``vault:backup:create`` once the file is written (DESIGN.md §5).
+    Recorded as ``vault:backup:create`` once the file is written (architecture.md §5).
     """
     key = configured_ring().current
     tables = data_tables()

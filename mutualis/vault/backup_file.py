@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from mutualis.lib.cli import os_error
 from mutualis.vault.keys import BackupKey, BackupKeyRing
 
 MAGIC = b"MTLSBAK1"
@@ -177,10 +178,11 @@ class BackupReader:
             with self.path.open("rb") as stream:
                 self.header, self._aead, self._frames_offset = self._read_header(stream, ring)
         except OSError as exc:
-            raise BackupError(f"Lecture impossible de {self.path} : {exc.strerror}.") from None
+            raise BackupError(f"Lecture impossible de {self.path} : {os_error(exc)}.") from None
         if self.header.get("kind") != kind:
             raise BackupError(
-                f"{self.path} est une {_KINDS.get(self.header.get('kind'), 'sauvegarde inconnue')}"
+                f"{self.path} est une "
+                f"{_KINDS.get(str(self.header.get('kind')), 'sauvegarde inconnue')}"
                 f", pas une {_KINDS[kind]} : les deux fichiers ont-ils été inversés ?"
             )
         self.kind = kind

@@ -78,7 +78,7 @@ class BlindIndexField(models.CharField):
             kwargs.setdefault(name, value)
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self) -> tuple[str, str, list, dict]:
+    def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         for option, default in _DEFAULTS.items():
             actual = getattr(self, option)
@@ -101,12 +101,15 @@ class BlindIndexField(models.CharField):
         return blind_index(text, purpose=self.purpose) if text else None
 
     def source_field(self) -> models.Field:
-        return self.model._meta.get_field(self.source)
+        field = self.model._meta.get_field(self.source)
+        assert isinstance(field, models.Field)
+        return field
 
     def key_attname(self) -> str | None:
         """The attname of the data-key column of the source field (used by shredding)."""
         try:
-            return self.source_field().key_attname()
+            source: Any = self.source_field()
+            return source.key_attname()
         except (exceptions.FieldDoesNotExist, AttributeError):
             return None
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core import checks, exceptions, validators
@@ -91,7 +91,7 @@ class EncryptedAttribute(DeferredAttribute):
     def __get__(self, instance: models.Model | None, cls: type | None = None) -> Any:
         if instance is None:
             return self
-        field: EncryptedField = self.field
+        field = cast(EncryptedField, self.field)
         data = instance.__dict__
         if field.attname not in data:
             field.load_deferred(instance)
@@ -134,7 +134,7 @@ class EncryptedField(models.Field):
         self._aad_prefix: tuple[type[models.Model], bytes] | None = None
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self) -> tuple[str, str, list, dict]:
+    def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         if self.key_field != "data_key":
             kwargs["key_field"] = self.key_field
@@ -143,7 +143,9 @@ class EncryptedField(models.Field):
     def get_internal_type(self) -> str:
         return "BinaryField"
 
-    def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs: Any) -> None:
+    def contribute_to_class(  # type: ignore[override]
+        self, cls: type[models.Model], name: str, **kwargs: Any
+    ) -> None:
         super().contribute_to_class(cls, name, **kwargs)
         if not cls._meta.abstract:
             post_init.connect(self._bind_loaded, sender=cls)
@@ -157,7 +159,9 @@ class EncryptedField(models.Field):
 
     # --- Binding ----------------------------------------------------------------------------
     def key_attname(self) -> str:
-        return self.model._meta.get_field(self.key_field).attname
+        key = self.model._meta.get_field(self.key_field)
+        assert isinstance(key, models.Field)  # a concrete relation (system check vault.E001)
+        return key.attname
 
     def binding_of(self, instance: models.Model) -> Binding:
         key_id = getattr(instance, self.key_attname())
@@ -372,7 +376,7 @@ class EncryptedTextField(EncryptedField):
             return value
         return str(value)
 
-    def formfield(self, **kwargs: Any) -> forms.Field:
+    def formfield(self, **kwargs: Any) -> forms.Field | None:
         return super().formfield(
             **{"form_class": forms.CharField, "max_length": self.max_length, **kwargs}
         )
@@ -409,5 +413,5 @@ class EncryptedDateField(EncryptedField):
             )
         return parsed
 
-    def formfield(self, **kwargs: Any) -> forms.Field:
+    def formfield(self, **kwargs: Any) -> forms.Field | None:
         return super().formfield(**{"form_class": forms.DateField, **kwargs})

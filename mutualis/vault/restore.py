@@ -1,6 +1,6 @@
 """Restore of a data backup and its key-store backup, then replay of the erasure journal.
 
-See :mod:`mutualis.vault.backup` for the files. Rules (DESIGN.md §5):
+See :mod:`mutualis.vault.backup` for the files. Rules (architecture.md §5):
 
 - :func:`verify` verifies both files completely before anything is written: backup key, tags of
   every frame, row counts and hashes, same database vendor, same applied migrations, same tables
@@ -182,7 +182,7 @@ class RestorePlan:
 
 def _journal_entry(table: Table, row: list[Any]) -> tuple[str, datetime.datetime]:
     values = dict(zip(table.columns, row, strict=True))
-    key_column = ShredRecord._meta.get_field("data_key_id").column
+    key_column = str(ShredRecord._meta.get_field("data_key_id").column)
     return key_hex(values[key_column]), aware_datetime(values["shredded_at"])
 
 
@@ -379,7 +379,7 @@ def restore(plan: RestorePlan, *, actor: Any = None, progress: Progress = silent
             progress("Rejeu du journal des effacements…")
             replayed, added = _replay(journal)
             forgotten = sum(
-                count or 0
+                int(count or 0)
                 for _, count in signals.erasure_replayed.send(
                     sender=restore, data_key_ids=[uuid.UUID(k) for k in sorted(journal)]
                 )

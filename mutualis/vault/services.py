@@ -202,8 +202,9 @@ def _data_key_of(subject: Any) -> tuple[uuid.UUID, DataKey | None]:
             field = subject._meta.get_field("data_key")
         except FieldDoesNotExist:
             field = None
-        if field is not None and field.is_relation:
-            in_memory = field.get_cached_value(subject, default=None)
+        if isinstance(field, models.ForeignKey):
+            cached = field.get_cached_value(subject, default=None)
+            in_memory = cached if isinstance(cached, DataKey) else None
     else:
         candidate = getattr(subject, "data_key", None)
         in_memory = candidate if isinstance(candidate, DataKey) else None
@@ -244,8 +245,8 @@ def replay_shred(data_key_id: uuid.UUID, shredded_at: datetime) -> bool:
     """Apply one journal entry again (restore of a backup taken before the erasure).
 
     Destroys the key if it is still present, clears the person's blind indexes and puts the
-    entry back in the journal if it is missing there, in one transaction (DESIGN.md §5: a person
-    erased after a backup stays erased after a restore). Returns True when the key was still
+    entry back in the journal if it is missing there, in one transaction (architecture.md §5: a
+    person erased after a backup stays erased after a restore). Returns True when the key was still
     present and is now destroyed.
     """
     key_id = _as_uuid(data_key_id)

@@ -6,3 +6,4 @@ class VaultTag(Tag):
     BACKUP_CREATE = "vault:backup:create"
     KEYSTORE_BACKUP = "vault:keystore:backup"
     BACKUP_RESTORE = "vault:backup:restore"
+    BACKUP_PRUNE = "vault:backup:prune"

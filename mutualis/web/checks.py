@@ -35,4 +35,15 @@ def check_production_settings(app_configs=None, **kwargs) -> list[checks.CheckMe
                 id="web.E003",
             )
         )
+    if settings.MUTUALIS_LEGAL_NOTICE_MISSING:
+        errors.append(
+            checks.Error(
+                "The legal notice is incomplete: "
+                + ", ".join(settings.MUTUALIS_LEGAL_NOTICE_MISSING)
+                + " not set.",
+                hint="Set each of these variables to the mutuelle's own value (publisher, "
+                "publication director, host, mediator): the site must not show a placeholder.",
+                id="web.E004",
+            )
+        )
     return errors

@@ -106,7 +106,7 @@ def _notice() -> dict:
         purposes.append(
             {
                 "title": purpose.title,
-                "section": purpose.policy_section,
+                "section": purpose.sections_label,
                 "basis": f"{basis.label} ({basis.article})" if basis else "",
                 "basis_detail": purpose.legal_basis_detail,
                 "retention": purpose.retention.summary if purpose.retention else "",

@@ -6,9 +6,11 @@ import datetime
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_safe
 
+from mutualis.contracts import terms
 from mutualis.privacy import policy
 from mutualis.privacy.models import PolicyVersion
 
@@ -34,9 +36,32 @@ def privacy_policy(request: HttpRequest, version: str | None = None) -> HttpResp
         "version": shown,
         "versions": versions,
         "is_current": shown is not None and shown == current,
+        "has_previous": shown is not None and terms.previous_policy(shown) is not None,
         "draft_html": policy.render_policy_body() if shown is None else "",
     }
     return render(request, "web/policy.html", context)
+
+
+@require_safe
+def policy_changes(request: HttpRequest, version: str) -> HttpResponse:
+    """What a policy version changed from the one before: a readable diff of the two texts."""
+    try:
+        effective_date = datetime.date.fromisoformat(version)
+    except ValueError:
+        raise Http404("Version inconnue") from None
+    shown = get_object_or_404(PolicyVersion, effective_date=effective_date)
+    context = {
+        "version": shown,
+        "previous": terms.previous_policy(shown),
+        "changes": terms.policy_changes(shown),
+    }
+    return render(request, "web/policy_changes.html", context)
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for on every site: the icon among the static files."""
+    return redirect(static("web/favicon.ico"), permanent=True)
 
 
 @require_safe

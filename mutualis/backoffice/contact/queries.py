@@ -9,7 +9,7 @@ back office narrows it here, in one place, so every page and download applies th
 - the réclamations service also sees every thread qualified as a complaint, wherever assigned;
 - the DPO sees everything;
 - a complaint in intermediate archive (``archived_at`` set by the retention engine) is
-  restricted: the DPO alone sees it and its thread (DESIGN.md section 6).
+  restricted: the DPO alone sees it and its thread (architecture.md §6).
 
 Complaint details (reason, outcome, root cause) belong to the category ``complaint``: a service
 without it (e.g. gestion, asked for an opinion on a complaint thread) sees the correspondence

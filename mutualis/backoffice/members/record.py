@@ -102,7 +102,7 @@ def build_record(member: Member, *, user: User) -> MemberRecord:
     """What ``user`` may see of ``member``: sections outside their categories are neither queried
     nor decrypted."""
     categories = visible_categories(user.role)
-    # Rows in the intermediate archive are restricted: only the DPO sees them (DESIGN.md §6).
+    # Rows in the intermediate archive are restricted: only the DPO sees them (architecture.md §6).
     archive_visible = user.has_perm(Permission.RETENTION_VIEW)
     shows = {category.code: category in categories for category in catalogue.ALL_CATEGORIES}
     record = MemberRecord(member=member, categories=categories, shows=shows)

@@ -19,7 +19,7 @@ MAX_TERMS = 5
 # A word of the name shorter than this is matched as a whole name ("Li", "Ng"), not as a part of
 # one: two letters are part of too many names, and no trigram index can serve them.
 MIN_PART = 3
-# A NIR as typed, spaces removed: 13 characters without the key, or 15 with it (RULES.md).
+# A NIR as typed, spaces removed: 13 characters without the key, or 15 with it.
 _NIR_SHAPE = re.compile(r"[1-478]\d{4}(?:\d{2}|2A|2B)\d{6}(?:\d{2})?")
 _MEMBER_NUMBER = re.compile(r"A\d{9}")
 
@@ -29,7 +29,7 @@ def looks_like_nir(text: str) -> bool:
 
 
 def must_stay_out_of_urls(text: str) -> bool:
-    """A NIR (even without its key) or an IBAN: never in a URL, a log or a page (RULES.md)."""
+    """A NIR (even without its key) or an IBAN: never in a URL, a log or a page."""
     return looks_like_nir(text) or holds_nir_or_iban(text)
 
 

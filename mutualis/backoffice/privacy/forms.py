@@ -1,7 +1,7 @@
 """Forms of the DPO's privacy pages: retention simulation, legal holds, audit log filters.
 
 Labels and messages in French. A NIR or an IBAN typed by mistake is refused and never written
-back into the page (RULES.md: never in a URL, a log or a page).
+back into the page (never in a URL, a log or a page).
 """
 
 from __future__ import annotations

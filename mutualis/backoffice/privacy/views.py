@@ -32,12 +32,15 @@ from mutualis.backoffice.privacy.forms import (
 )
 from mutualis.members.models import Member, User, UserKind
 from mutualis.members.roles import Permission
+from mutualis.privacy import holds as legal_holds
 from mutualis.privacy import promises, retention
 from mutualis.privacy.management.commands.privacy_register import as_csv
 from mutualis.privacy.models import LegalHold, RetentionRun
 from mutualis.privacy.policy import processing_entries
 
 RUNS_SHOWN = 20
+# The promises the retention page shows: e-mails (T1), retention stages (T2), erasure (T5).
+RETENTION_PROMISES = ("T1", "T2", "T5")
 RELEASED_HOLDS_SHOWN = 50
 EVENTS_PER_PAGE = 50
 
@@ -155,8 +158,13 @@ def retention_overview(request: HttpRequest) -> HttpResponse:
         "sweeps": sweeps,
         "planned_total": sum(r.to_end + (r.to_archive or 0) for r in rules)
         + sum(s.rows for s in sweeps),
-        # The promises are checked against today, whatever date is simulated.
-        "breaches": [str(breach) for breach in promises.run(timezone.now())],
+        # The retention promises are checked against today, whatever date is simulated (the
+        # nightly privacy_check runs them all).
+        "breaches": [
+            f"{result.promise.code} — {breach}"
+            for result in promises.run(timezone.now(), only=RETENTION_PROMISES)
+            for breach in result.breaches
+        ],
         "runs": [
             _summarise(run)
             for run in RetentionRun.objects.order_by("-started_at", "-pk")[:RUNS_SHOWN]
@@ -243,7 +251,7 @@ def hold_place_person(request: HttpRequest) -> HttpResponse:
     form = PersonHoldForm(request.POST, prefix="personne")
     if form.is_valid():
         try:
-            retention.place_hold(
+            legal_holds.place_hold(
                 reason=form.cleaned_data["reason"], actor=request.user, subject=form.person_id
             )
         except ValueError as exc:
@@ -265,7 +273,7 @@ def hold_place_record(request: HttpRequest) -> HttpResponse:
     form = RecordHoldForm(request.POST, prefix="enregistrement")
     if form.is_valid():
         try:
-            retention.place_hold(
+            legal_holds.place_hold(
                 reason=form.cleaned_data["reason"], actor=request.user, target=form.record
             )
         except ValueError as exc:
@@ -288,7 +296,7 @@ def hold_release(request: HttpRequest, hold_id: int) -> HttpResponse:
     if hold.released_at is not None:
         messages.info(request, f"Le gel n° {hold.pk} était déjà levé.")
     else:
-        retention.release_hold(hold=hold, actor=request.user)
+        legal_holds.release_hold(hold=hold, actor=request.user)
         messages.success(
             request,
             f"Gel n° {hold.pk} levé : les règles de conservation s'appliquent de nouveau.",

@@ -19,7 +19,8 @@ from mutualis.backoffice.access import staff_view
 from mutualis.backoffice.rights import forms
 from mutualis.backoffice.rights.views import find_request, request_page
 from mutualis.members.roles import Permission
-from mutualis.rights import services
+from mutualis.portal.links import RIGHTS_LINKS
+from mutualis.rights import handlers, objection, processing, services
 from mutualis.rights.models import RightsRequest, Status
 
 
@@ -149,6 +150,24 @@ def refuse(request: HttpRequest, request_id) -> HttpResponse:
 
 @staff_view(Permission.RIGHTS_DECIDE)
 @require_POST
+def attach(request: HttpRequest, request_id) -> HttpResponse:
+    """Attach a request filed without a person to the person it concerns (audited)."""
+
+    def run(rr, f):
+        return services.attach_person(request=rr, person=f.person, actor=request.user)
+
+    return _step(
+        request,
+        request_id,
+        form=forms.AttachPersonForm,
+        prefix="rattacher",
+        run=run,
+        done=lambda rr: f"Demande rattachée à {rr.person.full_name}.",
+    )
+
+
+@staff_view(Permission.RIGHTS_DECIDE)
+@require_POST
 def note(request: HttpRequest, request_id) -> HttpResponse:
     def run(rr, f):
         services.add_note(request=rr, note=f.cleaned_data["note"], actor=request.user)
@@ -172,7 +191,7 @@ def decide_objection(request: HttpRequest, request_id) -> HttpResponse:
         request_id,
         form=forms.ObjectionDecisionForm,
         prefix="opposition",
-        run=lambda rr, f: services.decide_objection(
+        run=lambda rr, f: objection.decide_objection(
             request=rr, upheld=f.upheld, grounds=f.cleaned_data["grounds"], actor=request.user
         ),
         done=lambda rr: (
@@ -188,7 +207,7 @@ def decide_objection(request: HttpRequest, request_id) -> HttpResponse:
 def rectify(request: HttpRequest, request_id) -> HttpResponse:
     rights_request = find_request(request, request_id)
     try:
-        requested = services.requested_changes(rights_request)
+        requested = handlers.requested_changes(rights_request)
     except services.RightsError as error:
         messages.error(request, str(error))
         return _back(rights_request)
@@ -201,7 +220,7 @@ def rectify(request: HttpRequest, request_id) -> HttpResponse:
         request_id,
         form=form,
         prefix="rectification",
-        run=lambda rr, f: services.apply_rectification(
+        run=lambda rr, f: handlers.apply_rectification(
             request=rr, changes=f.changes, actor=request.user
         ),
         done=lambda rr: (
@@ -224,7 +243,9 @@ def process(request: HttpRequest, request_id) -> HttpResponse:
         )
         return _back(rights_request)
     try:
-        rights_request = services.process(request=rights_request, actor=request.user)
+        rights_request = processing.process(
+            request=rights_request, actor=request.user, links=RIGHTS_LINKS
+        )
     except services.RightsError as error:
         messages.error(request, str(error))
         return _back(rights_request)
@@ -260,7 +281,7 @@ def export(request: HttpRequest, request_id) -> HttpResponse:
     """The copy an access or portability request gives, for postal sending (audited)."""
     rights_request = find_request(request, request_id)
     try:
-        filename, content, content_type = services.export_file(
+        filename, content, content_type = handlers.export_file(
             request=rights_request, actor=request.user
         )
     except services.RightsError as error:

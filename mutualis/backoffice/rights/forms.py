@@ -194,6 +194,24 @@ class RefuseForm(RightsForm):
     )
 
 
+class AttachPersonForm(RightsForm):
+    """The person a request filed without one concerns (member number, e-mail or id)."""
+
+    person_ref = forms.CharField(
+        label="Personne concernée : numéro d'adhérent, adresse électronique ou identifiant",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Indiquez la personne concernée."},
+    )
+
+    def clean_person_ref(self) -> str:
+        from mutualis.backoffice.rights.register_forms import find_person
+
+        text = self.cleaned_data["person_ref"].strip()
+        self.person = find_person(text)
+        return text
+
+
 class NoteForm(RightsForm):
     note = text_field("Note", required=True, max_length=3000)
 

@@ -26,7 +26,7 @@ from mutualis.members.models import Person
 from mutualis.members.roles import Permission
 from mutualis.privacy import restrictions
 from mutualis.privacy.models import Restriction, RestrictionGround
-from mutualis.rights import services
+from mutualis.rights import objection, post_mortem, services
 from mutualis.rights.models import DeathRecord, PostMortemDirective, RightsRequest
 
 USE_LABELS = dict(forms.OVERRIDE_USES)
@@ -143,7 +143,7 @@ def restriction_notice(request: HttpRequest, restriction_id: int) -> HttpRespons
     form = forms.RestrictionNoticeForm(request.POST, prefix=f"r{restriction.pk}-avis")
     if form.is_valid():
         try:
-            services.notify_restriction_lift(
+            objection.notify_restriction_lift(
                 restriction=restriction, reason=form.cleaned_data["reason"], actor=request.user
             )
         except (services.RightsError, restrictions.RestrictionError) as error:
@@ -162,7 +162,7 @@ def restriction_notice(request: HttpRequest, restriction_id: int) -> HttpRespons
 def restriction_lift(request: HttpRequest, restriction_id: int) -> HttpResponse:
     restriction, person = _restriction(restriction_id)
     try:
-        services.lift_restriction(restriction=restriction, actor=request.user)
+        objection.lift_restriction(restriction=restriction, actor=request.user)
     except services.RightsError as error:
         messages.error(request, str(error))
     else:
@@ -206,7 +206,7 @@ def death(request: HttpRequest, person_id) -> HttpResponse:
     form = forms.DeathForm(request.POST, prefix="deces")
     if form.is_valid():
         try:
-            _, applied = services.record_death(
+            _, applied = post_mortem.record_death(
                 person=person,
                 date=form.cleaned_data["date_of_death"],
                 proof_type=form.cleaned_data["proof_type"],

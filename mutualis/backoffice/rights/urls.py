@@ -23,6 +23,7 @@ urlpatterns = [
     path(_REQUEST + "refuser/", rights_actions.refuse, name="rights_refuse"),
     path(_REQUEST + "clore/", rights_actions.close, name="rights_close"),
     path(_REQUEST + "note/", rights_actions.note, name="rights_note"),
+    path(_REQUEST + "rattacher/", rights_actions.attach, name="rights_attach"),
     path(_REQUEST + "copie/", rights_actions.export, name="rights_export"),
     path("droits/personnes/<uuid:person_id>/", rights_people.person_detail, name="rights_person"),
     path("droits/personnes/<uuid:person_id>/deces/", rights_people.death, name="rights_death"),

@@ -27,9 +27,8 @@ from mutualis.members.models import Beneficiary, Member, Person, User, UserKind
 from mutualis.members.roles import Permission
 from mutualis.privacy import catalogue
 from mutualis.privacy.restrictions import ALL_PURPOSES
-from mutualis.rights import services
+from mutualis.rights import handlers, services
 from mutualis.rights.deadlines import MAX_EXTENSION_MONTHS
-from mutualis.rights.lifecycle import first_month_end
 from mutualis.rights.models import (
     Capacity,
     DirectiveScope,
@@ -40,6 +39,7 @@ from mutualis.rights.models import (
 )
 from mutualis.rights.post_mortem import HEIR_ACTIONS
 from mutualis.rights.rectification import is_encrypted, label
+from mutualis.rights.services import first_month_end
 
 PAGE_SIZE = 50
 Action = RequestEvent.Action
@@ -249,7 +249,7 @@ def _requested(rights_request: RightsRequest) -> tuple[dict, list[tuple[str, str
     """The requested changes of a rectification (in clear, for the form) and as shown."""
     if rights_request.kind != Kind.RECTIFICATION or rights_request.person_id is None:
         return {}, []
-    requested = services.requested_changes(rights_request)
+    requested = handlers.requested_changes(rights_request)
     shown = [
         (label(name), forms.masked(name, value) if is_encrypted(name) else str(value))
         for name, value in requested.items()
@@ -293,6 +293,7 @@ def _actions(rights_request: RightsRequest, user) -> dict[str, bool]:
         and rights_request.kind in (Kind.ACCESS, Kind.PORTABILITY)
         and status in (Status.ANSWERED, Status.CLOSED),
         "note": True,
+        "attach": rights_request.is_open and not known,
     }
 
 
@@ -303,6 +304,7 @@ FORMS = {
     "reponse": forms.AnswerForm,
     "refus": forms.RefuseForm,
     "note": forms.NoteForm,
+    "rattacher": forms.AttachPersonForm,
     "opposition": forms.ObjectionDecisionForm,
 }
 
@@ -330,7 +332,7 @@ def request_page(
         and rights_request.status == Status.IN_PROGRESS
         and person is not None
     ):
-        plan = services.erasure_preview(person)
+        plan = handlers.erasure_preview(person)
     context = {
         "item": rights_request,
         "clock": clock(rights_request, today),

@@ -1,4 +1,4 @@
-"""One permission test per back-office view (DESIGN.md section 8).
+"""One permission test per back-office view (architecture.md §14).
 
 Anonymous → login; a member → 403; staff without a confirmed device → enrolment; staff with a
 device but no second factor in the session → code; a role without the permission → 403; a role

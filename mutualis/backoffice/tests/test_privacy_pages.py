@@ -23,7 +23,7 @@ from mutualis.backoffice.testing import login_unverified, login_verified, page_t
 from mutualis.backoffice.tests.helpers import assert_no_full_nir_or_iban
 from mutualis.contact.inbound import ingest
 from mutualis.contact.models import Attachment, Message
-from mutualis.privacy import catalogue, retention
+from mutualis.privacy import catalogue, holds, retention
 from mutualis.privacy.models import LegalHold, RetentionRun
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def _email() -> Message:
 
 @pytest.fixture
 def hold(bob):
-    return retention.place_hold(reason="Contentieux prud'homal", actor=bob, subject=uuid.uuid4())
+    return holds.place_hold(reason="Contentieux prud'homal", actor=bob, subject=uuid.uuid4())
 
 
 # --- One permission test per view ---------------------------------------------------------------
@@ -333,7 +333,7 @@ def test_a_nir_or_iban_typed_in_a_hold_is_refused_and_not_written_back(client, b
 
 
 def test_a_second_hold_on_the_same_member_is_refused(client, bob, alice):
-    retention.place_hold(reason="Contentieux", actor=bob, subject=alice.person_id)
+    holds.place_hold(reason="Contentieux", actor=bob, subject=alice.person_id)
     login_verified(client, bob)
     response = client.post(
         reverse("backoffice:hold_place_person"),
@@ -371,7 +371,7 @@ def test_the_register_downloads_as_csv(client, bob):
 
 # --- The audit log ------------------------------------------------------------------------------
 def test_the_audit_log_shows_the_latest_events_first(client, bob, alice):
-    retention.place_hold(reason="Contentieux", actor=bob, subject=alice.person_id)
+    holds.place_hold(reason="Contentieux", actor=bob, subject=alice.person_id)
     login_verified(client, bob)
     response = client.get(reverse("backoffice:audit_log"))
     rows = response.context["rows"]
@@ -386,7 +386,7 @@ def test_the_audit_log_shows_the_latest_events_first(client, bob, alice):
 
 
 def test_the_audit_log_filters_by_person_or_tag_prefix(client, bob, alice, dave):
-    retention.place_hold(reason="Contentieux", actor=bob, subject=alice.person_id)
+    holds.place_hold(reason="Contentieux", actor=bob, subject=alice.person_id)
     login_verified(client, bob)
     url = reverse("backoffice:audit_log")
     by_number = client.get(url, {"personne": alice.number})
@@ -457,7 +457,7 @@ def test_the_verify_button_names_the_first_broken_link(client, bob, alice):
 @pytest.fixture
 def pages(client, bob, alice):
     _email()
-    retention.place_hold(reason="Contentieux", actor=bob, subject=alice.person_id)
+    holds.place_hold(reason="Contentieux", actor=bob, subject=alice.person_id)
     login_verified(client, bob)
     return {
         "retention": client.get(reverse("backoffice:retention")),

@@ -26,7 +26,7 @@ from mutualis.members.models import Person, User
 from mutualis.members.testing import make_nir
 from mutualis.privacy import restrictions
 from mutualis.privacy.models import Restriction, RestrictionGround
-from mutualis.rights import services
+from mutualis.rights import post_mortem, processing, services
 from mutualis.rights.models import (
     Channel,
     IdentityMethod,
@@ -136,6 +136,7 @@ VIEWS = [
     View("rights_refuse", "post", DECIDE, data={"refus-reasons": "Identité non établie."}),
     View("rights_close", "post", DECIDE),
     View("rights_note", "post", DECIDE, data={"note-note": "Appel du demandeur"}),
+    View("rights_attach", "post", DECIDE, "letter", {"rattacher-person_ref": "alice@example.org"}),
     View("rights_export", "post", DECIDE),
     View("rights_person", "get", VIEW, "person"),
     View(
@@ -569,7 +570,7 @@ def test_a_restriction_is_lifted_only_after_the_notice(
 def test_recording_a_death_emails_the_designated_person(
     client, bob, alice, django_capture_on_commit_callbacks
 ):
-    services.record_directive(
+    post_mortem.record_directive(
         person=alice.person,
         scope="specific",
         instructions="Effacer mes données et prévenir ma sœur.",
@@ -633,7 +634,7 @@ def test_the_charts_are_inline_svg_with_the_same_numbers_in_a_table(client, bob,
         by_letter(requester_name="Avril Un")
         by_letter(requester_name="Avril Deux", requester_email="deux@example.org")
     with time_machine.travel(at(2026, 4, 13, 9), tick=False):
-        services.process(request=on_time, actor=bob)  # answered in 10 days
+        processing.process(request=on_time, actor=bob)  # answered in 10 days
     with time_machine.travel(at(2026, 6, 1, 9), tick=False):
         late = by_letter(kind=Kind.ERASURE, requester_name="Juin", requester_email="j@example.org")
     with time_machine.travel(at(2026, 7, 10, 9), tick=False):
@@ -647,7 +648,7 @@ def test_the_charts_are_inline_svg_with_the_same_numbers_in_a_table(client, bob,
     assert len(svgs) == 2
     months, times = svgs
     assert "<title" in months and "aria-labelledby" in months
-    assert "avril 2026 — Accès à vos données : 2" in months
+    assert "avril 2026 — Accès aux données : 2" in months
     assert "juin 2026 — Effacement : 1" in months
     assert ",5" not in months  # coordinates are never localised
 
@@ -656,7 +657,7 @@ def test_the_charts_are_inline_svg_with_the_same_numbers_in_a_table(client, bob,
     header = re.findall(r'<th scope="col">([^<]+)</th>', table)
     assert header == [
         "Mois",
-        "Accès à vos données",
+        "Accès aux données",
         "Effacement",
         "Opposition à la prospection",
         "Total",
@@ -753,7 +754,7 @@ def test_no_page_shows_a_full_nir_or_iban(client, bob, alice):
         subject=alice.person, purpose="*", ground=RestrictionGround.RESTRICTION, reason="Test"
     )
     request = for_alice(alice)
-    services.process(request=request, actor=bob)
+    processing.process(request=request, actor=bob)
     login_verified(client, bob)
     for url in (
         reverse("backoffice:rights_dashboard"),

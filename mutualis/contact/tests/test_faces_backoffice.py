@@ -24,12 +24,13 @@ from mutualis.contact.models import (
 )
 from mutualis.contact.services import IncomingFile
 from mutualis.contact.tests.conftest import EXE, PDF, new_staff
+from mutualis.lib import french
 
 pytestmark = pytest.mark.django_db
 
 
 def _body(response) -> str:
-    return html.unescape(response.content.decode())
+    return french.plain(html.unescape(response.content.decode()))
 
 
 def _inquiry(person=None, **kwargs) -> Inquiry:

@@ -20,6 +20,7 @@ from mutualis.contact.models import (
     Status,
 )
 from mutualis.contact.tests.conftest import EXE, PNG
+from mutualis.privacy import retention
 
 pytestmark = pytest.mark.django_db
 
@@ -189,7 +190,7 @@ def test_an_erased_email_shows_when_its_content_was_erased(alice_client, alice):
         person=alice.person,
         received_at=timezone.now() - datetime.timedelta(days=100),
     )
-    services.erase_received_email_content(received_before=timezone.now())
+    retention.enforce(only_app="contact")  # two months passed: the body goes
     erased_on = Message.objects.get().content_erased_at
     body = _body(alice_client.get(_thread_url(inquiry)))
     assert "Contenu du courriel" not in body

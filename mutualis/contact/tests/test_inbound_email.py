@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import mailbox
 from pathlib import Path
@@ -13,6 +14,7 @@ from django.core.management.base import CommandError
 from mutualis.audit.models import Event
 from mutualis.contact.inbound import ingest, parse_email
 from mutualis.contact.models import Channel, Inquiry, Message
+from mutualis.contact.testing import IMAP_SETTINGS, FakeImapServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 pytestmark = pytest.mark.django_db
@@ -106,49 +108,55 @@ def test_fetch_mail_reads_a_maildir(tmp_path):
     assert Message.objects.count() == 2
 
 
-def test_fetch_mail_reads_unseen_imap_messages_and_marks_them_seen(settings, monkeypatch):
-    store = {b"7": raw("latin1_qp.eml"), b"8": raw("html_only.eml")}
-    seen = []
-
-    class FakeImap:
-        """The outside world: an IMAP server answering the calls fetch_mail makes."""
-
-        def __init__(self, host, port):
-            assert (host, port) == ("imap.mutuelle.example", 993)
-
-        def login(self, user, password):
-            assert (user, password) == ("contact", "s3cret")
-
-        def select(self, mailbox):
-            return "OK", [b"2"]
-
-        def uid(self, command, *args):
-            if command == "SEARCH":
-                return "OK", [b"7 8"]
-            if command == "FETCH":
-                return "OK", [(b"1 (BODY[] {100}", store[args[0]]), b")"]
-            if command == "STORE":
-                seen.append(args[0])
-                return "OK", []
-            raise AssertionError(command)
-
-        def logout(self):
-            pass
-
+@pytest.fixture
+def imap_server(settings, monkeypatch):
     import imaplib
 
-    monkeypatch.setattr(imaplib, "IMAP4_SSL", FakeImap)
-    settings.MUTUALIS_IMAP = {
-        "host": "imap.mutuelle.example",
-        "port": 993,
-        "user": "contact",
-        "password": "s3cret",
-        "mailbox": "INBOX",
-        "ssl": True,
-    }
+    server = FakeImapServer()
+    monkeypatch.setattr(imaplib, "IMAP4_SSL", server.client_class())
+    settings.MUTUALIS_IMAP = dict(IMAP_SETTINGS)
+    return server
+
+
+def test_fetch_mail_stores_each_imap_message_then_deletes_and_expunges_it(imap_server):
+    today = datetime.date.today()
+    imap_server.deliver(raw("latin1_qp.eml"), today)
+    imap_server.deliver(raw("html_only.eml"), today)
     call_command("fetch_mail", stdout=io.StringIO())
     assert Message.objects.count() == 2
-    assert seen == [b"7", b"8"]
+    assert imap_server.messages == {}  # nothing left to outlive the policy's three months
+    assert imap_server.expunged == 2
+
+
+def test_a_message_that_cannot_be_stored_stays_in_the_mailbox(imap_server, monkeypatch):
+    from mutualis.contact.management.commands import fetch_mail
+
+    today = datetime.date.today()
+    kept = imap_server.deliver(raw("latin1_qp.eml"), today)
+    imap_server.deliver(raw("html_only.eml"), today)
+    real_ingest = fetch_mail.ingest
+
+    def failing_first(data):
+        if data == raw("latin1_qp.eml"):
+            raise ValueError("unreadable")
+        return real_ingest(data)
+
+    monkeypatch.setattr(fetch_mail, "ingest", failing_first)
+    with pytest.raises(CommandError, match="1 message"):
+        call_command("fetch_mail", stdout=io.StringIO(), stderr=io.StringIO())
+    assert list(imap_server.messages) == [kept]
+    assert Message.objects.count() == 1
+
+
+def test_a_message_fetched_twice_is_stored_once_and_still_deleted(imap_server):
+    today = datetime.date.today()
+    imap_server.deliver(raw("latin1_qp.eml"), today)
+    call_command("fetch_mail", stdout=io.StringIO())
+    imap_server.deliver(raw("latin1_qp.eml"), today)  # the server handed it out again
+    out = io.StringIO()
+    call_command("fetch_mail", stdout=out)
+    assert "1 déjà connu" in out.getvalue()
+    assert Message.objects.count() == 1 and imap_server.messages == {}
 
 
 def test_fetch_mail_without_a_mailbox_says_what_to_configure(settings):

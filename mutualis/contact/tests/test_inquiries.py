@@ -14,6 +14,7 @@ from mutualis.contact import services
 from mutualis.contact.inbound import ingest
 from mutualis.contact.models import Attachment, Channel, Inquiry, Message, Status
 from mutualis.contact.services import AttachmentRefused, IncomingFile
+from mutualis.privacy import retention
 
 pytestmark = pytest.mark.django_db
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -90,10 +91,16 @@ def test_a_new_message_reopens_an_answered_thread(bob):
     assert inquiry.status == Status.OPEN
 
 
-def test_received_email_content_is_erased_after_three_months_leaving_a_trace():
+def _erase_emails(after: datetime.datetime) -> int:
+    """The retention engine at ``after``, on the contact app: what its e-mail rule erased."""
+    report = retention.enforce(now=after, only_app="contact")
+    return sum(s.rows for s in report.steps if s.model == "contact.Message")
+
+
+def test_received_email_content_is_erased_by_retention_leaving_a_trace():
     message, _ = ingest((FIXTURES / "multipart_attachments.eml").read_bytes())
-    cutoff = message.at + datetime.timedelta(seconds=1)
-    assert services.erase_received_email_content(received_before=cutoff) == 1
+    past_rule = message.at + datetime.timedelta(days=63)
+    assert _erase_emails(past_rule) == 1
     message.refresh_from_db()
     assert message.body == "" and message.sender == ""
     assert message.content_erased_at is not None
@@ -101,15 +108,16 @@ def test_received_email_content_is_erased_after_three_months_leaving_a_trace():
     # The trace stays: date, channel, thread.
     assert message.at and message.channel == Channel.EMAIL and message.inquiry_id
     # Idempotent: nothing more to do.
-    assert services.erase_received_email_content(received_before=cutoff) == 0
-    assert Event.objects.filter(tag="contact:content:erase").count() == 1
+    assert _erase_emails(past_rule) == 0
+    assert Event.objects.filter(tag="privacy:retention:anonymise").count() == 1
 
 
 def test_only_received_emails_older_than_the_cutoff_are_erased(bob):
     old, _ = ingest((FIXTURES / "latin1_qp.eml").read_bytes())
     recent, _ = ingest((FIXTURES / "html_only.eml").read_bytes())
     services.answer(inquiry=old.inquiry, body="Réponse envoyée", actor=bob)
-    services.erase_received_email_content(received_before=recent.at)
+    # Received 2 and 3 November: on 2 January at noon only the first is two months old.
+    _erase_emails(datetime.datetime(2027, 1, 2, 12, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")))
     assert Message.objects.get(pk=old.pk).is_erased
     assert not Message.objects.get(pk=recent.pk).is_erased
     assert Message.objects.get(direction="out").body.startswith("Réponse envoyée")

@@ -19,9 +19,14 @@ from django.utils import timezone
 from mutualis.audit.models import Event
 from mutualis.audit.services import holds_nir_or_iban
 from mutualis.billing.models import Mandate
-from mutualis.contracts import import_rows, importing
 from mutualis.contracts.application import Lookups, check_application
-from mutualis.contracts.import_csv import BENEFICIARY_FIELDS, MEMBER_COLUMNS, OPTIONAL_COLUMNS
+from mutualis.contracts.member_import import rows as import_rows
+from mutualis.contracts.member_import import run as importing
+from mutualis.contracts.member_import.csv_format import (
+    BENEFICIARY_FIELDS,
+    MEMBER_COLUMNS,
+    OPTIONAL_COLUMNS,
+)
 from mutualis.contracts.models import Contract
 from mutualis.contracts.testing import ensure_offers, make_application, make_person_data
 from mutualis.members.models import Beneficiary, Member, Person
@@ -117,9 +122,27 @@ def write_csv(path: Path, rows: list[dict], *, delimiter=",", bom=False, columns
 
 
 def run(path: Path, *args: str) -> str:
+    """The command's output; a run with rejections ends on exit code 3, after its summary."""
     out = io.StringIO()
-    call_command("import_members", str(path), *args, stdout=out)
+    try:
+        call_command("import_members", str(path), *args, stdout=out)
+    except CommandError as exc:
+        if exc.returncode != 3:
+            raise
+        assert "rejetés : 0" not in out.getvalue()
+    else:
+        assert "rejetés : 0" in out.getvalue()
     return out.getvalue()
+
+
+def test_rejected_rows_end_the_command_on_a_non_zero_exit_and_keep_the_report(tmp_path, rng):
+    rows = [member_row("A1", rng), member_row("A2", rng, offer_code="inconnue")]
+    path = write_csv(tmp_path / "members.csv", rows)
+    with pytest.raises(CommandError, match="1 ligne\\(s\\) rejetée\\(s\\)") as exc:
+        call_command("import_members", str(path), stdout=io.StringIO())
+    assert exc.value.returncode == 3
+    assert Member.objects.filter(legacy_reference="A1").exists()  # the good row is imported
+    assert report(tmp_path / "members.rejets.csv")[0]["colonne"] == "offer_code"
 
 
 def report(path: Path) -> list[dict]:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from mutualis.billing import services as billing
 from mutualis.billing.models import Mandate
 from mutualis.contracts.application import check_application
-from mutualis.contracts.import_rows import Converters, RowWriter, Table
+from mutualis.contracts.member_import.rows import Converters, RowWriter, Table
 from mutualis.contracts.models import Contract, Offer
 from mutualis.contracts.testing import (
     child_of,

@@ -49,7 +49,9 @@ def test_it_creates_person_member_beneficiaries_contract_and_mandate(
         member=member, beneficiaries=[spouse_of(member), child_of(member)]
     )
     with django_capture_on_commit_callbacks(execute=True):
-        contract = services.subscribe(application=application)
+        contract = services.subscribe(
+            application=application, activation_link=lambda account: f"/lien/{account.pk}/"
+        )
 
     assert contract.member.person.nir == member.nir
     assert contract.member.person.birth_date == member.birth_date
@@ -65,7 +67,7 @@ def test_it_creates_person_member_beneficiaries_contract_and_mandate(
     # One e-mail, with a link to set the password; no NIR or IBAN in it.
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
-    assert "/espace/activer/" in body
+    assert f"/lien/{contract.member.account_id}/" in body  # the face's link, passed in
     assert member.nir not in body and application.payment.iban not in body
 
 

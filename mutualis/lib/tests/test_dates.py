@@ -5,7 +5,6 @@ import pytest
 from mutualis.lib.dates import (
     add_months,
     add_working_days,
-    easter_sunday,
     french_public_holidays,
     is_working_day,
 )
@@ -30,17 +29,15 @@ def test_add_months_clamps_to_the_end_of_the_month(start, months, expected):
 
 
 @pytest.mark.parametrize(
-    ("year", "easter"),
-    [
-        (2024, D(2024, 3, 31)),
-        (2025, D(2025, 4, 20)),
-        (2026, D(2026, 4, 5)),
-        (2027, D(2027, 3, 28)),
-        (2038, D(2038, 4, 25)),
-    ],
+    ("year", "easter_monday"),
+    [(2024, D(2024, 4, 1)), (2025, D(2025, 4, 21)), (2027, D(2027, 3, 29)), (2038, D(2038, 4, 26))],
 )
-def test_easter_sunday(year, easter):
-    assert easter_sunday(year) == easter
+def test_the_easter_based_holidays_move_with_easter(year, easter_monday):
+    days = french_public_holidays(year)
+    assert easter_monday in days
+    assert easter_monday + datetime.timedelta(days=38) in days  # Ascension (Thursday)
+    assert easter_monday + datetime.timedelta(days=49) in days  # Whit Monday
+    assert len(days) == 11  # metropolitan France: no Good Friday, no 26 December
 
 
 def test_2026_public_holidays():

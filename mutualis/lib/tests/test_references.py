@@ -5,7 +5,7 @@ import pytest
 from mutualis.contact import models as contact
 from mutualis.contact.models import Channel, Inquiry
 from mutualis.rights import models as rights
-from mutualis.rights.services import request_from_member_space
+from mutualis.rights.processing import request_from_member_space
 
 pytestmark = pytest.mark.django_db
 

@@ -17,6 +17,7 @@ MEMBER_PAGES = [
     "/espace/compte-bancaire/",
     "/espace/compte-bancaire/confirmation/",
     "/espace/preferences/",
+    "/espace/conditions/",
 ]
 PUBLIC_PAGES = [
     "/espace/connexion/",

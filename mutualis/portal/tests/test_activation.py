@@ -12,8 +12,9 @@ from django.core import mail
 from django.utils import timezone
 
 from mutualis.audit.models import Event
-from mutualis.contracts.services import activation_link, send_activation_email
+from mutualis.contracts.services import send_activation_email
 from mutualis.members.tags import MembersTag
+from mutualis.portal.links import activation_link
 from mutualis.portal.tests.helpers import new_member, path_of
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_the_activation_link_sets_the_password_and_logs_the_member_in(client, ev
 
 
 def test_the_activation_e_mail_link_leads_to_this_page(client, eve):
-    send_activation_email(eve.account)
+    send_activation_email(eve.account, link=activation_link(eve.account))
     link = re.search(r"http\S+/espace/activer/\S+/", mail.outbox[-1].body).group()
     response = client.get(path_of(link))
     assert response.status_code == 302

@@ -82,7 +82,7 @@ class _ChoosePasswordView(auth_views.PasswordResetConfirmView):
 
 
 class ActivateAccountView(_ChoosePasswordView):
-    """The link of the activation e-mail (``contracts.services.activation_link``)."""
+    """The link of the activation e-mail (``portal.links.activation_link``)."""
 
     template_name = "portal/activate.html"
     post_reset_login = True

@@ -18,10 +18,11 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from mutualis.portal import forms_rights as forms
+from mutualis.portal import links
 from mutualis.portal.access import MemberRequiredMixin
 from mutualis.portal.emails import notify_login_address_changed
 from mutualis.privacy.policy import CNIL
-from mutualis.rights import export, services
+from mutualis.rights import export, handlers, post_mortem, processing, services
 from mutualis.rights.models import (
     Kind,
     PostMortemDirective,
@@ -155,8 +156,11 @@ class _RightView(MemberRequiredMixin, FormView):
 
     def form_valid(self, form):
         try:
-            rights_request = services.request_from_member_space(
-                member=self.member, kind=self.kind, details=self.details(form)
+            rights_request = processing.request_from_member_space(
+                member=self.member,
+                kind=self.kind,
+                details=self.details(form),
+                links=links.RIGHTS_LINKS,
             )
         except services.RightsError as error:
             form.add_error(None, str(error))
@@ -260,7 +264,7 @@ class RevokeDirectiveView(MemberRequiredMixin, View):
         directive = get_object_or_404(
             PostMortemDirective.objects.in_force(), pk=pk, person=self.member.person
         )
-        services.revoke_directive(directive=directive, actor=request.user)
+        post_mortem.revoke_directive(directive=directive, actor=request.user)
         messages.success(request, "Vos directives sont révoquées.")
         return redirect("portal:rights_post_mortem")
 
@@ -274,13 +278,15 @@ class ErasureView(_RightView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["plan"] = services.erasure_preview(self.member.person)
+        context["plan"] = handlers.erasure_preview(self.member.person)
         return context
 
     def form_valid(self, form):
         account = self.request.user
         try:
-            rights_request = services.request_from_member_space(member=self.member, kind=self.kind)
+            rights_request = processing.request_from_member_space(
+                member=self.member, kind=self.kind, links=links.RIGHTS_LINKS
+            )
         except services.RightsError as error:
             form.add_error(None, str(error))
             return self.form_invalid(form)
@@ -312,7 +318,7 @@ class RequestDetailView(MemberRequiredMixin, TemplateView):
         access = None
         if answered and rights_request.kind == Kind.ACCESS:
             access = export.access_page_context(
-                services.access_copy(request=rights_request, actor=self.request.user)
+                handlers.access_copy(request=rights_request, actor=self.request.user)
             )
         context.update(
             rights_request=rights_request,
@@ -333,7 +339,7 @@ class RequestDownloadView(MemberRequiredMixin, View):
     def get(self, request, pk):
         rights_request = get_object_or_404(RightsRequest.objects.visible_to(request.user), pk=pk)
         try:
-            filename, content, content_type = services.export_file(
+            filename, content, content_type = handlers.export_file(
                 request=rights_request, actor=request.user
             )
         except services.RightsError:

@@ -1,25 +1,35 @@
-"""`privacy_check` on a database built to break each checkable promise once.
+"""`privacy_check`: each promise broken once is named by its check; a clean database passes.
 
-Before enforcement it names every breach; after `enforce_retention` at a date past each rule (and
-the late answers sent), it is clean.
+Every test builds the live data a bug (or a careless hand) would leave, runs the command and
+reads what it prints: the table (promise, section, rows checked, breaches) and one line per
+breach under the promise's identifier.
 """
 
 from __future__ import annotations
 
 import datetime
 import io
+import json
 import zoneinfo
 from pathlib import Path
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
 
+from mutualis import audit
+from mutualis.audit.models import Event
 from mutualis.contact import services as contact
 from mutualis.contact.inbound import ingest
-from mutualis.contact.models import Channel, ComplainantType, Complaint
+from mutualis.contact.models import Channel, ComplainantType, Complaint, Inquiry
+from mutualis.contact.testing import IMAP_SETTINGS, FakeImapServer
 from mutualis.contracts.testing import make_person_data
 from mutualis.members import services as members
+from mutualis.members.tags import MembersTag
+from mutualis.privacy import catalogue, policy, promises, restrictions
+from mutualis.privacy.models import RestrictionGround
 from mutualis.rights import services as rights
 from mutualis.rights.models import RightsRequest
 from mutualis.vault.services import shred
@@ -34,35 +44,140 @@ def at(*args) -> datetime.datetime:
     return datetime.datetime(*args, tzinfo=PARIS)
 
 
-def _check() -> tuple[int, str]:
+def check(*options: str) -> tuple[int, str]:
     out = io.StringIO()
     try:
-        call_command("privacy_check", stdout=out)
+        call_command("privacy_check", *options, stdout=out)
     except SystemExit as exc:
         return exc.code, out.getvalue()
     return 0, out.getvalue()
 
 
+def breaches_of(code: str, text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(f"MANQUEMENT {code} ")]
+
+
+def row_of(code: str, text: str) -> list[str]:
+    line = next(line for line in text.splitlines() if line.startswith(f"{code} "))
+    return line.split()
+
+
 @pytest.fixture
-def broken(bob):
-    """One breach of each promise."""
-    # 1. An e-mail body kept beyond three months.
-    with time_machine.travel(at(2026, 11, 5, 9), tick=False):
+def published(db):
+    policy.publish(datetime.date(2026, 1, 1))
+
+
+# --- The table ---------------------------------------------------------------------------------
+def test_a_clean_database_passes_every_promise_with_its_section_in_the_table(alice, published):
+    code, text = check()
+    assert code == 0, text
+    assert text.strip().endswith("Aucun manquement : chaque engagement vérifiable est tenu.")
+    for promise in promises.registered():
+        cells = row_of(promise.code, text)
+        assert promise.section in cells and cells[-1] == "0"
+    assert {"T1", "T2", "T3", "T4", "T5", "T9", "T11", "T12"} <= {
+        p.code for p in promises.registered()
+    }
+    assert int(row_of("T11", text)[-2]) > 0  # the audit events of alice's subscription
+
+
+def test_the_json_format_carries_each_promise_with_its_counts(alice, published):
+    person = members.create_person(data=make_person_data(email="erased@example.org"))
+    shred(person)
+    code, text = check("--format", "json")
+    assert code == 1
+    data = json.loads(text)
+    assert data["ok"] is False and data["breaches"] >= 1
+    by_code = {p["promise"]: p for p in data["promises"]}
+    assert by_code["T5"]["section"] == "5" and by_code["T5"]["breaches"]
+    assert by_code["T11"]["checked"] > 0 and by_code["T11"]["breaches"] == []
+
+
+def test_an_unknown_promise_or_date_is_refused_in_french(db):
+    with pytest.raises(CommandError, match="Promesse inconnue : T99"):
+        call_command("privacy_check", "--only", "T99", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="Date invalide"):
+        call_command("privacy_check", "--as-of", "01/03/2027", stdout=io.StringIO())
+
+
+# --- T1: e-mails, three months at most, copies included --------------------------------------
+def test_t1_names_an_email_body_kept_past_its_rule(published):
+    with time_machine.travel(at(2026, 12, 20, 9), tick=False):
         ingest((FIXTURES / "latin1_qp.eml").read_bytes())
-    # 2. A record past its stage: a complaint closed long ago, never archived.
-    with time_machine.travel(at(2026, 9, 1, 10), tick=False):
+    with time_machine.travel(NOW, tick=False):
+        code, text = check()
+    assert code == 1
+    (line,) = breaches_of("T1", text)
+    assert "contact.Message" in line
+    assert not breaches_of("T2", text)  # e-mails are T1's, not counted twice
+
+
+def test_t1_names_a_message_left_in_the_mailbox_for_more_than_a_day(
+    settings, monkeypatch, published
+):
+    import imaplib
+
+    server = FakeImapServer()
+    monkeypatch.setattr(imaplib, "IMAP4_SSL", server.client_class())
+    settings.MUTUALIS_IMAP = dict(IMAP_SETTINGS)
+    server.deliver((FIXTURES / "latin1_qp.eml").read_bytes(), datetime.date(2027, 2, 20))
+    with time_machine.travel(NOW, tick=False):
+        code, text = check("--only", "T1")
+        assert code == 1
+        assert "boîte de réception : 1 message" in breaches_of("T1", text)[0]
+        call_command("fetch_mail", stdout=io.StringIO())  # stored, then deleted
+        assert server.messages == {}
+        assert not any("boîte" in line for line in breaches_of("T1", check("--only", "T1")[1]))
+
+
+def test_t1_names_a_backup_older_than_its_retention_until_pruned(settings, tmp_path, published):
+    settings.MUTUALIS_BACKUP_DIR = str(tmp_path)
+    with time_machine.travel(at(2027, 1, 20, 2), tick=False):
+        call_command("backup", str(tmp_path / "old.bak"), verbosity=0)
+    with time_machine.travel(at(2027, 2, 25, 2), tick=False):
+        call_command("backup", str(tmp_path / "recent.bak"), verbosity=0)
+    (tmp_path / "notes.txt").write_text("not a backup")
+    with time_machine.travel(NOW, tick=False):
+        code, text = check("--only", "T1")
+        assert code == 1
+        (line,) = breaches_of("T1", text)
+        assert "old.bak" in line and "recent.bak" not in line
+        out = io.StringIO()
+        call_command("prune_backups", stdout=out)
+        assert "1 sauvegarde(s) supprimée(s)" in out.getvalue()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "recent.bak"]
+        assert check("--only", "T1")[0] == 0
+    assert Event.objects.filter(tag="vault:backup:prune").count() == 1
+
+
+def test_t1_names_a_declaration_whose_rules_add_up_past_three_months(monkeypatch, published):
+    monkeypatch.setattr(catalogue, "RETENTION_BACKUPS", catalogue.Duration(days=45))
+    code, text = check("--only", "T1")
+    assert code == 1
+    assert "dépassent les 3 mois promis" in breaches_of("T1", text)[0]
+
+
+# --- T2, T3, T4: retention stages and deadlines ------------------------------------------------
+def test_t2_names_a_record_past_its_stage(bob, published):
+    with time_machine.travel(at(2024, 9, 1, 10), tick=False):
         inquiry = contact.open_inquiry(
             channel=Channel.PHONE, subject="Litige", body="x", contact_name="A"
         )
-        closed = contact.qualify_as_complaint(
+        complaint = contact.qualify_as_complaint(
             inquiry=inquiry, complainant_type=ComplainantType.PROSPECT, reason="Délai"
         )
         contact.answer(inquiry=inquiry, body="Réponse", actor=bob)
-        contact.close_complaint(complaint=closed, outcome="rejected", actor=bob)
-    # 3. A shredded person whose row is still there.
-    person = members.create_person(data=make_person_data(email="erased@example.org"))
-    shred(person)
-    # 4. A complaint neither acknowledged nor answered in time.
+        contact.close_complaint(complaint=complaint, outcome="rejected", actor=bob)
+    with time_machine.travel(NOW, tick=False):
+        code, text = check("--only", "T2")
+        assert code == 1
+        assert "contact.Complaint" in breaches_of("T2", text)[0]
+        call_command("enforce_retention", stdout=io.StringIO())
+        assert check("--only", "T2")[0] == 0
+    assert Complaint.objects.filter(pk=complaint.pk, archived_at__isnull=False).exists()
+
+
+def test_t3_names_a_complaint_neither_acknowledged_nor_answered_in_time(bob, published):
     with time_machine.travel(at(2026, 12, 1, 10), tick=False):
         late = contact.open_inquiry(
             channel=Channel.LETTER, subject="Plainte", body="x", contact_name="B"
@@ -70,7 +185,16 @@ def broken(bob):
         contact.qualify_as_complaint(
             inquiry=late, complainant_type=ComplainantType.PROSPECT, reason="Accueil"
         )
-    # 5. A rights request past its one-month deadline.
+    with time_machine.travel(NOW, tick=False):
+        code, text = check("--only", "T3")
+        lines = breaches_of("T3", text)
+        assert code == 1 and len(lines) == 2
+        assert "sans accusé de réception" in lines[0] and "sans réponse" in lines[1]
+        contact.answer(inquiry=late, body="Réponse", actor=bob)
+        assert check("--only", "T3")[0] == 0
+
+
+def test_t4_names_a_rights_request_past_its_deadline(bob, published):
     with time_machine.travel(at(2027, 1, 10, 10), tick=False):
         request = rights.file_request(
             kind="access",
@@ -81,28 +205,139 @@ def broken(bob):
             identity_method="document",
             actor=bob,
         )
-    return {"late_complaint": late, "request": request}
-
-
-def test_privacy_check_names_each_breach_then_is_clean(broken, bob):
     with time_machine.travel(NOW, tick=False):
-        code, text = _check()
-        assert code == 1
-        assert "contact.Message" in text  # 1. e-mail body past three months
-        assert "contact.Complaint" in text and "à archiver" in text  # 2. past its stage
-        assert "members.Person" in text and "personne effacée" in text  # 3. shredded, still there
-        assert "sans accusé de réception" in text and "sans réponse" in text  # 4. complaint
-        assert broken["request"].reference in text  # 5. rights request late
-        assert text.count("MANQUEMENT") >= 6
-
-        call_command("enforce_retention", stdout=io.StringIO())
-        contact.answer(inquiry=broken["late_complaint"], body="Réponse", actor=bob)
-        request = RightsRequest.objects.get(pk=broken["request"].pk)
+        code, text = check("--only", "T4")
+        assert code == 1 and request.reference in breaches_of("T4", text)[0]
+        request = RightsRequest.objects.get(pk=request.pk)
         rights.answer(request=request, outcome="granted", text="Copie envoyée.", actor=bob)
+        assert check("--only", "T4")[0] == 0
 
-        code, text = _check()
-        assert (code, text.strip()) == (
-            0,
-            "Aucun manquement : chaque engagement vérifiable est tenu.",
+
+# --- T5: an erased person has nothing readable left --------------------------------------------
+def test_t5_names_a_shredded_person_still_present_and_their_readable_records(published):
+    person = members.create_person(data=make_person_data(email="erased@example.org"))
+    contact.open_inquiry(channel=Channel.PHONE, subject="Question", body="Mon texte", person=person)
+    shred(person)
+    code, text = check("--only", "T5")
+    lines = breaches_of("T5", text)
+    assert code == 1
+    assert any("members.Person" in line for line in lines)
+    assert any("contact.Inquiry" in line and "lisible" in line for line in lines)
+    assert any("contact.Message" in line and "lisible" in line for line in lines)
+
+
+def test_t5_names_the_correspondence_left_behind_by_a_deleted_person(published):
+    person = members.create_person(data=make_person_data(email="gone@example.org"))
+    inquiry = contact.open_inquiry(
+        channel=Channel.PHONE, subject="Question", body="Mon texte", person=person
+    )
+    Inquiry.objects.filter(pk=inquiry.pk).update(person=None)  # as a bare delete would leave it
+    code, text = check("--only", "T5")
+    assert code == 1
+    (line,) = breaches_of("T5", text)
+    assert "sans personne ni contact" in line and str(inquiry.pk) in line
+
+
+def test_t5_names_an_audit_event_carrying_contact_data_of_a_person_no_longer_there(published):
+    ghost = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+    with transaction.atomic():
+        event = audit.record(
+            MembersTag.CONTACT_RECTIFY, subject=ghost, details={"note": "joindre ghost@example.org"}
         )
-    assert not Complaint.objects.filter(archived_at__isnull=True, closed_at__isnull=False)
+        audit.record(MembersTag.CONTACT_RECTIFY, subject=ghost, details={"fields": ["email"]})
+    code, text = check("--only", "T5")
+    assert code == 1
+    (line,) = breaches_of("T5", text)
+    assert "1 événement(s)" in line and str(event.pk) in line
+
+
+# --- T9: a restricted person's data is only stored ---------------------------------------------
+@pytest.fixture
+def restricted(alice, bob):
+    return restrictions.start(
+        subject=alice.person,
+        purpose=catalogue.CONTRACT,
+        ground=RestrictionGround.RESTRICTION,
+        reason="Exactitude contestée",
+        actor=bob,
+    )
+
+
+def test_t9_names_a_use_of_restricted_data_that_bypassed_the_guard(alice, bob, restricted):
+    # A service that forgot the guard: it reveals the NIR and audits it, as reveal_nir would.
+    with transaction.atomic():
+        audit.record(
+            MembersTag.NIR_REVEAL, actor=bob, subject=alice.person, details={"reason": "oubli"}
+        )
+    policy.publish()
+    code, text = check("--only", "T9")
+    assert code == 1
+    (line,) = breaches_of("T9", text)
+    assert "members:nir:reveal" in line and str(restricted.pk) in line
+
+
+def test_t9_accepts_a_use_the_dpo_allowed_for_legal_claims(alice, bob, restricted):
+    restrictions.allow_for_legal_claims(
+        restriction=restricted,
+        use=MembersTag.NIR_REVEAL,
+        reason="Contentieux prud'homal",
+        actor=bob,
+    )
+    members.reveal_nir(person=alice.person, actor=bob, reason="Pièce du dossier contentieux")
+    policy.publish()
+    code, text = check("--only", "T9")
+    assert code == 0, text
+    assert row_of("T9", text)[-2] == "1"  # one restriction checked
+
+
+def test_the_guard_refuses_a_disclosure_of_restricted_data(alice, bob, restricted):
+    with pytest.raises(restrictions.ProcessingRestricted):
+        audit.record_disclosure(
+            recipient=catalogue.MANDATORY_SCHEMES,
+            subject=alice.person,
+            categories=[catalogue.IDENTITY],
+            reason="Télétransmission",
+            actor=bob,
+        )
+    assert not Event.objects.filter(tag="audit:disclosure:create").exists()
+    assert Event.objects.filter(tag="privacy:restriction:refuse").count() == 1
+
+
+def test_every_use_passed_to_the_guard_is_declared():
+    declared = restrictions.uses_covered_by(restrictions.ALL_PURPOSES)
+    assert {"members:nir:reveal", "billing:iban:reveal", "audit:disclosure:create"} <= declared
+    assert "members:nir:reveal" in restrictions.uses_covered_by(catalogue.CONTRACT.code)
+    assert "members:nir:reveal" not in restrictions.uses_covered_by(catalogue.COMMUNICATION.code)
+    with pytest.raises(ValueError, match="not declared"):
+        restrictions.ensure_allowed("x", purpose=catalogue.CONTRACT, use="members:nir:export")
+
+
+# --- T11: the audit log is intact --------------------------------------------------------------
+def test_t11_names_a_modified_audit_event(alice, published):
+    assert check("--only", "T11")[0] == 0
+    event = Event.objects.order_by("id").first()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only")
+        cursor.execute("UPDATE audit_event SET actor = %s WHERE id = %s", ["user:999", event.pk])
+    code, text = check("--only", "T11")
+    assert code == 1
+    (line,) = breaches_of("T11", text)
+    assert "modifié" in line
+
+
+# --- T12: the published policy is the one the declaration renders ----------------------------
+def test_t12_names_a_declaration_changed_without_a_new_dated_version(settings, published):
+    assert check("--only", "T12")[0] == 0
+    settings.MUTUALIS_ORGANISATION = {**settings.MUTUALIS_ORGANISATION, "dpo_email": "x@y.fr"}
+    code, text = check("--only", "T12")
+    assert code == 1
+    assert "publiez une nouvelle version" in breaches_of("T12", text)[0]
+    with time_machine.travel(at(2027, 3, 2, 9), tick=False):
+        policy.publish()
+    assert check("--only", "T12")[0] == 0
+
+
+def test_t12_names_a_policy_never_published(db):
+    code, text = check("--only", "T12")
+    assert code == 1 and "aucune version publiée" in breaches_of("T12", text)[0]

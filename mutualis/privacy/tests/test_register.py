@@ -9,6 +9,7 @@ import io
 import pytest
 from django.core.management import call_command
 
+from mutualis.lib import french
 from mutualis.privacy import catalogue
 from mutualis.privacy.policy import processing_entries
 
@@ -49,7 +50,7 @@ def test_register_lists_the_declared_fields_of_each_purpose():
 @pytest.mark.django_db
 def test_policy_page_shows_the_register_content(client):
     call_command("publish_policy", stdout=io.StringIO())
-    page = html.unescape(client.get("/confidentialite/").content.decode())
+    page = french.plain(html.unescape(client.get("/confidentialite/").content.decode()))
     for entry in processing_entries():
         assert entry.purpose.title in page
         assert entry.legal_basis in page

@@ -26,7 +26,7 @@ from mutualis.contact.models import (
 )
 from mutualis.members import services as members
 from mutualis.members.models import Person
-from mutualis.privacy import promises, retention
+from mutualis.privacy import holds, policy, promises, retention
 from mutualis.privacy.models import RetentionRun
 from mutualis.vault.models import DataKey, ShredRecord
 
@@ -37,6 +37,11 @@ EMAIL = Path(__file__).resolve().parents[2] / "contact" / "tests" / "fixtures"
 
 def at(*args) -> datetime.datetime:
     return datetime.datetime(*args, tzinfo=PARIS)
+
+
+@pytest.fixture
+def published(db):
+    policy.publish(datetime.date(2026, 1, 1))
 
 
 def _email():
@@ -51,22 +56,23 @@ def _enforce(when: datetime.datetime, **kwargs) -> retention.Report:
 
 
 def _breaches(when: datetime.datetime) -> list[str]:
-    return [str(b) for b in promises.run(when)]
+    return [b for r in promises.run(when) for b in r.breaches]
 
 
-def test_an_email_body_is_kept_three_months_then_erased_leaving_a_trace():
+def test_an_email_body_is_kept_two_months_then_erased_leaving_a_trace(published):
+    """Two months in the database and four weeks of backups: no copy past three months."""
     message = _email()  # dated 4 November 2026, 18:30
-    _enforce(at(2027, 2, 4, 12))
-    assert Message.objects.get(pk=message.pk).body  # three months not yet over
-    assert not _breaches(at(2027, 2, 4, 12))
+    _enforce(at(2027, 1, 4, 12))
+    assert Message.objects.get(pk=message.pk).body  # two months not yet over
+    assert not _breaches(at(2027, 1, 4, 12))
 
-    assert any("contact.Message" in b for b in _breaches(at(2027, 2, 5, 12)))
-    _enforce(at(2027, 2, 5, 12))
+    assert any("contact.Message" in b for b in _breaches(at(2027, 1, 5, 12)))
+    _enforce(at(2027, 1, 5, 12))
     message.refresh_from_db()
     assert message.body == "" and message.content_erased_at is not None
     assert not Attachment.objects.exists()
     assert message.inquiry_id and message.at  # the content-free trace
-    assert not _breaches(at(2027, 2, 5, 12))
+    assert not _breaches(at(2027, 1, 5, 12))
 
 
 def test_an_inquiry_goes_three_years_after_the_last_contact():
@@ -111,10 +117,10 @@ def test_an_open_complaint_is_never_archived(bob):
 
 def test_a_legal_hold_stops_the_clock_until_released(bob):
     message = _email()
-    hold = retention.place_hold(reason="Contentieux", actor=bob, target=message.inquiry)
+    hold = holds.place_hold(reason="Contentieux", actor=bob, target=message.inquiry)
     _enforce(at(2030, 1, 1, 12), only_app="contact")
     assert Inquiry.objects.filter(pk=message.inquiry_id).exists()
-    retention.release_hold(hold=hold, actor=bob)
+    holds.release_hold(hold=hold, actor=bob)
     _enforce(at(2030, 1, 1, 12), only_app="contact")
     assert not Inquiry.objects.filter(pk=message.inquiry_id).exists()
     assert (
@@ -141,7 +147,7 @@ def test_a_person_under_a_legal_hold_is_kept(bob):
     from mutualis.contracts.testing import make_person_data
 
     person = members.create_person(data=make_person_data(email="q@example.org"))
-    retention.place_hold(reason="Réquisition", actor=bob, subject=person)
+    holds.place_hold(reason="Réquisition", actor=bob, subject=person)
     _enforce(at(2040, 1, 1, 12))
     assert Person.objects.filter(pk=person.pk).exists()
 
@@ -295,7 +301,7 @@ def test_enforce_retention_command_reports_and_records_its_run():
     assert Event.objects.filter(tag="privacy:retention:anonymise").count() == 1
 
 
-def test_privacy_check_names_each_breach_then_is_clean_after_enforcement(bob):
+def test_privacy_check_names_each_breach_then_is_clean_after_enforcement(bob, published):
     _email()
     with time_machine.travel(at(2026, 9, 1, 10), tick=False):
         inquiry = contact.open_inquiry(

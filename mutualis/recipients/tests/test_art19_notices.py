@@ -13,19 +13,19 @@ from mutualis.recipients import notices
 from mutualis.recipients.exchange import outbound
 from mutualis.recipients.models import Notice, NoticeCause, NoticeChannel
 from mutualis.recipients.testing import key_for, make_pharmacy
-from mutualis.rights import services as rights
+from mutualis.rights import handlers, processing
 from mutualis.rights.models import Kind
 
 pytestmark = pytest.mark.django_db
 
 
 def _rectify(member, changes, staff):
-    request = rights.request_from_member_space(
+    request = processing.request_from_member_space(
         member=member, kind=Kind.RECTIFICATION, details={"changes": changes}
     )
     if request.answered_at is not None:  # contact details are corrected at once
         return request
-    return rights.apply_rectification(request=request, changes=changes, actor=staff)
+    return handlers.apply_rectification(request=request, changes=changes, actor=staff)
 
 
 def test_a_rectified_name_is_notified_to_the_pharmacy_that_checked_and_fetched_by_it(
@@ -78,7 +78,7 @@ def test_an_erasure_is_notified_to_those_that_received_what_is_erased(
     exchange = outbound.run(scheme, as_of=timezone.localdate(), directory=tmp_path).exchange
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     Contract.objects.filter(member=alice).update(end_date=yesterday)
-    request = rights.request_from_member_space(member=alice, kind=Kind.ERASURE)
+    request = processing.request_from_member_space(member=alice, kind=Kind.ERASURE)
     sent = {n.organisation: n for n in Notice.objects.filter(cause=NoticeCause.ERASURE)}
     assert set(sent) == {scheme, pharmacy}
     assert sent[pharmacy].channel == NoticeChannel.API and sent[pharmacy].sent_at is not None
@@ -100,7 +100,7 @@ def test_a_full_erasure_is_notified_to_the_pharmacy_through_the_api(
     reference = check(client, pharmacy_key, body_for(dave.person)).json()["reference"]
     dave.beneficiaries.all().delete()
     Contract.objects.filter(member=dave).delete()
-    rights.request_from_member_space(member=dave, kind=Kind.ERASURE)
+    processing.request_from_member_space(member=dave, kind=Kind.ERASURE)
     notice = Notice.objects.get(cause=NoticeCause.ERASURE)
     assert notice.organisation == pharmacy and notice.channel == NoticeChannel.API
     assert notice.references == [reference]

@@ -2,7 +2,7 @@
 
 Nothing here lists models. Every model declaration with personal fields and a ``subject_field``
 (``mutualis.privacy.registry``) is read, one query per model, for the rows whose subject path
-points at the person; a field declared tomorrow is exported tomorrow (DESIGN.md section 4).
+points at the person; a field declared tomorrow is exported tomorrow (architecture.md §4).
 
 Whose rows:
 

@@ -32,6 +32,8 @@ NOT_WALKED: dict[str, str] = {
     "délégué à la protection des données sur demande (RGPD art. 15(4) : sécurité des accès)",
     "contracts.subscriptiondraft": "adhésion en ligne non confirmée : rattachée à aucune "
     "personne, effacée au bout d'un jour",
+    "rights.pendingrequest": "demande envoyée depuis le site, en attente de la confirmation de "
+    "l'adresse : rattachée à aucune personne, effacée au bout de deux jours au plus",
     "privacy.legalhold": "gel de conservation : mesure interne liée à une procédure, "
     "communiquée par le délégué à la protection des données sur demande",
     "recipients.organisation": "organismes destinataires : coordonnées de leurs interlocuteurs, "

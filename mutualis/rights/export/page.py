@@ -1,5 +1,10 @@
-"""The access export for the HTML page (``rights/access_export.html``): each value beside its
-field's information (the JSON states it once per field in ``declaration``)."""
+"""The access export for the HTML page (``rights/access_export.html``).
+
+The page reads like a letter, not a dump: a summary of the categories first, then each category
+folded (``<details>``), stating once what the law requires the mutuelle to say about it
+(purposes, legal bases, recipients, retention) and then listing the values. Fields of one
+category that share their information are grouped under one statement; the JSON export keeps its
+own schema (information once per field, in ``declaration``)."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import datetime
 from django.utils import timezone
 from django.utils.formats import date_format
 
-NOT_GIVEN = "Non renseigné"
+NOT_GIVEN = "néant"  # neutral in gender: "Date de fin : néant", "Téléphone : néant"
 
 
 def display(value) -> str:
@@ -44,6 +49,25 @@ def entries(export: dict, record: dict) -> list[dict]:
     ]
 
 
+_STATED = ("purposes", "legal_bases", "recipients", "retention")
+
+
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _statement_key(entry: dict) -> tuple:
+    return tuple(_freeze(entry.get(name)) for name in _STATED)
+
+
+def _statement(entry: dict) -> dict:
+    return {name: entry.get(name) for name in _STATED}
+
+
 def access_page_context(export: dict) -> dict:
     """The export with, for each record, its model's name and its ``entries`` (see
     :func:`entries`, each with a French ``display`` text), for ``rights/access_export.html``:
@@ -52,13 +76,26 @@ def access_page_context(export: dict) -> dict:
     categories = []
     for category in export["categories"]:
         records = []
+        statements: dict[tuple, dict] = {}
         for record in category["records"]:
             rows = entries(export, record)
             for entry in rows:
                 entry["display"] = display(entry["value"])
+                key = _statement_key(entry)
+                statement = statements.setdefault(key, {**_statement(entry), "fields": []})
+                if entry["field"] not in statement["fields"]:
+                    statement["fields"].append(entry["field"])
             model = export["declaration"][record["model_code"]]["model"]
             records.append({**record, "model": model, "entries": rows})
-        categories.append({**category, "records": records})
+        values = sum(len(r["entries"]) for r in records)
+        categories.append(
+            {
+                **category,
+                "records": records,
+                "statements": list(statements.values()),
+                "value_count": values,
+            }
+        )
     events = [{**e, "display_at": display(e["at"])} for e in export["audit_log"]["events"]]
     disclosures = [{**d, "display_at": display(d["at"])} for d in export["disclosures"]]
     return {

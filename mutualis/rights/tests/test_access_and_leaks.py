@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from mutualis.rights import services
+from mutualis.rights import processing
 from mutualis.rights.models import Kind, RightsRequest
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ PAGES = [
 
 
 def _dave_s_request(dave) -> RightsRequest:
-    return services.request_from_member_space(member=dave, kind=Kind.ACCESS)
+    return processing.request_from_member_space(member=dave, kind=Kind.ACCESS)
 
 
 @pytest.mark.parametrize("url", PAGES)

@@ -21,7 +21,7 @@ from mutualis.contracts.models import Contract
 from mutualis.contracts.testing import make_person_data
 from mutualis.members import services as members
 from mutualis.members.models import Member, Person
-from mutualis.rights import forget, services
+from mutualis.rights import forget, processing, services
 from mutualis.rights.models import Channel, Kind, RightsRequest, Status
 from mutualis.vault import services as vault
 from mutualis.vault.models import DataKey, ShredRecord
@@ -67,7 +67,7 @@ def erase(person: Person, actor) -> RightsRequest:
         identity_method="other",
         actor=actor,
     )
-    return services.process(request=request, actor=actor)
+    return processing.process(request=request, actor=actor)
 
 
 def test_a_person_erased_after_the_backup_is_gone_again_after_restoring_it(tmp_path, alice, bob):

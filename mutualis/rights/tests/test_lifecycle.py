@@ -12,7 +12,7 @@ import time_machine
 
 from mutualis.audit.models import Event
 from mutualis.audit.services import holds_nir_or_iban
-from mutualis.rights import services
+from mutualis.rights import processing, services
 from mutualis.rights.models import (
     TRANSITIONS,
     Channel,
@@ -273,7 +273,7 @@ def test_every_step_is_audited_and_no_event_names_a_nir_or_iban(alice, bob):
     )
     services.record_identity_check(request=request, method=IdentityMethod.DOCUMENT, actor=bob)
     services.extend(request=request, reason=REASON, actor=bob)
-    services.process(request=request, actor=bob)
+    processing.process(request=request, actor=bob)
     services.close(request=request, actor=bob)
     events = Event.objects.filter(target=f"rights.rightsrequest:{request.pk}")
     tags = set(events.values_list("tag", flat=True))

@@ -14,7 +14,7 @@ from mutualis.consent.models import Channel as ConsentChannel
 from mutualis.consent.models import Source, Topic
 from mutualis.members.models import Person
 from mutualis.privacy import catalogue
-from mutualis.rights import services
+from mutualis.rights import handlers, objection
 from mutualis.rights.models import Kind, Outcome, RightsRequest, Status
 
 pytestmark = pytest.mark.django_db
@@ -139,9 +139,9 @@ def test_rectification_corrects_contact_details_at_once_and_identity_after_a_che
     assert (person.city, person.postal_code) == ("Lyon", "69001")
     assert person.last_name == "Martin"  # waits for staff
     assert request.status == Status.IN_PROGRESS
-    assert services.requested_changes(request)["last_name"] == "Martin-Durand"
+    assert handlers.requested_changes(request)["last_name"] == "Martin-Durand"
     with committed():
-        services.apply_rectification(
+        handlers.apply_rectification(
             request=request, changes={"last_name": "Martin-Durand"}, actor=bob
         )
     person.refresh_from_db()
@@ -159,7 +159,7 @@ def test_a_requested_nir_is_never_stored_in_clear(alice_client, alice):
     alice_client.post("/espace/droits/rectification/", {"nir": new_nir})
     request = _only_request(alice, Kind.RECTIFICATION)
     assert new_nir not in json.dumps(request.details)
-    assert services.requested_changes(request)["nir"] == new_nir
+    assert handlers.requested_changes(request)["nir"] == new_nir
 
 
 def test_an_empty_rectification_is_refused(alice_client, alice):
@@ -176,7 +176,7 @@ def test_objection_waits_for_the_dpo_then_stops_the_processing(alice_client, ali
     )
     request = _only_request(alice, Kind.OBJECTION)
     assert request.status == Status.IN_PROGRESS and not request.answer_text
-    services.decide_objection(
+    objection.decide_objection(
         request=request, upheld=True, grounds="Aucun motif impérieux de poursuivre.", actor=bob
     )
     request.refresh_from_db()
@@ -206,9 +206,41 @@ def test_staff_apply_a_checked_nir_and_the_blind_index_follows(alice_client, ali
     new_nir = make_nir(civility="MME", birth_date=alice.person.birth_date)
     alice_client.post("/espace/droits/rectification/", {"nir": new_nir})
     request = _only_request(alice, Kind.RECTIFICATION)
-    services.apply_rectification(
-        request=request, changes=services.requested_changes(request), actor=bob
+    handlers.apply_rectification(
+        request=request, changes=handlers.requested_changes(request), actor=bob
     )
     assert Person.objects.with_nir(new_nir).get() == alice.person
     request.refresh_from_db()
     assert request.status == Status.ANSWERED and new_nir not in request.answer_text
+
+
+def test_the_access_copy_page_states_each_category_once_with_a_summary_first(
+    alice_client, alice, committed
+):
+    import html
+
+    from mutualis.lib import french
+    from mutualis.privacy import catalogue
+
+    response = _file(alice_client, "/espace/droits/acces/", committed=committed)
+    page = french.plain(html.unescape(alice_client.get(response["Location"]).content.decode()))
+    assert page.index("En résumé") < page.index('class="access-category"')
+    assert page.count("<details") >= 3  # each category folds
+    # The contract's retention is said once per category holding contract data, not per value.
+    retention = catalogue.RETENTION_CONTRACT.summary
+    sections = page.count('class="access-category"')
+    assert 0 < page.count(retention) <= sections
+    assert alice.person.last_name in page  # the values themselves are all there
+
+
+def test_the_access_copy_is_built_once_from_the_request_to_its_page(
+    alice_client, alice, committed, monkeypatch
+):
+    from mutualis.rights import export
+
+    builds = []
+    real = export.build_access_export
+    monkeypatch.setattr(export, "build_access_export", lambda p: builds.append(p) or real(p))
+    response = _file(alice_client, "/espace/droits/acces/", committed=committed)
+    alice_client.get(response["Location"])
+    assert len(builds) == 1  # the page's, not also one at filing

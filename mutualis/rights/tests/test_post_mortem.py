@@ -9,7 +9,7 @@ import pytest
 
 from mutualis.members.models import User
 from mutualis.privacy import restrictions
-from mutualis.rights import services
+from mutualis.rights import post_mortem, processing, services
 from mutualis.rights.models import (
     Capacity,
     Channel,
@@ -44,7 +44,7 @@ def test_recording_the_death_emails_the_designated_person(
 ):
     alice_client.post("/espace/droits/directives/", DIRECTIVE)
     with committed():
-        _death, applied = services.record_death(
+        _death, applied = post_mortem.record_death(
             person=alice.person,
             date=datetime.date(2026, 11, 1),
             proof_type=ProofOfDeath.CERTIFICATE,
@@ -56,7 +56,7 @@ def test_recording_the_death_emails_the_designated_person(
     assert applied[0].applied_at is not None
     assert not User.objects.get(pk=alice.account_id).is_active
     with pytest.raises(services.RightsError):
-        services.record_death(
+        post_mortem.record_death(
             person=alice.person,
             date=datetime.date(2026, 11, 1),
             proof_type=ProofOfDeath.CERTIFICATE,
@@ -65,7 +65,7 @@ def test_recording_the_death_emails_the_designated_person(
 
 
 def test_without_directives_an_heir_may_close_the_account_and_object(alice, bob, committed):
-    services.record_death(
+    post_mortem.record_death(
         person=alice.person,
         date=datetime.date(2026, 11, 1),
         proof_type=ProofOfDeath.SCHEME,
@@ -85,14 +85,14 @@ def test_without_directives_an_heir_may_close_the_account_and_object(alice, bob,
             identity_note="Acte de notoriété",
             actor=bob,
         )
-        request = services.process(request=request, actor=bob)
+        request = processing.process(request=request, actor=bob)
     assert request.status == Status.ANSWERED and "CNIL" in request.answer_text
     assert restrictions.is_restricted(alice.person)
 
 
 def test_an_heir_is_refused_when_the_deceased_left_directives(alice_client, alice, bob):
     alice_client.post("/espace/droits/directives/", DIRECTIVE)
-    services.record_death(
+    post_mortem.record_death(
         person=alice.person,
         date=datetime.date(2026, 11, 1),
         proof_type=ProofOfDeath.NOTARY,
@@ -109,12 +109,12 @@ def test_an_heir_is_refused_when_the_deceased_left_directives(alice_client, alic
         identity_verified=True,
         actor=bob,
     )
-    request = services.process(request=request, actor=bob)
+    request = processing.process(request=request, actor=bob)
     assert request.status == Status.REFUSED and "désignée" in request.answer_text
 
 
 def test_alice_revokes_her_directives_but_not_dave_s(alice_client, alice, dave, client):
-    dave_directive = services.record_directive(
+    dave_directive = post_mortem.record_directive(
         person=dave.person, scope="general", instructions="Tout effacer, merci."
     )
     response = alice_client.post(f"/espace/droits/directives/{dave_directive.pk}/revoquer/")

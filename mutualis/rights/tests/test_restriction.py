@@ -15,7 +15,7 @@ from mutualis.members import services as members
 from mutualis.privacy import catalogue, restrictions
 from mutualis.privacy.models import Restriction
 from mutualis.privacy.restrictions import ProcessingRestricted, RestrictionError
-from mutualis.rights import services
+from mutualis.rights import objection, services
 from mutualis.rights.models import Kind, RightsRequest, Status
 
 pytestmark = pytest.mark.django_db
@@ -93,16 +93,16 @@ def test_restricted_people_are_left_out_of_a_marketing_selection(alice_client, a
 def test_lifting_needs_the_notice_sent_first(alice_client, alice, bob, mailoutbox, committed):
     restriction = _restrict_all(alice_client)
     with pytest.raises(services.RightsError):
-        services.lift_restriction(restriction=restriction, actor=bob)
+        objection.lift_restriction(restriction=restriction, actor=bob)
     with committed():
-        services.notify_restriction_lift(
+        objection.notify_restriction_lift(
             restriction=restriction,
             reason="Vos données ont été vérifiées et sont exactes.",
             actor=bob,
         )
     notice = mailoutbox[-1]
     assert notice.to == ["alice@example.org"] and "18(3)" in notice.body and "CNIL" in notice.body
-    services.lift_restriction(restriction=restriction, actor=bob)
+    objection.lift_restriction(restriction=restriction, actor=bob)
     assert not restrictions.is_restricted(alice.person)
     assert members.reveal_nir(person=alice.person, actor=bob, reason=WHY)
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from mutualis.contracts import drafts
 from mutualis.contracts.application import Problem
+from mutualis.contracts.models import DRAFT_LIFETIME, SubscriptionDraft
 from mutualis.members import validators
 from mutualis.members.models import BeneficiaryRole, Civility
 from mutualis.web.subscription import fields, steps
@@ -19,7 +20,7 @@ from mutualis.web.subscription.steps import STEPS, Step, Wizard
 SESSION_KEY = "subscription_draft"
 DONE_KEY = "subscription_contract"
 RETURN_TO_SUMMARY = "recapitulatif"
-LIFETIME_HOURS = int(drafts.DRAFT_LIFETIME.total_seconds() // 3600)
+LIFETIME_HOURS = int(DRAFT_LIFETIME.total_seconds() // 3600)
 
 DUPLICATE_NIR = Problem(
     "member.nir",
@@ -53,7 +54,7 @@ def load_wizard(request: HttpRequest) -> tuple[Wizard | None, bool]:
     """
     draft_id = _draft_id(request)
     draft = (
-        drafts.SubscriptionDraft.objects.select_related("data_key").filter(pk=draft_id).first()
+        SubscriptionDraft.objects.select_related("data_key").filter(pk=draft_id).first()
         if draft_id
         else None
     )

@@ -10,8 +10,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from mutualis.contracts import terms
 from mutualis.contracts.application import Problem
-from mutualis.contracts.models import CURRENT_CGU_VERSION, Offer
+from mutualis.contracts.models import Offer
 from mutualis.members import validators
 from mutualis.members.models import BeneficiaryRole
 from mutualis.web.subscription import steps
@@ -443,8 +444,9 @@ class AcceptanceForm(StepForm):
         accepted = bool(self.cleaned_data.get("accept_cgu")) and bool(
             self.cleaned_data.get("accept_policy")
         )
+        cgu = terms.current_cgu()
         return {
-            "cgu_version": CURRENT_CGU_VERSION if accepted else "",
+            "cgu_version": cgu.slug if accepted and cgu else "",
             "policy_version_id": self.policy_version_id if accepted else None,
             "accepted_at": timezone.now().isoformat() if accepted else "",
         }

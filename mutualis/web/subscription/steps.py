@@ -33,7 +33,7 @@ from mutualis.contracts.application import (
     Problem,
     check_application,
 )
-from mutualis.contracts.drafts import SubscriptionDraft
+from mutualis.contracts.models import SubscriptionDraft
 from mutualis.members.services import PersonData
 
 

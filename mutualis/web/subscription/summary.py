@@ -11,10 +11,11 @@ from django.views.decorators.debug import sensitive_variables
 
 from mutualis.contracts import drafts
 from mutualis.contracts.application import ApplicationInvalid, Problem
-from mutualis.contracts.models import Offer
+from mutualis.contracts.models import Offer, SubscriptionDraft
 from mutualis.members import validators
 from mutualis.members.models import Civility
 from mutualis.members.services import NirAlreadyRegistered
+from mutualis.portal import links
 from mutualis.privacy.policy import current_version
 from mutualis.web.subscription import forms, steps
 from mutualis.web.subscription.common import (
@@ -67,8 +68,12 @@ def page(request: HttpRequest, wizard: Wizard) -> HttpResponse:
     problems = all_problems(wizard)
     if request.method == "POST" and not problems:
         try:
-            contract = drafts.confirm(draft=wizard.draft, application=wizard.application())
-        except drafts.SubscriptionDraft.DoesNotExist:
+            contract = drafts.confirm(
+                draft=wizard.draft,
+                application=wizard.application(),
+                activation_link=links.activation_link,
+            )
+        except SubscriptionDraft.DoesNotExist:
             # Confirmed (or abandoned) meanwhile from another tab.
             request.session.pop(SESSION_KEY, None)
             return redirect("web:subscription:done")

@@ -10,6 +10,7 @@ One module per part: this one (start, the form steps, abandon, confirmation page
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
@@ -22,8 +23,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from mutualis.contracts import drafts
-from mutualis.contracts.models import CURRENT_CGU_VERSION, Contract, Offer
+from mutualis.contracts import drafts, terms
+from mutualis.contracts.models import CguVersion, Contract, Offer
 from mutualis.privacy.policy import current_version
 from mutualis.web.subscription import beneficiaries, fields, forms, steps, summary
 from mutualis.web.subscription.common import (
@@ -94,8 +95,32 @@ def done(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def cgu(request: HttpRequest) -> HttpResponse:
-    return render_page(request, "web/subscription/cgu.html", {"cgu_version": CURRENT_CGU_VERSION})
+def cgu(request: HttpRequest, version: str | None = None) -> HttpResponse:
+    """The terms of use in force, or an earlier version at its own URL (architecture.md §13)."""
+    versions = list(CguVersion.objects.published())
+    current = versions[0] if versions else None
+    if version is None:
+        shown = current
+    else:
+        try:
+            effective_date = datetime.date.fromisoformat(version)
+        except ValueError:
+            raise Http404("Version inconnue") from None
+        shown = next((v for v in versions if v.effective_date == effective_date), None)
+        if shown is None:
+            raise Http404("Version inconnue")
+    context = {
+        "version": shown,
+        "versions": versions,
+        "is_current": shown is not None and shown == current,
+        "draft_html": terms.render_cgu_body() if shown is None else "",
+    }
+    return render_page(request, "web/subscription/cgu.html", context)
+
+
+def _cgu_slug() -> str:
+    cgu = terms.current_cgu()
+    return cgu.slug if cgu else ""
 
 
 # --- Steps -----------------------------------------------------------------------------------
@@ -134,7 +159,7 @@ def _initial(wizard: Wizard, step: Step) -> dict[str, Any]:
     elif step is steps.ACCEPTANCE:
         policy = current_version()
         accepted = (
-            values.get("cgu_version") == CURRENT_CGU_VERSION
+            values.get("cgu_version") == _cgu_slug()
             and policy is not None
             and values.get("policy_version_id") == policy.pk
         )
@@ -166,7 +191,7 @@ def _form_for(
         policy = current_version()
         kwargs["policy_version_id"] = policy.pk if policy else None
         extra["policy"] = policy
-        extra["cgu_version"] = CURRENT_CGU_VERSION
+        extra["cgu_version"] = _cgu_slug()
     form = form_class(data, **kwargs)
     if step is steps.OFFER:
         by_code = estimates(wizard, kwargs["offers"])

@@ -37,7 +37,7 @@ def test_generated_members_are_encrypted_as_the_models_do_and_read_back(settings
         assert person.birth_date.year >= 1950
     assert all(iban.is_valid(m.iban) for m in Mandate.objects.all())
     assert verify_chain().ok
-    assert promises.run() == []
+    assert [r.breaches for r in promises.run() if r.breaches] == []
 
 
 def test_a_second_run_adds_members_beside_the_first(settings):

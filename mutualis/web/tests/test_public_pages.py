@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core import checks
 from django.test import override_settings
 
@@ -104,3 +111,61 @@ def test_production_with_a_weak_secret_key_is_refused():
 @override_settings(ALLOWED_HOSTS=[], DEV_DEFAULTS=False)
 def test_production_without_allowed_hosts_is_refused():
     assert "web.E003" in _errors()
+
+
+def test_favicon_ico_answers_with_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    assert b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
+
+
+def test_the_legal_notice_shows_values_and_never_a_placeholder(client):
+    page = client.get("/mentions-legales/").content.decode()
+    assert "à renseigner" not in page and "MUTUALIS_" not in page
+    director = settings.MUTUALIS_ORGANISATION["director"]
+    assert director and director != "Directeur de la publication" and director in page
+    assert settings.MUTUALIS_ORGANISATION["host"] in page
+
+
+def test_production_refuses_to_start_while_a_legal_notice_setting_is_missing(tmp_path):
+    """A real process with production settings: `check --deploy` names the missing variable."""
+    key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "MUTUALIS_MASTER_KEY": key,
+        "MUTUALIS_BLIND_INDEX_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "ALLOWED_HOSTS": "mutuelle.example",
+        "MUTUALIS_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **LEGAL_NOTICE,
+    }
+    del env["MUTUALIS_HOST_NAME"]
+    manage = Path(settings.BASE_DIR) / "manage.py"
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, str(manage), "check", "--deploy", "--fail-level", "ERROR"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "web.E004" in result.stderr and "MUTUALIS_HOST_NAME" in result.stderr
+    assert "MUTUALIS_PUBLICATION_DIRECTOR" not in result.stderr
+
+
+LEGAL_NOTICE = {
+    "MUTUALIS_ORG_NAME": "Mutuelle Exemple",
+    "MUTUALIS_ORG_SHORT_NAME": "ME",
+    "MUTUALIS_ORG_SIREN": "123 456 789",
+    "MUTUALIS_ORG_ADDRESS": "1 rue Exemple, 75001 Paris",
+    "MUTUALIS_DPO_EMAIL": "dpo@exemple.fr",
+    "MUTUALIS_CONTACT_EMAIL": "contact@exemple.fr",
+    "MUTUALIS_HOST_NAME": "Hébergeur, 2 rue Exemple, 59100 Roubaix",
+    "MUTUALIS_PUBLICATION_DIRECTOR": "Jeanne Exemple",
+    "MUTUALIS_MEDIATOR_NAME": "Médiateur",
+    "MUTUALIS_MEDIATOR_ADDRESS": "3 rue Exemple, 75002 Paris",
+}

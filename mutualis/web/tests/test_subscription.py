@@ -22,9 +22,8 @@ from stdnum.fr import nir as stdnum_nir
 
 from mutualis.audit.models import Event
 from mutualis.billing.models import Mandate
-from mutualis.contracts import drafts
-from mutualis.contracts.drafts import SubscriptionDraft
-from mutualis.contracts.models import Contract
+from mutualis.contracts import drafts, terms
+from mutualis.contracts.models import Contract, SubscriptionDraft
 from mutualis.contracts.testing import ensure_offers
 from mutualis.members.models import Beneficiary, Member, Person, User
 from mutualis.members.testing import make_french_iban, make_nir
@@ -47,6 +46,7 @@ def url(slug: str) -> str:
 def offers_and_policy():
     ensure_offers()
     policy.publish()
+    terms.publish_cgu(datetime.date(2026, 1, 1))
 
 
 @pytest.fixture
@@ -526,7 +526,7 @@ def test_the_terms_must_be_accepted_and_the_policy_version_is_stored(browser, ni
     assert 'href="/conditions-generales/"' in body and 'href="/confidentialite/"' in body
     acceptance = SubscriptionDraft.objects.get().data["steps"]["acceptance"]
     assert acceptance["policy_version_id"] == policy.current_version().pk
-    assert acceptance["cgu_version"] == "2026-01"
+    assert acceptance["cgu_version"] == "2026-01-01"
 
 
 def test_the_full_check_runs_again_at_confirmation(
@@ -657,7 +657,7 @@ def test_errors_are_summarised_and_linked_to_their_fields(browser, nir):
     assert 'href="#id_nir"' in body and 'href="#id_civility_0"' in body
     assert re.search(r'aria-describedby="id_nir_helptext id_nir_error"', body)
     assert 'id="id_nir_error"' in body and 'aria-invalid="true"' in body
-    assert "<title>Erreur : " in body
+    assert "<title>Erreur\u00a0: " in body  # French typography: no line starts with ":"
     assert '<label for="id_nir">' in body and "<legend>Civilité</legend>" in body
 
 
@@ -675,7 +675,9 @@ def test_wizard_pages_have_no_inline_script_or_style(browser, nir, iban, slug):
 def test_the_cgu_page_shows_the_current_version(client):
     response = client.get("/conditions-generales/")
     assert response.status_code == 200
-    assert "Version 2026-01" in response.content.decode()
+    assert (
+        "Version du" in response.content.decode() and "1 janvier 2026" in response.content.decode()
+    )
 
 
 def test_the_home_page_invites_to_subscribe(client):

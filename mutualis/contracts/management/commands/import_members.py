@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from mutualis.contracts.importing import (
+from mutualis.contracts.member_import.run import (
     DEFAULT_BATCH_SIZE,
     ImportFileError,
     ImportResult,
@@ -35,7 +35,8 @@ def _number(value: int) -> str:
 class Command(BaseCommand):
     help = (
         "Importe des adhérents depuis un fichier CSV de l'ancien système (un adhérent par ligne, "
-        "voir docs/import_members.md). Les lignes déjà importées sont ignorées."
+        "voir docs/import_members.md). Les lignes déjà importées sont ignorées. Code de sortie 3 "
+        "quand des lignes sont rejetées (le rapport les liste)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -110,3 +111,9 @@ class Command(BaseCommand):
             lines.append("Simulation : rien n'a été écrit dans la base.")
         style = self.style.SUCCESS if not result.rejected else self.style.WARNING
         self.stdout.write(style("\n".join(lines)))
+        if result.rejected:
+            # The rows accepted stay imported; the exit code tells a cron job to look at the report.
+            raise CommandError(
+                f"{_number(result.rejected)} ligne(s) rejetée(s) : voir le rapport {report}.",
+                returncode=3,
+            )

@@ -1,4 +1,4 @@
-"""Apply the declaration's retention rules: archive, then delete or anonymise (DESIGN.md §6)."""
+"""Apply the declaration's retention rules: archive, then delete or anonymise (architecture §6)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ import datetime
 
 from django.utils import timezone
 
+from mutualis.lib.french import plural
 from mutualis.lib.jobs import JobCommand
 from mutualis.rights import services
 from mutualis.rights.models import RightsRequest, Status
@@ -33,5 +34,9 @@ class Command(JobCommand):
             if not dry_run:
                 services.close(request=request)
             count += 1
-        verb = "à clore" if dry_run else "closes"
-        self.stdout.write(f"{count} demande(s) {verb}.")
+        if not count:
+            self.stdout.write("Aucune demande à clore.")
+        elif dry_run:
+            self.stdout.write(f"{count} demande{plural(count)} à clore.")
+        else:
+            self.stdout.write(f"{count} demande{plural(count)} close{plural(count)}.")

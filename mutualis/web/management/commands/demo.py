@@ -9,11 +9,14 @@ from __future__ import annotations
 from importlib import import_module
 
 from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from mutualis.audit.sequencer import sequence_all
-from mutualis.lib.demo import DemoLogin
+from mutualis.contracts import terms
+from mutualis.lib import devmail
+from mutualis.lib.demo import DemoLogin, site_url
 from mutualis.privacy import policy
 
 
@@ -24,6 +27,7 @@ class Command(BaseCommand):
         logins: list[DemoLogin] = []
         with transaction.atomic():
             version, created = policy.publish()
+            terms.publish_cgu()
             for app_config in apps.get_app_configs():
                 if not app_config.name.startswith("mutualis."):
                     continue
@@ -40,16 +44,20 @@ class Command(BaseCommand):
         state = "publiée" if created else "déjà en vigueur"
         out = self.stdout
         out.write("")
-        out.write("Mutualis — démonstration prête")
-        out.write("  Site : http://127.0.0.1:8000/")
-        out.write(
-            f"  Politique de confidentialité ({state}, version du "
-            f"{version.effective_date:%d/%m/%Y}) : http://127.0.0.1:8000/confidentialite/"
-        )
+        out.write(f"Mutualis — démonstration prête : {site_url()}")
         if logins:
             out.write("  Accès de démonstration :")
             for login in logins:
                 out.write(f"    - {login}")
         else:
             out.write("  Accès de démonstration : aucun compte à ce stade.")
+        if settings.EMAIL_BACKEND == "mutualis.lib.devmail.EmailBackend":
+            out.write(
+                f"  Courriels envoyés (activation, réponses, avis) : {devmail.mail_dir()}/ "
+                "— un fichier .eml par message, lisible dans un éditeur de texte"
+            )
+        out.write(
+            f"  Politique de confidentialité ({state}, version du "
+            f"{version.effective_date:%d/%m/%Y}) : {site_url('/confidentialite/')}"
+        )
         out.write("")

@@ -1,6 +1,6 @@
 """Bulk import of members from the legacy system (``manage.py import_members``).
 
-The CSV format is described in :mod:`mutualis.contracts.import_csv` and
+The CSV format is described in :mod:`mutualis.contracts.member_import.csv_format` and
 ``docs/import_members.md``. What an import guarantees:
 
 - **Same rules as the online form.** Each row becomes an :class:`Application` checked by
@@ -12,7 +12,7 @@ The CSV format is described in :mod:`mutualis.contracts.import_csv` and
 - **A row is all in or all out.** Its people, member, beneficiaries, contract and SEPA mandate
   are written together. Rows are written by batches (one transaction per batch, one
   ``executemany`` per table, sensitive fields encrypted by the vault fields under each person's
-  new data key: :mod:`mutualis.contracts.import_rows`); when the database refuses a batch
+  new data key: :mod:`mutualis.contracts.member_import.rows`); when the database refuses a batch
   (integrity or data error) the batch is replayed row by row, each row in its own savepoint, so
   only the faulty row is rejected. Other database errors stop the run.
 - **Idempotent and resumable.** ``Member.legacy_reference`` is unique: a row whose reference
@@ -44,7 +44,7 @@ from django.db import DataError, IntegrityError, connection, transaction
 from mutualis import audit
 from mutualis.billing import services as billing
 from mutualis.contracts.application import Lookups, Problem, check_application
-from mutualis.contracts.import_csv import (
+from mutualis.contracts.member_import.csv_format import (
     FileScan,
     Header,
     ImportFileError,
@@ -54,9 +54,10 @@ from mutualis.contracts.import_csv import (
     read_header,
     scan,
 )
-from mutualis.contracts.import_rows import RowWriter
+from mutualis.contracts.member_import.rows import RowWriter
 from mutualis.contracts.models import Contract, Offer, new_contract_number
 from mutualis.contracts.tags import ContractsTag
+from mutualis.lib.cli import os_error
 from mutualis.members.models import Member, Person, new_member_number
 from mutualis.members.validators import normalize_nir
 from mutualis.privacy.models import PolicyVersion
@@ -313,7 +314,7 @@ class _Report:
                 self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
             except OSError as exc:
                 raise ImportFileError(
-                    f"Impossible d'écrire le rapport des rejets {self.path} ({exc.strerror}). "
+                    f"Impossible d'écrire le rapport des rejets ({os_error(exc)}). "
                     "Aucune ligne n'a été importée."
                 ) from None
             self._writer = csv.writer(self._handle, delimiter=";")

@@ -1,0 +1,105 @@
+"""The command line in French: argument errors of every ``manage.py`` command, and system errors.
+
+Python's :mod:`argparse` writes its messages through ``gettext`` but ships no French catalogue;
+:func:`install` gives it the French of the messages a user can meet (missing or unknown
+arguments, invalid values, usage, help). ``manage.py`` installs it before running a command, and
+turns an uncaught system error (a file that cannot be read or written, a full disk) into one
+French line (:func:`os_error`) instead of a traceback.
+
+The catalogue is checked against the running Python's :mod:`argparse` by
+``lib/tests/test_cli.py``: a message added or reworded upstream fails there, loudly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import gettext as _gettext
+
+MESSAGES = {
+    "usage: ": "utilisation : ",
+    "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "unrecognized arguments: %s": "arguments inconnus : %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "choix invalide : %(value)r (choisir parmi %(choices)s)"
+    ),
+    "invalid %(type)s value: %(value)r": "valeur invalide (%(type)s attendu) : %(value)r",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "expected one argument": "une valeur est attendue",
+    "expected at least one argument": "au moins une valeur est attendue",
+    "expected at most one argument": "une valeur au plus est attendue",
+    "ambiguous option: %(option)s could match %(matches)s": (
+        "option ambiguë : %(option)s peut désigner %(matches)s"
+    ),
+    "not allowed with argument %s": "incompatible avec l'argument %s",
+    "ignored explicit argument %r": "valeur %r ignorée",
+    "one of the arguments %s is required": "l'un des arguments %s est obligatoire",
+    "unexpected option string: %s": "option inattendue : %s",
+    "show this help message and exit": "afficher cette aide et quitter",
+    "positional arguments": "arguments",
+    "options": "options",
+}
+PLURALS = {
+    "expected %s argument": ("%s valeur attendue", "%s valeurs attendues"),
+}
+TYPE_NAMES = {"int": "nombre entier", "float": "nombre", "Path": "chemin", "date": "date"}
+
+
+def gettext(message: str) -> str:
+    return MESSAGES.get(message, message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    french = PLURALS.get(singular)
+    if french is None:
+        return _gettext.ngettext(singular, plural, n)
+    return french[0] if n < 2 else french[1]
+
+
+def install() -> None:
+    """Make :mod:`argparse` (and so every ``manage.py`` command) speak French."""
+    # argparse looks both names up in its module at call time: replacing them translates it.
+    setattr(argparse, "_", gettext)  # noqa: B010
+    setattr(argparse, "ngettext", ngettext)  # noqa: B010
+    original = argparse.ArgumentParser._get_value
+    if getattr(original, "_mutualis_french", False):
+        return
+
+    def _get_value(self, action, arg_string):
+        try:
+            return original(self, action, arg_string)
+        except argparse.ArgumentError as exc:
+            name = getattr(action.type, "__name__", "")
+            if name in TYPE_NAMES and exc.message.startswith("valeur invalide ("):
+                exc.message = f"{TYPE_NAMES[name]} invalide : {arg_string!r}"
+            raise
+
+    _get_value._mutualis_french = True  # type: ignore[attr-defined]
+    setattr(argparse.ArgumentParser, "_get_value", _get_value)  # noqa: B010
+
+
+ERRNO_MESSAGES = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.EEXIST: "le fichier existe déjà",
+    errno.EISDIR: "c'est un dossier, pas un fichier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.ENOSPC: "plus de place sur le disque",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ECONNREFUSED: "connexion refusée",
+    errno.ETIMEDOUT: "délai de connexion dépassé",
+    errno.EHOSTUNREACH: "hôte injoignable",
+    errno.ENETUNREACH: "réseau injoignable",
+}
+
+
+def os_error(exc: OSError) -> str:
+    """A system error in French, with the file it is about: ``"… : fichier ou dossier
+    introuvable"``."""
+    reason = ERRNO_MESSAGES.get(exc.errno or 0)
+    if reason is None:
+        reason = f"erreur système n° {exc.errno}" if exc.errno else "erreur système"
+    where = exc.filename if exc.filename is not None else ""
+    return f"{where} : {reason}" if where else reason
