@@ -198,7 +198,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60)  # idle expiry, seconds
 SESSION_SAVE_EVERY_REQUEST = True  # the idle clock restarts on each request
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Django's database sessions, measured when they expire (their duration goes to the security
+# log) before `clearsessions` or the retention engine deletes them.
+SESSION_ENGINE = "mutualis.members.sessions"
 CSRF_COOKIE_HTTPONLY = True
+# The CSRF cookie lives for the browsing session, as every cookie of the site but the audience
+# measurement's (policy section II).
+CSRF_COOKIE_AGE = None
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -245,6 +251,11 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# axes stores, logs and locks on a keyed pseudonym of the client's address, never the address:
+# the security log is the one place an address is kept (truncated network + keyed hash).
+AXES_CLIENT_IP_CALLABLE = "mutualis.audit.security.axes_client_address"
+# What axes keeps of the POST data and writes to its logs: masked (the password always is).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "token"]
 # Django's login form sends the address as "username"; axes would look for "email" (the
 # USERNAME_FIELD) and never lock by account. The callable reads it and normalises its case.
 AXES_USERNAME_CALLABLE = "mutualis.portal.lockout.attempted_username"

@@ -37,6 +37,12 @@ class Permission(enum.StrEnum):
     RIGHTS_VIEW = "rights:request:view"
     RIGHTS_REGISTER = "rights:request:register"
     RIGHTS_DECIDE = "rights:request:decide"
+    # Communications (consent): campaigns, consent recorded by staff; audience statistics.
+    CAMPAIGN_VIEW = "consent:campaign:view"
+    CAMPAIGN_MANAGE = "consent:campaign:manage"
+    CAMPAIGN_SEND = "consent:campaign:send"
+    CONSENT_RECORD = "consent:consent:record"
+    STATISTICS_VIEW = "audience:statistics:view"
 
 
 _SERVICES = {service.code: service for service in catalogue.ALL_SERVICES}
@@ -62,6 +68,11 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.RIGHTS_VIEW: "Suivre les demandes d'exercice de droits",
     Permission.RIGHTS_REGISTER: "Enregistrer une demande d'exercice de droits",
     Permission.RIGHTS_DECIDE: "Statuer sur les demandes d'exercice de droits",
+    Permission.CAMPAIGN_VIEW: "Consulter les campagnes et leurs journaux d'envoi",
+    Permission.CAMPAIGN_MANAGE: "Préparer les campagnes (rédaction, aperçu, audience)",
+    Permission.CAMPAIGN_SEND: "Lancer, suspendre et exporter l'envoi d'une campagne",
+    Permission.CONSENT_RECORD: "Enregistrer un accord ou un retrait reçu par téléphone ou courrier",
+    Permission.STATISTICS_VIEW: "Consulter la mesure d'audience du site",
 }
 
 _INQUIRIES = {Permission.INQUIRY_VIEW, Permission.INQUIRY_ANSWER, Permission.RIGHTS_REGISTER}
@@ -78,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.MEMBER_SEARCH,
             Permission.MEMBER_VIEW,
             Permission.INQUIRY_REGISTER,
+            Permission.CONSENT_RECORD,
             *_INQUIRIES,
         }
     ),
@@ -104,7 +116,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.RIGHTS_VIEW,
             Permission.RIGHTS_DECIDE,
             Permission.COMPLAINT_MANAGE,
+            Permission.CAMPAIGN_VIEW,
+            Permission.STATISTICS_VIEW,
             *_INQUIRIES,
+        }
+    ),
+    catalogue.SERVICE_COMMUNICATION.code: frozenset(
+        {
+            Permission.MEMBER_SEARCH,
+            Permission.MEMBER_VIEW,
+            Permission.CAMPAIGN_VIEW,
+            Permission.CAMPAIGN_MANAGE,
+            Permission.CAMPAIGN_SEND,
+            Permission.CONSENT_RECORD,
+            Permission.STATISTICS_VIEW,
         }
     ),
     catalogue.SERVICE_ADMIN.code: frozenset({Permission.STAFF_VIEW, Permission.STAFF_MANAGE}),

@@ -31,6 +31,15 @@ NOT_WALKED: dict[str, str] = {
     "personne, effacée au bout d'un jour",
     "privacy.legalhold": "gel de conservation : mesure interne liée à une procédure, "
     "communiquée par le délégué à la protection des données sur demande",
+    "audit.securityevent": "journal de sécurité : connexions et refus, désignés par le compte "
+    "et un réseau d'origine tronqué, sans lien avec le dossier de la personne",
+    "sessions.session": "session de connexion en cours : supprimée dès qu'elle prend fin",
+    "axes.accessattempt": "tentatives de connexion échouées, comptées pour verrouiller un "
+    "compte : rattachées à l'adresse saisie, non à un dossier",
+    "axes.accessattemptexpiration": "échéance d'une tentative de connexion échouée",
+    "axes.accesslog": "journal des connexions de la bibliothèque de verrouillage : désactivé",
+    "axes.accessfailurelog": "journal des échecs de la bibliothèque de verrouillage : désactivé",
+    "otp_totp.totpdevice": "second facteur des personnels : aucun adhérent n'en a",
 }
 
 # French labels of fields whose model field gives none (Django's default is its English name).
