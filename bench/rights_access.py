@@ -567,7 +567,6 @@ class Builder:
                 at=joined,
                 source="subscription",
                 actor="system",
-                wording="J'accepte de recevoir…",
             )
             self.w.add(
                 preference_model,

@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from mutualis.lib.env import env_bool, env_int, env_list, env_secret, env_str
+from mutualis.lib.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MUTUALIS_VAR_DIR", str(BASE_DIR / "var")))
@@ -284,6 +284,19 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MUTUALIS_SITE_URL = env_str("MUTUALIS_SITE_URL", "http://127.0.0.1:8000")
 # Activation and password-reset links expire after this many seconds (single-use anyway).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 48 * 3600)
+
+# --- Campaigns (communication service) ------------------------------------------------------
+# `manage.py send_campaigns` sends at most MUTUALIS_CAMPAIGN_RATE messages per second (0: no
+# limit) over one SMTP connection, claiming MUTUALIS_CAMPAIGN_BATCH rows of the send log at a
+# time; a temporary failure is retried after MUTUALIS_CAMPAIGN_RETRY_SECONDS (doubling), up to
+# MUTUALIS_CAMPAIGN_MAX_ATTEMPTS tries. A row claimed by a run that died is marked "uncertain"
+# (never resent) once its claim is MUTUALIS_CAMPAIGN_CLAIM_MINUTES old.
+MUTUALIS_CAMPAIGN_RATE = env_float("MUTUALIS_CAMPAIGN_RATE", 20.0)
+MUTUALIS_CAMPAIGN_BATCH = env_int("MUTUALIS_CAMPAIGN_BATCH", 200)
+MUTUALIS_CAMPAIGN_MAX_ATTEMPTS = env_int("MUTUALIS_CAMPAIGN_MAX_ATTEMPTS", 4)
+MUTUALIS_CAMPAIGN_RETRY_SECONDS = env_int("MUTUALIS_CAMPAIGN_RETRY_SECONDS", 300)
+MUTUALIS_CAMPAIGN_CLAIM_MINUTES = env_int("MUTUALIS_CAMPAIGN_CLAIM_MINUTES", 15)
+MUTUALIS_CAMPAIGN_FROM_EMAIL = env_str("MUTUALIS_CAMPAIGN_FROM_EMAIL", DEFAULT_FROM_EMAIL)
 
 # --- The organisation (shown on the public site and in the generated policy) -----------------
 MUTUALIS_ORGANISATION = {

@@ -53,7 +53,10 @@ CORRESPONDENCE = Category(
     "vos questions et nos échanges, quelle que soit leur forme (papier, électronique, téléphone)",
 )
 PREFERENCES = Category(
-    "preferences", "Préférences de contact", "canaux de communication choisis (courriel, courrier)"
+    "preferences",
+    "Préférences de contact",
+    "canaux de communication choisis (courriel, courrier), accords et retraits avec leurs "
+    "justificatifs, communications reçues",
 )
 TECHNICAL = Category(
     "technical",

@@ -99,7 +99,7 @@ def test_one_post_grants_and_withdraws_what_changed(alice_client, alice):
     ]
     assert set(latest.values_list("actor", flat=True)) == {f"user:{alice.account.pk}"}
     grant = latest.get(topic="newsletter")
-    assert grant.wording.startswith("J'accepte de recevoir")
+    assert grant.notice.text.startswith("J'accepte de recevoir la lettre d'information")
     page = alice_client.get(PAGE).content.decode()
     assert "Vos préférences de communication sont enregistrées." in page
 

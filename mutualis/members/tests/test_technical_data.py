@@ -30,9 +30,7 @@ STAFF_LOGIN = "/gestion/connexion/"
 
 
 def _member_login(client, email, password):
-    return client.post(
-        MEMBER_LOGIN, {"username": email, "password": password}, REMOTE_ADDR=ADDRESS
-    )
+    return client.post(MEMBER_LOGIN, {"username": email, "password": password}, REMOTE_ADDR=ADDRESS)
 
 
 def _every_stored_value() -> str:

@@ -40,6 +40,10 @@ NOT_WALKED: dict[str, str] = {
     "axes.accesslog": "journal des connexions de la bibliothèque de verrouillage : désactivé",
     "axes.accessfailurelog": "journal des échecs de la bibliothèque de verrouillage : désactivé",
     "otp_totp.totpdevice": "second facteur des personnels : aucun adhérent n'en a",
+    "consent.consentnotice": "texte des mentions de consentement : ne nomme que le personnel "
+    "qui l'a publié ; chaque accord exporté en donne la version",
+    "consent.campaign": "campagne : ne nomme que le personnel qui l'a préparée ; chaque envoi "
+    "reçu figure au journal des envois exporté",
 }
 
 # French labels of fields whose model field gives none (Django's default is its English name).
