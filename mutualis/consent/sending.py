@@ -2,8 +2,8 @@
 
 The send log (:class:`~mutualis.consent.models.Delivery`) is the work list. A run:
 
-1. marks as *uncertain* the rows an earlier run claimed and never settled, once their claim is
-   older than ``MUTUALIS_CAMPAIGN_CLAIM_MINUTES`` (that run died: see below);
+1. recovers the rows an earlier run claimed and never settled, once their claim is older than
+   ``MUTUALIS_CAMPAIGN_CLAIM_MINUTES`` (that run died: see below);
 2. claims a batch of due rows (``pending``, retry time reached) in one committed transaction —
    ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several hosts may run at once — after
    checking each person again: a consent withdrawn, an objection, a restriction, a death or an
@@ -15,17 +15,19 @@ The send log (:class:`~mutualis.consent.models.Delivery`) is the work list. A ru
    connection that failed before the message left);
 4. repeats until nothing is due, then closes the campaign once no row is left to send.
 
-**Never twice.** A row is claimed, durably, before its message leaves, and nothing puts a claimed
-row back to *pending* once its message may have left. If the process dies between the server's
-acceptance and the settling of the row, or the connection breaks while the server is reading a
-message (:mod:`mutualis.consent.smtp`), the row becomes *uncertain*: the person may or may not
-have the message, and is never sent it again. Every message carries a Message-ID made of its row's
-id, so the outgoing mail server's log can tell, for an uncertain row, whether it left. This
-trades a rare missed message for a guarantee that nobody gets the same one twice.
+**Never twice.** A row is claimed, durably, before its message leaves; the messages of a batch
+leave one at a time in the order of their rows, and each row is settled, durably, as soon as the
+server has answered. So when a run dies (killed, out of memory, host restarted), its unsettled
+rows are the message in flight, which may or may not have left, followed by messages that never
+started. The next run marks the first one *uncertain* and gives the others back to be sent. An
+uncertain row is never sent again: the person may have the message, or may not. The same holds
+when the connection breaks while the server is reading a message (:mod:`mutualis.consent.smtp`).
+Every message carries a Message-ID made of its row's id, so the outgoing mail server's log can
+tell, for an uncertain row, whether it left. This trades a rare missed message for a guarantee
+that nobody gets the same one twice.
 
-Settling a row commits without waiting for the disk on PostgreSQL (``synchronous_commit`` off for
-that transaction): a crash can lose the last settlings, which leaves those rows claimed — so
-uncertain, never resent. Claims always commit synchronously.
+On SQLite (development), a settled row survives the death of the process but, in WAL mode with
+``synchronous=NORMAL``, not a power cut: use PostgreSQL in production.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -61,6 +62,8 @@ NO_REPLY = "no_reply"
 INTERRUPTED = "interrupted"
 CONNECTION = "connection"
 INTERNAL = "internal"
+# The order the messages of a batch leave in, which recovery relies on.
+SENDING_ORDER = ("queued_at", "id")
 
 
 class Throttle:
@@ -109,15 +112,35 @@ def _settings() -> dict:
 
 
 # --- Steps ----------------------------------------------------------------------------------
-def recover_stale_claims(campaign: Campaign, *, lease_minutes: int) -> int:
-    """Rows claimed by a run that never settled them: uncertain (see the module docstring)."""
+def recover_stale_claims(campaign: Campaign, *, lease_minutes: int) -> tuple[int, int]:
+    """Settle the rows of runs that died (see the module docstring): in each dead claim, the
+    first unsettled row in sending order was the message in flight, *uncertain*; the rows after
+    it never started and go back to *pending*. Returns ``(uncertain, released)``."""
     before = timezone.now() - timezone.timedelta(minutes=lease_minutes)
     with transaction.atomic():
-        stale = campaign.deliveries.filter(status=DeliveryStatus.CLAIMED, claimed_at__lt=before)
-        count = stale.update(status=DeliveryStatus.UNCERTAIN, error=INTERRUPTED)
-        if count:
-            audit.record(ConsentTag.CAMPAIGN_RECOVER, target=campaign, details={"uncertain": count})
-    return count
+        stale = (
+            campaign.deliveries.filter(status=DeliveryStatus.CLAIMED, claimed_at__lt=before)
+            .select_for_update()
+            .order_by("claim", *SENDING_ORDER)
+        )
+        seen: set[str] = set()
+        in_flight, never_started = [], []
+        for pk, claim in stale.values_list("pk", "claim"):
+            (never_started if claim in seen else in_flight).append(pk)
+            seen.add(claim)
+        uncertain = Delivery.objects.filter(pk__in=in_flight).update(
+            status=DeliveryStatus.UNCERTAIN, error=INTERRUPTED
+        )
+        released = Delivery.objects.filter(pk__in=never_started).update(
+            status=DeliveryStatus.PENDING, claim="", claimed_at=None
+        )
+        if uncertain or released:
+            audit.record(
+                ConsentTag.CAMPAIGN_RECOVER,
+                target=campaign,
+                details={"uncertain": uncertain, "released": released},
+            )
+    return uncertain, released
 
 
 def _eligible_people(campaign: Campaign, person_ids: list) -> set:
@@ -137,7 +160,7 @@ def claim_batch(campaign: Campaign, *, token: str, size: int) -> list[Recipient]
         due = (
             campaign.deliveries.filter(status=DeliveryStatus.PENDING)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .order_by("queued_at", "id")
+            .order_by(*SENDING_ORDER)
             .select_for_update(skip_locked=True)
         )
         rows = list(due.values_list("pk", "person_id")[:size])
@@ -188,12 +211,6 @@ def _by_code(code: int) -> Outcome:
     return Outcome(DeliveryStatus.FAILED, str(code))
 
 
-def _commit_without_flush() -> None:
-    if db_connection.vendor == "postgresql":
-        with db_connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 def settle(pk, *, token: str, outcome: Outcome, attempts: int, limits: dict) -> str:
     """Write the outcome of one row; a temporary failure is retried later, until the limit."""
     now = timezone.now()
@@ -208,9 +225,7 @@ def settle(pk, *, token: str, outcome: Outcome, attempts: int, limits: dict) -> 
     values.update(status=status, attempts=attempts + 1)
     if status == DeliveryStatus.SENT:
         values["sent_at"] = now
-    with transaction.atomic():
-        _commit_without_flush()
-        Delivery.objects.filter(pk=pk, claim=token, status=DeliveryStatus.CLAIMED).update(**values)
+    Delivery.objects.filter(pk=pk, claim=token, status=DeliveryStatus.CLAIMED).update(**values)
     return status
 
 
@@ -242,9 +257,8 @@ def send_campaign(
     if campaign.channel != "email":
         report.stopped = "not_email"
         return report
-    report.counts[DeliveryStatus.UNCERTAIN] += recover_stale_claims(
-        campaign, lease_minutes=limits["lease"]
-    )
+    uncertain, _released = recover_stale_claims(campaign, lease_minutes=limits["lease"])
+    report.counts[DeliveryStatus.UNCERTAIN] += uncertain
     connection = connection or campaign_connection()
     opened = False
     try:

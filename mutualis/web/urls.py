@@ -1,6 +1,8 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from mutualis.consent.unsubscribe import TOKEN_PATTERN
 from mutualis.web import views
+from mutualis.web.campaigns.unsubscribe import unsubscribe_view
 from mutualis.web.subscription import views as subscription_views
 
 app_name = "web"
@@ -14,4 +16,5 @@ urlpatterns = [
     path("contact/", include("mutualis.web.contact_form")),
     path("adhesion/", include("mutualis.web.subscription.urls")),
     path("conditions-generales/", subscription_views.cgu, name="cgu"),
+    re_path(rf"^desinscription/(?P<token>{TOKEN_PATTERN})/$", unsubscribe_view, name="unsubscribe"),
 ]
