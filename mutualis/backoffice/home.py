@@ -30,5 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_view_audit": request.user.has_perm(Permission.AUDIT_VIEW),
         "can_view_rights": request.user.has_perm(Permission.RIGHTS_VIEW),
         "can_register_rights": request.user.has_perm(Permission.RIGHTS_REGISTER),
+        "can_view_campaigns": request.user.has_perm(Permission.CAMPAIGN_VIEW),
+        "can_view_statistics": request.user.has_perm(Permission.STATISTICS_VIEW),
     }
     return render_page(request, "backoffice/home.html", context)

@@ -9,11 +9,13 @@ from django.urls import path
 
 from mutualis.backoffice import home
 from mutualis.backoffice.auth import views as auth
+from mutualis.backoffice.campaigns import urls as campaigns_urls
 from mutualis.backoffice.contact import urls as contact_urls
 from mutualis.backoffice.members import urls as members_urls
 from mutualis.backoffice.privacy import urls as privacy_urls
 from mutualis.backoffice.rights import urls as rights_urls
 from mutualis.backoffice.staff import urls as staff_urls
+from mutualis.backoffice.statistics import urls as statistics_urls
 
 app_name = "backoffice"
 
@@ -24,5 +26,13 @@ urlpatterns = [
     path("connexion/activation/", auth.enrol, name="enrol"),
     path("deconnexion/", auth.logout, name="logout"),
 ]
-for area in (members_urls, staff_urls, contact_urls, privacy_urls, rights_urls):
+for area in (
+    members_urls,
+    staff_urls,
+    contact_urls,
+    privacy_urls,
+    rights_urls,
+    campaigns_urls,
+    statistics_urls,
+):
     urlpatterns += area.urlpatterns

@@ -143,7 +143,7 @@ def recover_stale_claims(campaign: Campaign, *, lease_minutes: int) -> tuple[int
     return uncertain, released
 
 
-def _eligible_people(campaign: Campaign, person_ids: list) -> set:
+def eligible_people(campaign: Campaign, person_ids: list) -> set:
     """Who, among ``person_ids``, may still be sent ``campaign`` now."""
     topic = KIND_TOPIC[campaign.kind]
     if topic is not None:
@@ -166,7 +166,7 @@ def claim_batch(campaign: Campaign, *, token: str, size: int) -> list[Recipient]
         rows = list(due.values_list("pk", "person_id")[:size])
         if not rows:
             return []
-        eligible = _eligible_people(campaign, [person for _, person in rows])
+        eligible = eligible_people(campaign, [person for _, person in rows])
         claimed = [pk for pk, person in rows if person in eligible]
         skipped = [pk for pk, person in rows if person not in eligible]
         if skipped:

@@ -416,6 +416,17 @@ def record_for_person(
     return event
 
 
+def record_document_read(*, document: ConsentDocument, actor) -> None:
+    """Opening the document of a choice is a read of what the person sent: audited."""
+    with transaction.atomic():
+        audit.record(
+            ConsentTag.DOCUMENT_READ,
+            actor=actor,
+            subject=document.event.person_id,
+            target=document.event,
+        )
+
+
 # --- Reads ------------------------------------------------------------------------------------
 def has_objected_to_marketing(person: Person) -> bool:
     """Whether an objection to direct marketing is in force for ``person``."""

@@ -1,7 +1,7 @@
 from django.urls import include, path, re_path
 
 from mutualis.consent.unsubscribe import TOKEN_PATTERN
-from mutualis.web import views
+from mutualis.web import audience, views
 from mutualis.web.campaigns.unsubscribe import unsubscribe_view
 from mutualis.web.subscription import views as subscription_views
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("confidentialite/<str:version>/", views.privacy_policy, name="policy-version"),
     path("mentions-legales/", views.legal_notice, name="legal"),
     path("cookies/", views.cookies, name="cookies"),
+    path("cookies/mesure-audience/", audience.choice, name="audience_choice"),
+    path("statistiques/evenement/", audience.event, name="audience_event"),
     path("contact/", include("mutualis.web.contact_form")),
     path("adhesion/", include("mutualis.web.subscription.urls")),
     path("conditions-generales/", subscription_views.cgu, name="cgu"),

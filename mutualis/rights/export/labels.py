@@ -42,6 +42,8 @@ NOT_WALKED: dict[str, str] = {
     "otp_totp.totpdevice": "second facteur des personnels : aucun adhérent n'en a",
     "consent.consentnotice": "texte des mentions de consentement : ne nomme que le personnel "
     "qui l'a publié ; chaque accord exporté en donne la version",
+    "audience.audienceevent": "mesure d'audience : rattachée à un identifiant aléatoire du "
+    "navigateur, jamais à une personne",
     "consent.campaign": "campagne : ne nomme que le personnel qui l'a préparée ; chaque envoi "
     "reçu figure au journal des envois exporté",
 }
