@@ -139,3 +139,6 @@ declare(
     retention=c.RETENTION_CAMPAIGN_LOG,
     retention_anchor="queued_at",
 )
+
+# privacy_check T8 (every campaign recipient had agreed at send time).
+from mutualis.consent import promises  # noqa: E402, F401

@@ -293,14 +293,15 @@ RETENTION_AUDIENCE = RetentionRule(
     source="CNIL, délibération 2020-091 et lignes directrices sur la mesure d'audience : "
     "traceur 13 mois au plus, non prolongé ; données collectées 25 mois au plus",
 )
-# Login sessions: the row goes once the session has expired.
+# Login sessions: the row goes within a day of the session's end (`clearsessions` runs hourly,
+# the retention engine nightly).
 RETENTION_SESSIONS = RetentionRule(
     anchor=Anchor.EXPIRY,
-    active=Duration(),
+    active=Duration(days=1),
     archive=Duration(),
     end_action=EndAction.DELETE,
     source="fonctionnement du site : la session n'est conservée que tant qu'elle est ouverte",
-    active_label="jusqu'à la fin de la session (déconnexion ou inactivité)",
+    active_label="jusqu'à la fin de la session (déconnexion ou inactivité), puis 24 heures au plus",
 )
 # A second factor begun and never confirmed: one week.
 RETENTION_PENDING_DEVICE = RetentionRule(
@@ -426,7 +427,7 @@ WEBSITE = Purpose(
         "Votre adresse IP n'est conservée que dans ce journal, lors d'une connexion, d'un refus "
         "d'accès ou d'une action sensible d'un personnel, et jamais en clair : seuls le réseau "
         "d'origine (adresse tronquée) et une empreinte chiffrée de l'adresse y figurent, "
-        "6 mois au plus. La session elle-même disparaît dès qu'elle prend fin."
+        "6 mois au plus. La session elle-même est supprimée dans les 24 heures qui suivent sa fin."
     ),
     policy_section="1-D",
     legal_basis=LegalBasis.LEGITIMATE_INTEREST,

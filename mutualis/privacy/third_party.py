@@ -8,7 +8,10 @@ the system check fails for any installed model left undeclared (a new third-part
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from mutualis.privacy import catalogue as c
+from mutualis.privacy import promises
 from mutualis.privacy.declaration import personal
 from mutualis.privacy.registry import declare, declare_not_personal
 
@@ -104,3 +107,33 @@ declare(
     retention_anchor="created_at",
     retention_scope={"confirmed": False},
 )
+
+
+# --- privacy_check T10: no technical log past six months ---------------------------------------
+T10 = "T10 journaux techniques"
+
+
+@promises.register(T10)
+def no_technical_log_past_six_months(now):
+    """Security log, login attempts (RETENTION_TECHNICAL_LOGS) and sessions: nothing older than
+    six months (a session counts from its expiry)."""
+    from django.apps import apps
+
+    from mutualis.privacy import registry
+    from mutualis.privacy.retention import cutoff
+
+    bound = cutoff(now, c.RETENTION_TECHNICAL_LOGS.active)
+    logs = [
+        (apps.get_model(d.model), d.retention_anchor)
+        for d in registry.all_declarations()
+        if d.retention_rule is c.RETENTION_TECHNICAL_LOGS
+    ]
+    logs.append((apps.get_model("sessions", "Session"), "expire_date"))
+    for model, anchor in logs:
+        count = model._base_manager.filter(**{f"{anchor}__lt": bound}).count()
+        if count:
+            yield promises.Breach(
+                T10,
+                f"{model._meta.label} : {count} enregistrement(s) de plus de 6 mois "
+                f"(avant le {timezone.localtime(bound):%d/%m/%Y})",
+            )

@@ -131,12 +131,15 @@ def test_an_expired_session_is_measured_up_to_its_last_request_then_deleted(
     with time_machine.travel(start + datetime.timedelta(minutes=20), tick=False):
         assert client.get("/espace/").status_code == 200  # the last request
     assert Session.objects.count() == 1
-    later = start + datetime.timedelta(minutes=20, seconds=settings.SESSION_COOKIE_AGE + 1)
-    with time_machine.travel(later, tick=False):
+    expired = start + datetime.timedelta(minutes=20, seconds=settings.SESSION_COOKIE_AGE + 1)
+    with time_machine.travel(expired, tick=False):
         if how == "clearsessions":
-            call_command("clearsessions")
+            call_command("clearsessions")  # hourly: every expired session
         else:
-            retention.enforce(only_app="sessions")
+            retention.enforce(only_app="sessions")  # nightly: a day after the end at most
+            assert Session.objects.count() == 1
+    with time_machine.travel(expired + datetime.timedelta(days=1), tick=False):
+        retention.enforce(only_app="sessions")
     assert not Session.objects.exists()
     (ended,) = _events(SecurityKind.SESSION_ENDED)
     assert ended.details == {"space": "espace", "duration_s": 1200, "ended": "expired"}
