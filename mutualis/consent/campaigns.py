@@ -380,20 +380,20 @@ class Progress:
     def total(self) -> int:
         return sum(self.counts.values())
 
-    def __getitem__(self, status: str) -> int:
+    def of(self, status: str) -> int:
         return self.counts.get(status, 0)
 
     @property
     def done(self) -> int:
         """Rows that will not change any more."""
-        return self.total - self["pending"] - self["claimed"]
+        return self.total - self.of("pending") - self.of("claimed")
 
     @property
     def percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 0
 
     def as_dict(self) -> dict[str, int]:
-        return {status: self[status] for status in DeliveryStatus.values}
+        return {status: self.of(status) for status in DeliveryStatus.values}
 
 
 def progress(campaign: Campaign) -> Progress:

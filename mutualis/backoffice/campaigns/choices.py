@@ -48,6 +48,8 @@ def record_choice(request: HttpRequest, member_id) -> HttpResponse:
         upload = data["document"]
         if holds_nir_or_iban(data["note"]):
             form.add_error("note", "N'y recopiez ni numéro de sécurité sociale ni IBAN.")
+            form.data = form.data.copy()
+            form.data["note"] = ""  # never written back into the page
         else:
             try:
                 services.record_for_person(

@@ -127,7 +127,7 @@ def campaign_detail(request: HttpRequest, campaign_id) -> HttpResponse:
         "topic": KIND_TOPIC[campaign.kind],
         "preview": preview(campaign),
         "progress": progress,
-        "statuses": [(s, progress[s]) for s in DeliveryStatus if progress[s]],
+        "statuses": [(s, progress.of(s)) for s in DeliveryStatus if progress.of(s)],
         "count": campaigns.audience_count(campaign) if campaign.is_editable else None,
         "can": _can(request),
         "refresh": REFRESH_SECONDS if campaign.status == CampaignStatus.SENDING else None,
