@@ -396,3 +396,27 @@ def test_send_time_is_the_log_s_own_time(smtp_server, subscribers, bob):
         _send(_campaign(bob))
     assert set(Delivery.objects.values_list("sent_at", flat=True)) == {moment}
     assert timezone.now() > moment
+
+
+def test_on_the_demo_data_a_campaign_reaches_exactly_the_consenting_members(smtp_server, bob):
+    from mutualis.consent.models import MarketingObjection
+    from mutualis.members.models import Person
+
+    call_command("demo", stdout=io.StringIO())
+    campaign = _campaign(bob)
+    _send(campaign)
+    received = _by_recipient(smtp_server)
+    consenting = set(
+        services.marketing_audience(topic="newsletter", channel="email").values_list(
+            "email", flat=True
+        )
+    )
+    assert set(received) == consenting == {"alice@example.org", "ines@example.org"}
+    objector = Person.objects.get(pk=MarketingObjection.objects.in_force().get().person_id)
+    assert objector.email not in received
+    for address, (message,) in received.items():
+        url = urlsplit(_unsubscribe_url(message.message))
+        body = dict(parse_qsl(message.message["List-Unsubscribe-Post"]))
+        assert Client().post(url.path, body).status_code == 200
+        person = Person.objects.get(email=address)
+        assert not services.current_preferences(person)[("newsletter", "email")]

@@ -41,3 +41,26 @@ def test_demo_members_can_log_in(client):
     alice = Member.objects.get(person__email="alice@example.org")
     assert alice.account.check_password(DEMO_PASSWORD)
     assert alice.beneficiaries.count() == 1
+
+
+def test_demo_has_campaigns_and_audience_figures_for_the_dashboards():
+    from mutualis.audience.models import AudienceEvent, DailyAggregate
+    from mutualis.consent.models import Campaign, Delivery, DeliveryStatus
+    from mutualis.members.models import Person
+
+    _demo()
+    sent = Campaign.objects.get(status="sent")
+    reached = set(
+        Delivery.objects.filter(campaign=sent, status=DeliveryStatus.SENT).values_list(
+            "person__email", flat=True
+        )
+    )
+    assert reached == {"alice@example.org", "ines@example.org"}  # who chose newsletter by e-mail
+    marc = Person.objects.get(email="marc@example.org")
+    assert not Delivery.objects.filter(person=marc).exists()  # objected
+    assert Campaign.objects.filter(status="draft").count() == 1
+    postal = Campaign.objects.get(channel="post")
+    assert set(postal.deliveries.values_list("person__email", flat=True)) == {"dave@example.org"}
+    assert AudienceEvent.objects.exists() and DailyAggregate.objects.exists()
+    _demo()
+    assert Campaign.objects.count() == 3
