@@ -31,7 +31,8 @@ def _visit(page, url):
     assert report.value.status == 204
 
 
-def test_a_first_visit_sets_only_session_csrf_and_the_audience_cookie(page, live_server):
+def test_a_first_visit_sets_only_session_csrf_and_the_audience_cookie(measured_page, live_server):
+    page = measured_page
     for path in ["/", "/confidentialite/", "/cookies/", "/contact/", "/espace/connexion/"]:
         _visit(page, live_server.url + path)
     names = _names(page)
@@ -44,7 +45,10 @@ def test_a_first_visit_sets_only_session_csrf_and_the_audience_cookie(page, live
     assert page.csp_violations == []
 
 
-def test_an_opt_out_removes_the_cookie_and_nothing_is_recorded_afterwards(page, live_server):
+def test_an_opt_out_removes_the_cookie_and_nothing_is_recorded_afterwards(
+    measured_page, live_server
+):
+    page = measured_page
     _visit(page, live_server.url + "/")
     assert catalogue.AUDIENCE_COOKIE in _names(page)
     page.goto(live_server.url + "/cookies/")

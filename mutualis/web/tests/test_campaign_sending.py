@@ -420,3 +420,65 @@ def test_on_the_demo_data_a_campaign_reaches_exactly_the_consenting_members(smtp
         assert Client().post(url.path, body).status_code == 200
         person = Person.objects.get(email=address)
         assert not services.current_preferences(person)[("newsletter", "email")]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sending_process_killed_by_sigkill_resumes_without_sending_anyone_twice(
+    smtp_server, bob, settings
+):
+    """A real process, really killed (SIGKILL, nothing to clean up), then started again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from mutualis.contracts.testing import make_person_data
+    from mutualis.members.services import create_person
+
+    for i in range(40):
+        person = create_person(
+            data=make_person_data(first_names=f"K{i}", email=f"k{i}@example.org")
+        )
+        services.grant(person=person, topic="newsletter", channel="email", source="subscription")
+    campaign = _campaign(bob)
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "MUTUALIS_TESTING": "1",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/"
+        f"{db['NAME']}",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_server.port),
+        "MUTUALIS_CAMPAIGN_RATE": "20",
+        "MUTUALIS_CAMPAIGN_BATCH": "10",
+    }
+    root = Path(__file__).resolve().parents[3]
+    command = [sys.executable, str(root / "manage.py"), "send_campaigns"]
+    process = subprocess.Popen(command, env=env, cwd=root)  # noqa: S603
+    deadline = time.monotonic() + 120  # a safety net against a hung test, not a speed check
+    while len(smtp_server.messages) < 12 and process.poll() is None:
+        assert time.monotonic() < deadline, "the sending never started"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = len(smtp_server.messages)
+    assert 12 <= killed_at < 40
+    subprocess.run(  # noqa: S603
+        command,
+        env={**env, "MUTUALIS_CAMPAIGN_CLAIM_MINUTES": "0", "MUTUALIS_CAMPAIGN_RATE": "0"},
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+    counts = {a: len(m) for a, m in _by_recipient(smtp_server).items()}
+    assert max(counts.values()) == 1  # nobody twice
+    statuses = list(Delivery.objects.filter(campaign=campaign).values_list("status", flat=True))
+    assert statuses.count(DeliveryStatus.UNCERTAIN) <= 1
+    assert statuses.count(DeliveryStatus.SENT) + statuses.count(DeliveryStatus.UNCERTAIN) == 40
+    assert len(counts) >= 39
+    campaign.refresh_from_db()
+    assert campaign.status == "sent"
