@@ -300,7 +300,8 @@ def test_a_sending_killed_after_the_server_took_a_message_resumes_without_a_seco
     ]
     for person in people:
         services.grant(person=person, topic="newsletter", channel="email", source="subscription")
-    start = datetime.datetime(2026, 4, 2, 10, tzinfo=PARIS)
+    # After the database server's start (it would otherwise look restarted since the claim).
+    start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=1)
     with time_machine.travel(start, tick=False):
         campaign = _campaign(bob)
         with pytest.raises(KeyboardInterrupt):
@@ -482,3 +483,29 @@ def test_a_sending_process_killed_by_sigkill_resumes_without_sending_anyone_twic
     assert len(counts) >= 39
     campaign.refresh_from_db()
     assert campaign.status == "sent"
+
+
+@pytest.mark.postgres
+def test_after_a_database_restart_every_unsettled_row_of_a_dead_claim_is_uncertain(
+    smtp_server, bob
+):
+    """Settlements commit without waiting for the disk: a database restart may have lost some,
+    so none of the dead claim's rows is given back (the claim predates the server's start)."""
+    from mutualis.contracts.testing import make_person_data
+    from mutualis.members.services import create_person
+
+    for i in range(5):
+        person = create_person(
+            data=make_person_data(first_names=f"R{i}", email=f"r{i}@example.org")
+        )
+        services.grant(person=person, topic="newsletter", channel="email", source="subscription")
+    before_start = datetime.datetime(2020, 1, 6, 10, tzinfo=PARIS)
+    with time_machine.travel(before_start, tick=False):
+        campaign = _campaign(bob)
+        with pytest.raises(KeyboardInterrupt):
+            _send(campaign, connection=_DiesAfter(1), batch_size=4)
+    _send(campaign)
+    statuses = sorted(Delivery.objects.values_list("status", flat=True))
+    # The batch of four was claimed, the first message left, the run died: four uncertain.
+    assert statuses == [DeliveryStatus.SENT] + [DeliveryStatus.UNCERTAIN] * 4
+    assert max(len(m) for m in _by_recipient(smtp_server).values()) == 1
