@@ -54,7 +54,7 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 PLACEHOLDERS = {
     "prenom": "le ou les prénoms du destinataire",
     "nom": "son nom",
-    "civilite": "« Madame » ou « Monsieur »",
+    "civilite": "« Madame » ou « Monsieur »",
 }
 MAX_BODY = 20_000
 FREEZE_BATCH = 2000
@@ -83,7 +83,7 @@ def text_problems(*, subject: str, body: str) -> dict[str, str]:
         if unknown and field not in problems:
             names = ", ".join("{" + name + "}" for name in unknown)
             known = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
-            problems[field] = f"Champ de fusion inconnu : {names}. Champs possibles : {known}."
+            problems[field] = f"Champ de fusion inconnu : {names}. Champs possibles : {known}."
     return problems
 
 
@@ -254,8 +254,8 @@ def audience_count(campaign: Campaign) -> AudienceCount:
 def _change_status(campaign: Campaign, status: str) -> None:
     if not campaign.can_become(status):
         raise CampaignError(
-            f"Une campagne « {campaign.get_status_display().lower()} » ne peut pas passer à "
-            f"« {CampaignStatus(status).label.lower()} »."
+            f"Une campagne « {campaign.get_status_display().lower()} » ne peut pas passer à "
+            f"« {CampaignStatus(status).label.lower()} »."
         )
     campaign.status = status
 

@@ -8,6 +8,8 @@ them.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -18,17 +20,17 @@ from mutualis.consent.tags import ConsentTag
 
 _WITHDRAWAL = (
     "Je peux retirer mon accord à tout moment, aussi simplement que je l'ai donné, depuis mon "
-    "espace adhérent, par le lien présent dans chaque message ou en écrivant à la mutuelle ; "
+    "espace adhérent, par le lien présent dans chaque message ou en écrivant à la mutuelle ; "
     "le retrait n'a pas d'effet rétroactif."
 )
 DEFAULT_TEXTS: dict[str, str] = {
     Topic.NEWSLETTER: (
-        "J'accepte de recevoir la lettre d'information de {org} : nouveautés de mes garanties, "
+        "J'accepte de recevoir la lettre d'information de {org} : nouveautés de mes garanties, "
         "actions de prévention et actualités de la mutuelle, par le canal que je choisis. "
         + _WITHDRAWAL
     ),
     Topic.OFFERS: (
-        "J'accepte de recevoir les offres de {org} : nouvelles formules, services et avantages "
+        "J'accepte de recevoir les offres de {org} : nouvelles formules, services et avantages "
         "proposés par la mutuelle ou par ses partenaires, par le canal que je choisis. Mes "
         "coordonnées ne sont jamais transmises à ces partenaires. " + _WITHDRAWAL
     ),
@@ -69,7 +71,9 @@ def publish_notice(*, topic: str, text: str, actor) -> ConsentNotice:
     request for consent is clear and distinct). Consents already given stay under the version
     they were given under; a text identical to the one in force publishes nothing."""
     topic = Topic(topic).value
-    text = " ".join((text or "").split())
+    # Runs of spaces and line breaks become one space; non-breaking spaces (French typography)
+    # stay as typed.
+    text = re.sub(r"[ \t\r\n]+", " ", text or "").strip()
     if len(text) < 40:
         raise NoticeError(
             "La mention doit dire clairement ce qui est accepté (40 caractères au moins)."

@@ -98,7 +98,7 @@ def hand_to_printer(*, campaign: Campaign, actor) -> int:
             status=DeliveryStatus.EXPORTED, sent_at=now, attempts=1
         )
         reason = (
-            f"impression et routage de la campagne « {campaign.title} » par courrier "
+            f"impression et routage de la campagne « {campaign.title} » par courrier "
             "(sous-traitant, RGPD art. 28)"
         )
         for person in sorted(eligible, key=str):
@@ -191,11 +191,11 @@ def letter_footer(campaign: Campaign) -> str:
     """Why the person receives the letter, and how to stop."""
     topic = KIND_TOPIC[campaign.kind]
     if topic is None:
-        return "Vous recevez ce courrier en tant qu'adhérent : il concerne votre contrat."
+        return "Vous recevez ce courrier en tant qu'adhérent : il concerne votre contrat."
     return (
         f"Vous recevez ce courrier parce que vous avez accepté de recevoir "
-        f"« {Topic(topic).label} » par courrier. Pour ne plus le recevoir, modifiez vos "
-        "préférences dans votre espace adhérent ou écrivez-nous à l'adresse ci-dessus ; "
+        f"« {Topic(topic).label} » par courrier. Pour ne plus le recevoir, modifiez vos "
+        "préférences dans votre espace adhérent ou écrivez-nous à l'adresse ci-dessus ; "
         "le retrait est immédiat."
     )
 
@@ -228,7 +228,7 @@ def pdf_file(campaign: Campaign, *, actor) -> bytes:
             last_name=letter.last_name,
             civility="",
         )
-        pdf.multi_cell(170, 6, _pdf_text(f"Objet : {subject}"))
+        pdf.multi_cell(170, 6, _pdf_text(f"Objet : {subject}"))
         pdf.ln(4)
         pdf.set_font("helvetica", size=11)
         body = campaigns.personalise(
@@ -239,6 +239,6 @@ def pdf_file(campaign: Campaign, *, actor) -> bytes:
         pdf.ln(8)
         pdf.set_font("helvetica", size=8)
         pdf.set_x(20)
-        pdf.multi_cell(170, 4, _pdf_text(f"{why} Référence : {letter.reference}."))
+        pdf.multi_cell(170, 4, _pdf_text(f"{why} Référence : {letter.reference}."))
     _record_download(campaign, actor, "pdf", len(found))
     return bytes(pdf.output())

@@ -72,6 +72,6 @@ def every_recipient_had_agreed(now):
         sample = ", ".join(pks[:5]) + (" …" if len(pks) > 5 else "")
         yield promises.Breach(
             PROMISE,
-            f"campagne « {title} » : {len(pks)} envoi(s) sans accord en vigueur, ou malgré une "
+            f"campagne « {title} » : {len(pks)} envoi(s) sans accord en vigueur, ou malgré une "
             f"opposition ou un décès, au moment de l'envoi (journal n° {sample})",
         )

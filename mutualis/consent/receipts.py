@@ -31,7 +31,7 @@ SCHEMA = "mutualis.consent-receipt/1"
 KANTARA_VERSION = "KI-CR-v1.1.0"
 WITHDRAWAL_METHOD = (
     "Depuis l'espace adhérent (Mes préférences), par le lien de désinscription présent dans "
-    "chaque message, ou par courrier ou courriel à la mutuelle ; le retrait prend effet "
+    "chaque message, ou par courrier ou courriel à la mutuelle ; le retrait prend effet "
     "immédiatement et n'a pas d'effet rétroactif."
 )
 

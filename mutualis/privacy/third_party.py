@@ -134,6 +134,6 @@ def no_technical_log_past_six_months(now):
         if count:
             yield promises.Breach(
                 T10,
-                f"{model._meta.label} : {count} enregistrement(s) de plus de 6 mois "
+                f"{model._meta.label} : {count} enregistrement(s) de plus de 6 mois "
                 f"(avant le {timezone.localtime(bound):%d/%m/%Y})",
             )

@@ -91,7 +91,7 @@ def _settings_breaches() -> list[str]:
     if not settings.SESSION_EXPIRE_AT_BROWSER_CLOSE:
         found.append("le cookie de session survit à la fermeture du navigateur")
     if catalogue.AUDIENCE_COOKIE_MONTHS > 13:
-        found.append(f"cookie de mesure d'audience : {catalogue.AUDIENCE_COOKIE_MONTHS} mois")
+        found.append(f"cookie de mesure d'audience : {catalogue.AUDIENCE_COOKIE_MONTHS} mois")
     if catalogue.RETENTION_AUDIENCE.active.months > 25:
         found.append("données brutes de mesure d'audience conservées plus de 25 mois")
     return found
@@ -101,7 +101,7 @@ def _cookie_breaches() -> list[str]:
     declared = {cookie.name: cookie for cookie in catalogue.declared_cookies()}
     host = _host()
     if host is None:
-        return ["aucun nom d'hôte autorisé (ALLOWED_HOSTS) : cookies déposés non vérifiés"]
+        return ["aucun nom d'hôte autorisé (ALLOWED_HOSTS) : cookies déposés non vérifiés"]
     seen, extended = observed_cookies(host)
     found = []
     for name, morsel in sorted(seen.items()):
@@ -110,7 +110,7 @@ def _cookie_breaches() -> list[str]:
             continue  # a deletion
         cookie = declared.get(name)
         if cookie is None:
-            found.append(f"cookie non déclaré déposé : {name}")
+            found.append(f"cookie non déclaré déposé : {name}")
         elif cookie.max_age is None and life is not None:
             found.append(f"{name} dure {life} s au lieu de la session")
         elif cookie.max_age is not None and (life is None or life > cookie.max_age):

@@ -72,7 +72,7 @@ def record_choice(request: HttpRequest, member_id) -> HttpResponse:
             except services.ObjectionInForce:
                 form.add_error(
                     None,
-                    "Cette personne s'oppose à toute prospection : seul son propre accord, "
+                    "Cette personne s'oppose à toute prospection : seul son propre accord, "
                     "donné dans son espace adhérent, peut lever son opposition.",
                 )
             except (services.DocumentRequired, services.UnknownChoice) as error:

@@ -29,7 +29,7 @@ def hand_to_printer(request: HttpRequest, campaign_id) -> HttpResponse:
         if count:
             messages.success(
                 request,
-                f"{count} courrier{'s' if count > 1 else ''} remis à l'imprimeur : "
+                f"{count} courrier{'s' if count > 1 else ''} remis à l'imprimeur : "
                 "téléchargez les fichiers ci-dessous.",
             )
         else:

@@ -31,13 +31,13 @@ class CampaignForm(forms.Form):
     title = forms.CharField(
         **_required("Nom interne"),
         max_length=150,
-        help_text="Pour vous y retrouver ; les destinataires ne le voient pas.",
+        help_text="Pour vous y retrouver ; les destinataires ne le voient pas.",
     )
     kind = forms.ChoiceField(
         **_required("Nature"),
         choices=CampaignKind.choices,
         help_text="Une lettre, des offres ou une enquête ne partent qu'aux personnes qui les ont "
-        "acceptées ; une information de service, aux adhérents dont le contrat est en cours.",
+        "acceptées ; une information de service, aux adhérents dont le contrat est en cours.",
     )
     channel = forms.ChoiceField(
         **_required("Canal"), choices=[(c.value, c.label) for c in CAMPAIGN_CHANNELS]
@@ -47,7 +47,7 @@ class CampaignForm(forms.Form):
         **_required("Texte"),
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 14}),
-        help_text="Une ligne vide sépare deux paragraphes. Champs de fusion : "
+        help_text="Une ligne vide sépare deux paragraphes. Champs de fusion : "
         + ", ".join(f"{{{name}}} ({label})" for name, label in PLACEHOLDERS.items())
         + ". La raison de l'envoi et le lien de désinscription sont ajoutés à chaque message.",
     )
@@ -99,7 +99,7 @@ class ChoiceRecordForm(forms.Form):
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Pour un appel : date, heure et ce que la personne a dit. N'y recopiez ni "
+        help_text="Pour un appel : date, heure et ce que la personne a dit. N'y recopiez ni "
         "numéro de sécurité sociale ni IBAN.",
     )
     document = AttachmentField(

@@ -26,7 +26,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Mention « {notice.get_topic_display()} » en vigueur : version {notice.version}.",
+                f"Mention « {notice.get_topic_display()} » en vigueur : version {notice.version}.",
             )
             return redirect("backoffice:notice_list")
     current = notices.current_notices()

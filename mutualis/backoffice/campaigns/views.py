@@ -154,7 +154,7 @@ def campaign_send(request: HttpRequest, campaign_id) -> HttpResponse:
         request,
         campaign_id,
         campaigns.start_sending,
-        "Envoi lancé : les destinataires sont arrêtés et inscrits au journal des envois. Les "
+        "Envoi lancé : les destinataires sont arrêtés et inscrits au journal des envois. Les "
         "messages partent au rythme de la tâche d'envoi.",
     )
 
@@ -175,7 +175,7 @@ def campaign_resume(request: HttpRequest, campaign_id) -> HttpResponse:
 @require_POST
 def campaign_cancel(request: HttpRequest, campaign_id) -> HttpResponse:
     return _act(
-        request, campaign_id, campaigns.cancel, "Campagne annulée : plus rien ne sera envoyé."
+        request, campaign_id, campaigns.cancel, "Campagne annulée : plus rien ne sera envoyé."
     )
 
 

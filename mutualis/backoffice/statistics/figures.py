@@ -64,7 +64,7 @@ def bar_chart(
             y = y_of(value)
             x = round(LEFT + slot * i + (slot - width) / 2, 1)
             chart.rects.append(
-                Rect(x, y, width, round(y_of(0) - y, 1), COLOUR, f"{name} : {value}")
+                Rect(x, y, width, round(y_of(0) - y, 1), COLOUR, f"{name} : {value}")
             )
     chart.legend = [LegendItem(COLOUR, unit.capitalize())] if any(values) else []
     return chart
@@ -166,7 +166,7 @@ def dashboard(today: datetime.date | None = None) -> Dashboard:
         ),
         browsers_chart=bar_chart(
             title="Visites par navigateur, sur douze mois",
-            description="Le navigateur de chaque visite ; les nombres exacts figurent dans le "
+            description="Le navigateur de chaque visite ; les nombres exacts figurent dans le "
             "tableau qui suit.",
             labels=[name for name, _ in browsers],
             names=[name for name, _ in browsers],
@@ -175,7 +175,7 @@ def dashboard(today: datetime.date | None = None) -> Dashboard:
         ),
         durations_chart=bar_chart(
             title="Durée des visites, sur douze mois",
-            description="Le nombre de visites par durée ; les nombres exacts figurent dans le "
+            description="Le nombre de visites par durée ; les nombres exacts figurent dans le "
             "tableau qui suit.",
             labels=[label.replace(" à ", "–") for label, _ in durations],
             names=[label for label, _ in durations],
@@ -185,7 +185,7 @@ def dashboard(today: datetime.date | None = None) -> Dashboard:
         returns_chart=bar_chart(
             title="Fréquence de retour, sur douze mois",
             description="Les visites selon le temps écoulé depuis la visite précédente du même "
-            "navigateur ; les nombres exacts figurent dans le tableau qui suit.",
+            "navigateur ; les nombres exacts figurent dans le tableau qui suit.",
             labels=["1re visite", "≤ 1 j", "2–7 j", "8–30 j", "> 30 j"],
             names=[label for label, _ in returns],
             values=[n for _, n in returns],

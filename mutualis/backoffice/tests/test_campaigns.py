@@ -130,7 +130,7 @@ def test_a_wrong_placeholder_is_shown_on_the_form_in_french(staff_client):
         {"title": "x", "kind": "offers", "channel": "post", "subject": "s", "body": "{age}"},
     )
     assert response.status_code == 200
-    assert "Champ de fusion inconnu : {age}" in page_text(response)
+    assert "Champ de fusion inconnu : {age}" in page_text(response)
     assert not Campaign.objects.exists()
 
 
@@ -227,7 +227,7 @@ def test_a_csv_cell_cannot_be_a_formula(camille, alice):
 # --- Notices ----------------------------------------------------------------------------------
 def test_publishing_a_new_version_of_a_notice(staff_client):
     text = (
-        "J'accepte de recevoir les enquêtes de la mutuelle ; je peux retirer mon accord à tout "
+        "J'accepte de recevoir les enquêtes de la mutuelle ; je peux retirer mon accord à tout "
         "moment."
     )
     response = staff_client.post(
@@ -354,7 +354,7 @@ def test_the_dashboard_draws_the_figures_as_svg_without_inline_script_or_style(s
     response = staff_client.get(reverse("backoffice:statistics"))
     body = page_text(response)
     assert body.count("<svg") >= 4
-    assert "<title>Firefox : 7</title>" in body
+    assert "<title>Firefox : 7</title>" in body
     assert "12 visites" in visible_text(response)
     assert "50 s de visite en moyenne" in visible_text(response)
     assert not re.search(r"<script(?![^>]*\bsrc=)", body)

@@ -44,18 +44,18 @@ def test_unknown_placeholders_and_empty_texts_are_refused_in_french(bob):
         _newsletter(bob, body="Bonjour {prénom} {age}", subject="  ", title="")
     assert refused.value.problems == {
         "subject": "Indiquez l'objet.",
-        "body": "Champ de fusion inconnu : {age}, {prénom}. "
-        "Champs possibles : {prenom}, {nom}, {civilite}.",
+        "body": "Champ de fusion inconnu : {age}, {prénom}. "
+        "Champs possibles : {prenom}, {nom}, {civilite}.",
         "title": "Donnez un nom à la campagne.",
     }
     assert not Campaign.objects.exists()
 
 
 def test_placeholders_are_filled_with_the_recipient_s_values():
-    text = "{civilite} {nom}, cher {prenom} ; {inconnu} reste tel quel"
+    text = "{civilite} {nom}, cher {prenom} ; {inconnu} reste tel quel"
     assert (
         campaigns.personalise(text, first_names="Alice", last_name="Martin", civility="MME")
-        == "Madame Martin, cher Alice ; {inconnu} reste tel quel"
+        == "Madame Martin, cher Alice ; {inconnu} reste tel quel"
     )
 
 

@@ -73,7 +73,7 @@ def test_a_recipient_without_consent_at_send_time_is_named_by_log_row(alice, dav
     (breach,) = _breaches()
     row = Delivery.objects.get(campaign=campaign, person=dave.person)
     assert breach.promise == PROMISE
-    assert "« Lettre de mai » : 1 envoi(s)" in breach.detail and str(row.pk) in breach.detail
+    assert "« Lettre de mai » : 1 envoi(s)" in breach.detail and str(row.pk) in breach.detail
     assert dave.person.last_name not in breach.detail
 
 

@@ -30,7 +30,7 @@ def test_each_topic_has_a_first_version_written_when_first_needed(db):
 def test_a_new_text_is_a_new_version_and_earlier_consents_keep_theirs(alice, bob):
     first = services.grant(person=alice.person, topic="newsletter", channel="email", source="phone")
     text = (
-        "J'accepte de recevoir la lettre mensuelle de la mutuelle par le canal choisi ; je peux "
+        "J'accepte de recevoir la lettre mensuelle de la mutuelle par le canal choisi ; je peux "
         "retirer mon accord à tout moment."
     )
     second = notices.publish_notice(topic="newsletter", text=text, actor=bob)
@@ -84,7 +84,7 @@ def test_the_member_space_records_the_version_it_showed(alice_client, alice, bob
     # A new version is published while the page is open: the grant names the one shown.
     notices.publish_notice(
         topic="newsletter",
-        text="J'accepte la nouvelle lettre de la mutuelle ; je peux retirer mon accord à tout "
+        text="J'accepte la nouvelle lettre de la mutuelle ; je peux retirer mon accord à tout "
         "moment.",
         actor=bob,
     )

@@ -368,7 +368,7 @@ def test_the_command_sends_the_open_campaigns_over_one_smtp_connection(
     call_command("send_campaigns", "--rate", "0", stdout=out)
     campaign.refresh_from_db()
     assert campaign.status == "sent"
-    assert "envoyé : 2" in out.getvalue()
+    assert "envoyé : 2" in out.getvalue()
     assert len(smtp_server.messages) == 2
     assert isinstance(campaign_connection(), CampaignSMTPBackend)
     out = io.StringIO()

@@ -61,7 +61,7 @@ def test_a_csrf_cookie_that_outlives_the_session_is_a_breach(settings):
 def test_an_undeclared_cookie_is_a_breach(db, monkeypatch):
     declared = [c for c in catalogue.declared_cookies() if c.name != "csrftoken"]
     monkeypatch.setattr(catalogue, "declared_cookies", lambda: tuple(declared))
-    assert "cookie non déclaré déposé : csrftoken" in _t7()
+    assert "cookie non déclaré déposé : csrftoken" in _t7()
 
 
 def test_a_cookie_living_longer_than_declared_is_a_breach(db, monkeypatch):
@@ -111,7 +111,7 @@ def test_a_technical_log_older_than_six_months_is_a_breach(db):
     with time_machine.travel(NOW, tick=False):
         breaches = list(no_technical_log_past_six_months(timezone.now()))
     assert [b.promise for b in breaches] == [T10, T10]
-    assert {b.detail.split(" :")[0] for b in breaches} == {
+    assert {b.detail.split(" :")[0] for b in breaches} == {
         "audit.SecurityEvent",
         "axes.AccessAttempt",
     }

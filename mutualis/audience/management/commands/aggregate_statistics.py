@@ -10,7 +10,7 @@ from mutualis.audience.aggregation import aggregate_pending
 class Command(BaseCommand):
     help = (
         "Agrège les événements bruts de mesure d'audience de chaque jour écoulé en statistiques "
-        "anonymes (idempotent) ; les données brutes sont supprimées à 25 mois par "
+        "anonymes (idempotent) ; les données brutes sont supprimées à 25 mois par "
         "enforce_retention."
     )
 

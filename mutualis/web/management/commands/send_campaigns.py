@@ -17,7 +17,7 @@ from mutualis.web.campaigns.links import campaign_links
 
 class Command(BaseCommand):
     help = (
-        "Envoie les campagnes par courriel en cours d'envoi : débit limité, reprise après "
+        "Envoie les campagnes par courriel en cours d'envoi : débit limité, reprise après "
         "interruption sans double envoi, nouvelles tentatives en cas d'échec temporaire."
     )
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--campaign", help="identifiant d'une seule campagne")
         parser.add_argument("--batch-size", type=int, help="destinataires pris en charge par lot")
         parser.add_argument(
-            "--rate", type=float, help="messages par seconde au plus (0 : sans limite)"
+            "--rate", type=float, help="messages par seconde au plus (0 : sans limite)"
         )
 
     def handle(self, *args, **options) -> None:
@@ -47,7 +47,7 @@ class Command(BaseCommand):
         try:
             pk = uuid.UUID(value)
         except ValueError:
-            raise CommandError(f"Identifiant de campagne invalide : {value!r}.") from None
+            raise CommandError(f"Identifiant de campagne invalide : {value!r}.") from None
         campaign = Campaign.objects.filter(pk=pk).first()
         if campaign is None:
             raise CommandError("Aucune campagne ne porte cet identifiant.")
@@ -73,12 +73,12 @@ class Command(BaseCommand):
                 progress=lambda n: bar.advance(task, n),
             )
         counts = ", ".join(
-            f"{DeliveryStatus(status).label.lower()} : {n}"
+            f"{DeliveryStatus(status).label.lower()} : {n}"
             for status, n in sorted(report.counts.items())
             if n
         )
-        self.stdout.write(f"« {campaign.title} » — {counts or 'rien à envoyer'}.")
+        self.stdout.write(f"« {campaign.title} » — {counts or 'rien à envoyer'}.")
         if report.stopped == sending.CONNECTION:
             self.stderr.write(
-                "Le serveur de messagerie ne répond pas : les envois restants seront retentés."
+                "Le serveur de messagerie ne répond pas : les envois restants seront retentés."
             )
