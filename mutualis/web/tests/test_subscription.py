@@ -156,13 +156,15 @@ def assert_nothing_written():
         assert model.objects.count() == 0, model.__name__
 
 
-def walk_to_summary(browser: Recorder, nir: str, iban: str, *, check=assert_nothing_written):
+def walk_to_summary(
+    browser: Recorder, nir: str, iban: str, *, check=assert_nothing_written, contact=CONTACT
+):
     """Fill every step (one attached child); ``check`` runs after each one."""
     response = browser.post(START)
     assert response.status_code == 302 and response["Location"] == url("identite")
     for slug, data in [
         ("identite", identity(nir)),
-        ("coordonnees", CONTACT),
+        ("coordonnees", contact),
         ("regime-obligatoire", SCHEME),
         ("beneficiaires", child()),
         ("beneficiaires", {"action": "continue"}),
@@ -731,21 +733,6 @@ def test_the_iban_helpers_used_here_are_sound(iban):
 
 
 # --- Communication choices: unticked boxes, each an opt-in under its notice ---------------------
-def _walk_with(browser, nir, iban, contact):
-    browser.post(START)
-    for slug, data in [
-        ("identite", identity(nir)),
-        ("coordonnees", contact),
-        ("regime-obligatoire", SCHEME),
-        ("beneficiaires", child()),
-        ("beneficiaires", {"action": "continue"}),
-        ("paiement", payment(iban)),
-        ("formule", offer()),
-        ("conditions", ACCEPT),
-    ]:
-        assert browser.post(url(slug), data).status_code == 302, slug
-
-
 def test_the_contact_step_offers_every_communication_unticked_with_its_notice(browser, nir):
     browser.post(START)
     browser.post(url("identite"), identity(nir))
@@ -766,7 +753,7 @@ def test_what_is_ticked_becomes_a_consent_under_the_notice_shown_and_nothing_els
     browser, nir, iban, django_capture_on_commit_callbacks
 ):
     contact = {**CONTACT, "communication_newsletter_email": "on"}
-    _walk_with(browser, nir, iban, contact)
+    walk_to_summary(browser, nir, iban, contact=contact)
     confirm(browser, django_capture_on_commit_callbacks)
     person = Contract.objects.get().member.person
     (event,) = ConsentEvent.objects.filter(person=person)
@@ -789,6 +776,6 @@ def test_a_box_ticked_comes_back_ticked_when_the_step_is_revisited(browser, nir)
 
 
 def test_nothing_ticked_records_no_consent(browser, nir, iban, django_capture_on_commit_callbacks):
-    _walk_with(browser, nir, iban, CONTACT)
+    walk_to_summary(browser, nir, iban)
     confirm(browser, django_capture_on_commit_callbacks)
     assert not ConsentEvent.objects.exists()
