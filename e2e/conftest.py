@@ -52,10 +52,10 @@ def _answer_locally(route) -> None:
 def _only_views_reach_the_server(route) -> None:
     # A page's "leave" report is sent as the page closes, when the test is over and its
     # database being emptied: it is answered here instead.
-    if b'"t":"leave"' in (route.request.post_data_buffer or b""):
-        route.fulfill(status=204)
-    else:
+    if b'"t":"view"' in (route.request.post_data_buffer or b""):
         route.continue_()
+    else:
+        route.fulfill(status=204)
 
 
 @pytest.fixture
@@ -84,4 +84,9 @@ def _page(browser, audience_route) -> Iterator:
         ),
     )
     yield page
+    # A page sends its "leave" report as it is left: leave it while the routes still answer it,
+    # and with the refusal cookie set, so nothing reaches a server whose test is over.
+    if page.url.startswith("http"):
+        context.add_cookies([{"name": "mutualis_audience_refus", "value": "1", "url": page.url}])
+        page.goto("about:blank")
     context.close()
