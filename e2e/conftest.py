@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -87,6 +88,8 @@ def _page(browser, audience_route) -> Iterator:
     # A page sends its "leave" report as it is left: leave it while the routes still answer it,
     # and with the refusal cookie set, so nothing reaches a server whose test is over.
     if page.url.startswith("http"):
-        context.add_cookies([{"name": "mutualis_audience_refus", "value": "1", "url": page.url}])
+        host = urlsplit(page.url).hostname
+        refusal = {"name": "mutualis_audience_refus", "value": "1", "domain": host, "path": "/"}
+        context.add_cookies([refusal])
         page.goto("about:blank")
     context.close()
