@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -42,9 +43,39 @@ def browser() -> Iterator:
         browser.close()
 
 
+AUDIENCE_REPORTS = "**/statistiques/evenement/"
+
+
+def _answer_locally(route) -> None:
+    route.fulfill(status=204)
+
+
+def _only_views_reach_the_server(route) -> None:
+    # A page's "leave" report is sent as the page closes, when the test is over and its
+    # database being emptied: it is answered here instead.
+    if b'"t":"view"' in (route.request.post_data_buffer or b""):
+        route.continue_()
+    else:
+        route.fulfill(status=204)
+
+
 @pytest.fixture
 def page(browser) -> Iterator:
+    """A fresh browser page. The site's audience reports are answered by the browser itself,
+    so that no request reaches the server once a test is over (see ``measured_page``)."""
+    yield from _page(browser, _answer_locally)
+
+
+@pytest.fixture
+def measured_page(browser) -> Iterator:
+    """A page whose audience reports of pages shown reach the server (the tests of the
+    measurement wait for each answer)."""
+    yield from _page(browser, _only_views_reach_the_server)
+
+
+def _page(browser, audience_route) -> Iterator:
     context = browser.new_context(locale="fr-FR")
+    context.route(AUDIENCE_REPORTS, audience_route)
     page = context.new_page()
     page.csp_violations = []
     page.on(
@@ -54,4 +85,11 @@ def page(browser) -> Iterator:
         ),
     )
     yield page
+    # A page sends its "leave" report as it is left: leave it while the routes still answer it,
+    # and with the refusal cookie set, so nothing reaches a server whose test is over.
+    if page.url.startswith("http"):
+        host = urlsplit(page.url).hostname
+        refusal = {"name": "mutualis_audience_refus", "value": "1", "domain": host, "path": "/"}
+        context.add_cookies([refusal])
+        page.goto("about:blank")
     context.close()

@@ -35,11 +35,12 @@ def test_policy_page_names_every_declared_purpose(page, live_server):
     assert page.csp_violations == []
 
 
-def test_a_first_visit_sets_no_cookie_beyond_session_and_csrf(page, live_server):
+def test_a_first_visit_sets_no_cookie_beyond_session_csrf_and_audience(page, live_server):
     for path in ["/", "/confidentialite/", "/cookies/", "/mentions-legales/", "/contact/"]:
         page.goto(live_server.url + path)
     names = {cookie["name"] for cookie in page.context.cookies()}
-    assert names <= STRICTLY_NECESSARY
+    # The audience cookie is exempt from consent (first-party, 13 months, opt-out on /cookies/).
+    assert names <= STRICTLY_NECESSARY | {catalogue.AUDIENCE_COOKIE}
 
 
 def test_navigation_works_by_keyboard(page, live_server):

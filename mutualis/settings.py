@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from mutualis.lib.env import env_bool, env_int, env_list, env_secret, env_str
+from mutualis.lib.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MUTUALIS_VAR_DIR", str(BASE_DIR / "var")))
@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "mutualis.billing",
     "mutualis.contact",
     "mutualis.consent",
+    "mutualis.audience",
     "mutualis.rights",
     "mutualis.recipients",
     "mutualis.portal",
@@ -146,6 +147,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "mutualis.web.context_processors.organisation",
+                "mutualis.web.context_processors.audience",
             ],
             # French grammar in every template: {{ name|de }}, {{ count|pluriel }}.
             "builtins": ["mutualis.web.templatetags.french"],
@@ -216,7 +218,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60)  # idle expiry, seconds
 SESSION_SAVE_EVERY_REQUEST = True  # the idle clock restarts on each request
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Django's database sessions, measured when they expire (their duration goes to the security
+# log) before `clearsessions` or the retention engine deletes them.
+SESSION_ENGINE = "mutualis.members.sessions"
 CSRF_COOKIE_HTTPONLY = True
+# The CSRF cookie lives for the browsing session, as every cookie of the site but the audience
+# measurement's (policy section II).
+CSRF_COOKIE_AGE = None
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -263,6 +271,11 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# axes stores, logs and locks on a keyed pseudonym of the client's address, never the address:
+# the security log is the one place an address is kept (truncated network + keyed hash).
+AXES_CLIENT_IP_CALLABLE = "mutualis.audit.security.axes_client_address"
+# What axes keeps of the POST data and writes to its logs: masked (the password always is).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "token"]
 # Django's login form sends the address as "username"; axes would look for "email" (the
 # USERNAME_FIELD) and never lock by account. The callable reads it and normalises its case.
 AXES_USERNAME_CALLABLE = "mutualis.portal.lockout.attempted_username"
@@ -293,6 +306,19 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MUTUALIS_SITE_URL = env_str("MUTUALIS_SITE_URL", "http://127.0.0.1:8000")
 # Activation and password-reset links expire after this many seconds (single-use anyway).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 48 * 3600)
+
+# --- Campaigns (communication service) ------------------------------------------------------
+# `manage.py send_campaigns` sends at most MUTUALIS_CAMPAIGN_RATE messages per second (0: no
+# limit) over one SMTP connection, claiming MUTUALIS_CAMPAIGN_BATCH rows of the send log at a
+# time; a temporary failure is retried after MUTUALIS_CAMPAIGN_RETRY_SECONDS (doubling), up to
+# MUTUALIS_CAMPAIGN_MAX_ATTEMPTS tries. A row claimed by a run that died is marked "uncertain"
+# (never resent) once its claim is MUTUALIS_CAMPAIGN_CLAIM_MINUTES old.
+MUTUALIS_CAMPAIGN_RATE = env_float("MUTUALIS_CAMPAIGN_RATE", 20.0)
+MUTUALIS_CAMPAIGN_BATCH = env_int("MUTUALIS_CAMPAIGN_BATCH", 200)
+MUTUALIS_CAMPAIGN_MAX_ATTEMPTS = env_int("MUTUALIS_CAMPAIGN_MAX_ATTEMPTS", 4)
+MUTUALIS_CAMPAIGN_RETRY_SECONDS = env_int("MUTUALIS_CAMPAIGN_RETRY_SECONDS", 300)
+MUTUALIS_CAMPAIGN_CLAIM_MINUTES = env_int("MUTUALIS_CAMPAIGN_CLAIM_MINUTES", 15)
+MUTUALIS_CAMPAIGN_FROM_EMAIL = env_str("MUTUALIS_CAMPAIGN_FROM_EMAIL", DEFAULT_FROM_EMAIL)
 
 # --- The organisation (shown on the public site, in the legal notice and the policy) -------
 # Each value is the mutuelle's own in production, where a missing one stops the process (the

@@ -6,6 +6,8 @@ place an IP address is kept. The address is never stored in clear: its network (
 /48) and a keyed hash of the whole address, so repeated attempts from one client can be told
 apart without the log becoming a list of who connected from where. Entries are kept six months
 (declared in ``audit/privacy.py``), and carry no NIR or IBAN (checked like audit details).
+Libraries that need an address of their own (django-axes) get a keyed pseudonym of it
+(:func:`pseudonymous_address`), never the address.
 """
 
 from __future__ import annotations
@@ -62,6 +64,23 @@ def address_hash(address: str) -> str:
     if not address:
         return ""
     return salted_hmac(_ADDRESS_SALT, address.strip(), algorithm="sha256").hexdigest()
+
+
+def pseudonymous_address(address: str) -> str:
+    """A stand-in for ``address`` that is itself an address: an IPv6 unique-local address
+    (``fd00::/8``) made of 120 bits of its keyed hash.
+
+    For libraries that insist on an IP address and store it (django-axes counts failed logins
+    per address): the same client always gets the same stand-in, so counting still works, yet
+    the real address is never written, and the stand-in cannot be mistaken for a routable one.
+    """
+    digest = bytes.fromhex(address_hash(address) or address_hash("unknown"))
+    return str(ipaddress.IPv6Address(b"\xfd" + digest[:15]))
+
+
+def axes_client_address(request: HttpRequest) -> str:
+    """``AXES_CLIENT_IP_CALLABLE``: what django-axes stores, logs and locks on."""
+    return pseudonymous_address(request_address(request))
 
 
 def request_address(request: HttpRequest) -> str:

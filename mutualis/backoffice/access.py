@@ -24,7 +24,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from mutualis.backoffice import services
-from mutualis.members import roles
+from mutualis.members import roles, sessions
 from mutualis.members.models import User, UserKind
 from mutualis.members.roles import Permission
 
@@ -153,4 +153,5 @@ def complete_login(request: HttpRequest, user: User, device: Any) -> str:
     request.session.pop(PENDING_SESSION_KEY, None)
     django_otp.login(request, device)
     services.record_login(user=user)
+    sessions.logged_in(request, account=user, space=sessions.STAFF_SPACE)
     return next_url

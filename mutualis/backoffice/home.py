@@ -34,5 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_manage_exchanges": request.user.has_perm(Permission.EXCHANGE_MANAGE),
         "can_view_disclosures": request.user.has_perm(Permission.DISCLOSURE_VIEW),
         "can_register_requisitions": request.user.has_perm(Permission.REQUISITION_REGISTER),
+        "can_view_campaigns": request.user.has_perm(Permission.CAMPAIGN_VIEW),
+        "can_view_statistics": request.user.has_perm(Permission.STATISTICS_VIEW),
     }
     return render_page(request, "backoffice/home.html", context)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mutualis import audit
+from mutualis.audit.security import record_security_event
 from mutualis.backoffice.tags import BackofficeTag
 from mutualis.members.models import Beneficiary, Member, Person, User
 from mutualis.members.tags import MembersTag
@@ -37,11 +38,13 @@ def start_enrolment(*, user: User) -> TOTPDevice:
     return device
 
 
-def confirm_device(*, device: TOTPDevice, token: str) -> bool:
+def confirm_device(*, device: TOTPDevice, token: str, address: str = "") -> bool:
     """Confirm a new TOTP device once the staff member has typed a valid code from it.
 
     A wrong code counts against the device's throttling (django-otp) and confirms nothing.
-    architecture.md §5: staff log in with a second factor (TOTP).
+    architecture.md §5: staff log in with a second factor (TOTP). A staff security action: it
+    goes to the security log too, with the client's network (``address``), in the same
+    transaction.
     """
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().select_related("user").get(pk=device.pk)
@@ -56,6 +59,12 @@ def confirm_device(*, device: TOTPDevice, token: str) -> bool:
             MembersTag.STAFF_DEVICE_CONFIRM,
             actor=device.user,
             target=device,
+            details={"kind": "totp"},
+        )
+        record_security_event(
+            MembersTag.STAFF_DEVICE_CONFIRM,
+            address=address,
+            actor=device.user,
             details={"kind": "totp"},
         )
     return True

@@ -9,6 +9,7 @@ from django.urls import path
 
 from mutualis.backoffice import home
 from mutualis.backoffice.auth import views as auth
+from mutualis.backoffice.campaigns import urls as campaigns_urls
 from mutualis.backoffice.contact import urls as contact_urls
 from mutualis.backoffice.disclosures import urls as disclosures_urls
 from mutualis.backoffice.exchanges import urls as exchanges_urls
@@ -18,6 +19,7 @@ from mutualis.backoffice.privacy import urls as privacy_urls
 from mutualis.backoffice.requisitions import urls as requisitions_urls
 from mutualis.backoffice.rights import urls as rights_urls
 from mutualis.backoffice.staff import urls as staff_urls
+from mutualis.backoffice.statistics import urls as statistics_urls
 
 app_name = "backoffice"
 
@@ -28,7 +30,15 @@ urlpatterns = [
     path("connexion/activation/", auth.enrol, name="enrol"),
     path("deconnexion/", auth.logout, name="logout"),
 ]
-for area in (members_urls, staff_urls, contact_urls, privacy_urls, rights_urls):
+for area in (
+    members_urls,
+    staff_urls,
+    contact_urls,
+    privacy_urls,
+    rights_urls,
+    campaigns_urls,
+    statistics_urls,
+):
     urlpatterns += area.urlpatterns
 # Outside recipients: organisations and keys, scheme exchanges, disclosures, requisitions.
 for area in (organisations_urls, exchanges_urls, disclosures_urls, requisitions_urls):

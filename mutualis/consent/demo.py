@@ -8,7 +8,7 @@ nothing; a member the contracts demo did not create is skipped.
 from __future__ import annotations
 
 from mutualis.consent import services
-from mutualis.consent.models import Channel, ConsentEvent, Source, Topic, consent_wording
+from mutualis.consent.models import Channel, ConsentEvent, Source, Topic
 from mutualis.lib.demo import DemoLogin
 from mutualis.members.models import Person
 
@@ -51,7 +51,6 @@ def load() -> list[DemoLogin]:
                     topic=topic,
                     channel=channel,
                     source=source,
-                    wording=consent_wording(topic, channel),
                 )
             else:
                 services.withdraw(person=person, topic=topic, channel=channel, source=source)

@@ -32,7 +32,7 @@ declare(
         "at": _recorded(),
         "source": _recorded(),
         "actor": _recorded(),
-        "wording": _recorded(),
+        "notice": _recorded(),
     },
     not_personal=["id", "person"],
     purpose=c.COMMUNICATION,
@@ -65,3 +65,80 @@ declare(
     purpose=c.COMMUNICATION,
     subject_field="person",
 )
+
+# The document a choice recorded by staff rests on: the person's own letter or form, or the note
+# of their call. It goes with its event, so with the person.
+declare(
+    "consent.ConsentDocument",
+    fields={
+        "note": _chosen(),
+        "filename": _chosen(),
+        "content_type": _chosen(),
+        "size": _chosen(),
+        "sha256": _recorded(),
+        "content": _chosen(),
+    },
+    not_personal=["event"],
+    purpose=c.COMMUNICATION,
+    subject_field="event__person",
+)
+
+# Notices and campaigns name the member of staff who published or sent them, nobody else.
+_STAFF = personal(c.IDENTITY, _COMMUNICATION, provided=False)
+declare(
+    "consent.ConsentNotice",
+    fields={"published_by": _STAFF},
+    not_personal=["topic", "version", "text", "published_at"],
+)
+declare(
+    "consent.Campaign",
+    fields={"created_by": _STAFF, "frozen_by": _STAFF},
+    not_personal=[
+        "id",
+        "title",
+        "kind",
+        "channel",
+        "subject",
+        "body",
+        "revision",
+        "content_hash",
+        "status",
+        "created_at",
+        "updated_at",
+        "frozen_at",
+        "finished_at",
+        "recipients",
+    ],
+)
+
+# The send log: who was sent what, on which consent, when, with what outcome. The proof that
+# every recipient had agreed (GDPR art. 7(1)), kept 3 years from the sending; it goes with the
+# person before that if the person goes.
+declare(
+    "consent.Delivery",
+    fields={
+        name: _recorded()
+        for name in (
+            "campaign",
+            "revision",
+            "consent_event",
+            "status",
+            "queued_at",
+            "claim",
+            "claimed_at",
+            "attempts",
+            "next_attempt_at",
+            "sent_at",
+            "error",
+            "unsubscribed_at",
+        )
+    },
+    not_personal=["id", "person"],
+    purpose=c.COMMUNICATION,
+    subject_field="person",
+    retention=c.RETENTION_CAMPAIGN_LOG,
+    retention_anchor="queued_at",
+)
+
+# privacy_check T8 (every campaign recipient had agreed at send time).
+from mutualis.consent import promises  # noqa: E402, F401

@@ -2,8 +2,11 @@
 
 Rules (policy sections 1-C, 5 right 4 and 6; GDPR art. 7 and 21; CNIL):
 
-- Every choice is a new :class:`ConsentEvent` (the proof: when, how, who, which wording), and the
-  :class:`Preference` row of its topic and channel is updated in the same transaction. Nothing is
+- Every choice is a new :class:`ConsentEvent` (the proof: when, how, who, and for a grant the
+  version of the notice shown, :mod:`mutualis.consent.notices`), and the :class:`Preference` row
+  of its topic and channel is updated in the same transaction. A choice a member of staff writes
+  down (a call, a letter) keeps its document or the note of the call
+  (:func:`record_for_person`). Nothing is
   ever rewritten: a withdrawal takes effect from now on and the earlier grant stays on record
   (art. 7(3): not retroactive).
 - Withdrawing is one call, exactly like granting (art. 7(3): as easy as giving consent).
@@ -22,33 +25,39 @@ Every function takes keyword arguments and runs in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from mutualis import audit
+from mutualis.consent import notices
 from mutualis.consent.models import (
     CHANNEL_ADDRESS_FIELD,
     MARKETING_TOPICS,
+    STAFF_SOURCES,
     Action,
     Channel,
+    ConsentDocument,
     ConsentEvent,
+    ConsentNotice,
     MarketingObjection,
     Preference,
     Source,
     Topic,
-    consent_wording,
 )
 from mutualis.consent.tags import ConsentTag
 from mutualis.members.models import Member, Person, User
 from mutualis.privacy import catalogue, restrictions
 
-# Flags of members.Person that, when the model has them, take a person out of every selection
-# (a recorded death, an erasure or a restriction of processing, GDPR art. 17-18, loi 78-17
-# art. 84-85). Person has none of them today: a shredded data key is the erasure marker.
-_EXCLUDING_PERSON_FLAGS = ("deceased_at", "erased_at", "restricted_at")
+# Reverse relations of members.Person that, when an app installs them, take a person out of
+# every selection: a recorded death (rights.DeathRecord, loi 78-17 art. 84-85). Named, not
+# imported: the rights app builds on this one. An erased person is found by their shredded
+# data key, a restricted one through mutualis.privacy.restrictions.
+_EXCLUDING_PERSON_RELATIONS = ("death_record",)
 
 
 class ConsentError(Exception):
@@ -57,6 +66,10 @@ class ConsentError(Exception):
 
 class UnknownChoice(ConsentError, ValueError):
     """A topic, channel or source that is not in the vocabulary."""
+
+
+class DocumentRequired(ConsentError, ValueError):
+    """A choice written down by staff without the document or note it rests on."""
 
 
 class ObjectionInForce(ConsentError):
@@ -103,7 +116,15 @@ def _is_own_explicit_consent(person: Person, source: str, actor) -> bool:
 
 
 def _record(
-    *, person: Person, topic: str, channel: str, action: str, source: str, actor, wording: str
+    *,
+    person: Person,
+    topic: str,
+    channel: str,
+    action: str,
+    source: str,
+    actor,
+    notice: ConsentNotice | None,
+    reference: str = "",
 ) -> ConsentEvent:
     event = ConsentEvent.objects.create(
         person_id=person.pk,
@@ -113,7 +134,7 @@ def _record(
         at=timezone.now(),
         source=source,
         actor=_actor_label(actor),
-        wording=wording,
+        notice=notice,
     )
     Preference.objects.update_or_create(
         person_id=person.pk,
@@ -121,12 +142,17 @@ def _record(
         channel=channel,
         defaults={"granted": action == Action.GRANTED, "since": event.at, "event": event},
     )
+    details = {"topic": topic, "channel": channel, "source": source}
+    if notice is not None:
+        details["notice"] = notice.reference
+    if reference:
+        details["reference"] = reference
     audit.record(
         ConsentTag.CONSENT_GRANT if action == Action.GRANTED else ConsentTag.CONSENT_WITHDRAW,
         actor=actor,
         subject=person.pk,
         target=event,
-        details={"topic": topic, "channel": channel, "source": source},
+        details=details,
     )
     return event
 
@@ -146,19 +172,30 @@ def _lift(objection: MarketingObjection, *, actor) -> None:
 
 # --- Writes -----------------------------------------------------------------------------------
 def grant(
-    *, person: Person, topic: str, channel: str, source: str, actor=None, wording: str = ""
+    *,
+    person: Person,
+    topic: str,
+    channel: str,
+    source: str,
+    actor=None,
+    notice: ConsentNotice | None = None,
 ) -> ConsentEvent:
     """Record that ``person`` agrees to receive ``topic`` on ``channel`` (GDPR art. 7(1)).
 
-    ``wording`` is the exact text the person was shown (kept as proof; the member space passes
-    :func:`~mutualis.consent.models.consent_wording`). Always records a new event, so a renewed
-    consent under a new wording is on record too. Raises :class:`ObjectionInForce` for a marketing
-    topic while the person objects to marketing, unless this is their own explicit consent in the
-    member space, which lifts the objection (art. 21(3)).
+    ``notice`` is the version of the notice the person was shown (kept as proof); without it,
+    the version in force now, which is what every page of the site shows. A notice of another
+    topic is refused. Always records a new event, so a renewed consent under a new version is on
+    record too. Raises :class:`ObjectionInForce` for a marketing topic while the person objects
+    to marketing, unless this is their own explicit consent in the member space, which lifts the
+    objection (art. 21(3)).
     """
     topic = _choice(Topic, topic, "topic")
     channel = _choice(Channel, channel, "channel")
     source = _choice(Source, source, "source")
+    if notice is None:
+        notice = notices.current_notice(topic)
+    elif notice.topic != topic:
+        raise UnknownChoice(f"notice {notice.reference} is not about {topic!r}")
     with transaction.atomic():
         _lock(person)
         if topic in MARKETING_TOPICS:
@@ -177,15 +214,19 @@ def grant(
             action=Action.GRANTED,
             source=source,
             actor=actor,
-            wording=wording,
+            notice=notice,
         )
 
 
-def withdraw(*, person: Person, topic: str, channel: str, source: str, actor=None) -> ConsentEvent:
+def withdraw(
+    *, person: Person, topic: str, channel: str, source: str, actor=None, reference: str = ""
+) -> ConsentEvent:
     """Record that ``person`` withdraws ``topic`` on ``channel`` (GDPR art. 7(3)).
 
     Takes effect at once and for the future only: earlier events stay as they were. Always
     records a new event (a withdrawal of something never granted is a refusal, kept as proof).
+    ``reference`` names where it came from in the audit event (the campaign of an unsubscribe
+    link), never a personal value.
     """
     topic = _choice(Topic, topic, "topic")
     channel = _choice(Channel, channel, "channel")
@@ -199,7 +240,8 @@ def withdraw(*, person: Person, topic: str, channel: str, source: str, actor=Non
             action=Action.WITHDRAWN,
             source=source,
             actor=actor,
-            wording="",
+            notice=None,
+            reference=reference,
         )
 
 
@@ -218,7 +260,7 @@ def _withdraw_granted(
             action=Action.WITHDRAWN,
             source=source,
             actor=actor,
-            wording="",
+            notice=None,
         )
         count += 1
     return count
@@ -267,12 +309,18 @@ def object_to_marketing(*, person: Person, source: str, actor=None) -> Marketing
 
 
 def set_preferences(
-    *, person: Person, choices: Mapping[tuple[str, str], bool], source: str, actor=None
+    *,
+    person: Person,
+    choices: Mapping[tuple[str, str], bool],
+    source: str,
+    actor=None,
+    shown: Mapping[str, ConsentNotice] | None = None,
 ) -> list[ConsentEvent]:
     """Apply a whole set of choices at once (the member-space form), in one transaction.
 
-    Only the choices that differ from the current state are recorded: a grant (with the wording
-    of the box) or a withdrawal, one click either way (GDPR art. 7(3)). Returns the new events.
+    Only the choices that differ from the current state are recorded: a grant (with the version
+    of the notice shown beside the box, ``shown[topic]``, else the one in force) or a
+    withdrawal, one click either way (GDPR art. 7(3)). Returns the new events.
     """
     cleaned = {
         (_choice(Topic, topic, "topic"), _choice(Channel, channel, "channel")): bool(wanted)
@@ -293,7 +341,7 @@ def set_preferences(
                     channel=channel,
                     source=source,
                     actor=actor,
-                    wording=consent_wording(topic, channel),
+                    notice=(shown or {}).get(topic),
                 )
             else:
                 event = withdraw(
@@ -301,6 +349,82 @@ def set_preferences(
                 )
             events.append(event)
     return events
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file a consent recorded by staff rests on (a scanned letter or form)."""
+
+    filename: str
+    content: bytes
+    content_type: str
+
+
+def record_for_person(
+    *,
+    person: Person,
+    topic: str,
+    channel: str,
+    granted: bool,
+    source: str,
+    actor,
+    notice: ConsentNotice | None = None,
+    note: str = "",
+    document: Document | None = None,
+) -> ConsentEvent:
+    """A choice a member of staff writes down: said on the phone or in person, or sent by letter
+    or e-mail (GDPR art. 7(1): the mutuelle must be able to show the consent it relies on).
+
+    The proof is kept with the event: the document received (required for a letter) or the
+    note of the call. A grant names the version of the notice that was read out or printed on
+    the form. Same rules as :func:`grant` and :func:`withdraw` otherwise; staff can never lift
+    an objection to marketing (only the person can, in the member space).
+    """
+    source = _choice(Source, source, "source")
+    if source not in STAFF_SOURCES:
+        raise UnknownChoice(f"source {source!r} is not one staff records")
+    note = (note or "").strip()
+    if document is None and not note:
+        raise DocumentRequired("Joignez le document reçu ou résumez l'appel.")
+    if source == Source.LETTER and document is None:
+        raise DocumentRequired("Joignez le courrier ou le formulaire reçu (scan).")
+    if granted and notice is None:
+        raise DocumentRequired("Indiquez la version de la mention lue ou imprimée.")
+    with transaction.atomic():
+        if granted:
+            event = grant(
+                person=person,
+                topic=topic,
+                channel=channel,
+                source=source,
+                actor=actor,
+                notice=notice,
+            )
+        else:
+            event = withdraw(
+                person=person, topic=topic, channel=channel, source=source, actor=actor
+            )
+        ConsentDocument.objects.create(
+            event=event,
+            note=note[:5000],
+            filename=document.filename[:255] if document else "",
+            content_type=document.content_type[:100] if document else "",
+            size=len(document.content) if document else 0,
+            sha256=hashlib.sha256(document.content).hexdigest() if document else "",
+            content=document.content if document else b"",
+        )
+    return event
+
+
+def record_document_read(*, document: ConsentDocument, actor) -> None:
+    """Opening the document of a choice is a read of what the person sent: audited."""
+    with transaction.atomic():
+        audit.record(
+            ConsentTag.DOCUMENT_READ,
+            actor=actor,
+            subject=document.event.person_id,
+            target=document.event,
+        )
 
 
 # --- Reads ------------------------------------------------------------------------------------
@@ -328,8 +452,9 @@ def marketing_audience(*, topic: str, channel: str) -> models.QuerySet[Person]:
     """The people every future selection for ``topic`` on ``channel`` may address.
 
     Those with a consent in force for that topic and channel (policy 1-C), reachable on that
-    channel, whose data key is not shredded (erased people), and — for a marketing topic — with
-    no objection to marketing in force (GDPR art. 21(3): however their consents read).
+    channel, whose data key is not shredded (erased people), whose death is not recorded, not
+    restricted (GDPR art. 18), and — for a marketing topic — with no objection to marketing in
+    force (GDPR art. 21(3): however their consents read).
     """
     topic = _choice(Topic, topic, "topic")
     channel = _choice(Channel, channel, "channel")
@@ -345,10 +470,17 @@ def marketing_audience(*, topic: str, channel: str) -> models.QuerySet[Person]:
         people = people.exclude(
             Exists(MarketingObjection.objects.in_force().filter(person=OuterRef("pk")))
         )
-    person_fields = {f.name for f in Person._meta.get_fields()}
-    for flag in _EXCLUDING_PERSON_FLAGS:
-        if flag in person_fields:
-            people = people.filter(**{f"{flag}__isnull": True})
+    people = exclude_deceased(people)
     # A person who asked for restriction (GDPR art. 18) is used for storage only.
     people = restrictions.exclude_restricted(people, purpose=catalogue.COMMUNICATION)
+    return people
+
+
+def exclude_deceased(people: models.QuerySet, *, path: str = "") -> models.QuerySet:
+    """``people`` (or rows reaching a person through ``path``) without those whose death is
+    recorded: no communication is ever addressed to a deceased person."""
+    person_fields = {f.name for f in Person._meta.get_fields()}
+    for relation in _EXCLUDING_PERSON_RELATIONS:
+        if relation in person_fields:
+            people = people.filter(**{f"{path}{relation}__isnull": True})
     return people

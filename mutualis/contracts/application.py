@@ -46,6 +46,15 @@ class PaymentApplication:
     signed_place: str
 
 
+@dataclass(frozen=True)
+class CommunicationChoice:
+    """A box ticked at subscription: a topic on a channel, under the notice version shown."""
+
+    topic: str
+    channel: str
+    notice_id: int | None = None
+
+
 @dataclass
 class Application:
     member: PersonData
@@ -56,6 +65,8 @@ class Application:
     cgu_version: str = ""
     policy_version_id: int | None = None
     legacy_reference: str | None = None
+    # Communications the person chose at subscription (unticked boxes by default).
+    communication: list[CommunicationChoice] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from django.template.loader import render_to_string
 
 from mutualis import audit
 from mutualis.billing import services as billing
+from mutualis.consent import services as consent
+from mutualis.consent.models import ConsentNotice, Source
 from mutualis.contracts import terms
 from mutualis.contracts.application import Application, ApplicationInvalid, check_application
 from mutualis.contracts.models import (
@@ -75,6 +77,7 @@ def subscribe(
             policy_version=policy_version,
         )
         contract.beneficiaries.set(beneficiaries)
+        _record_communication_choices(application, person, actor)
         billing.create_mandate(
             member=member,
             iban=application.payment.iban,
@@ -108,6 +111,24 @@ def subscribe(
                 link = activation_link
                 transaction.on_commit(lambda: send_activation_email(account, link=link(account)))
     return contract
+
+
+def _record_communication_choices(application: Application, person, actor) -> None:
+    """The communications ticked in the form, each a consent under the notice shown (GDPR
+    art. 7(1)); nothing is granted that was not ticked."""
+    notices = ConsentNotice.objects.in_bulk(
+        [c.notice_id for c in application.communication if c.notice_id]
+    )
+    for choice in application.communication:
+        notice = notices.get(choice.notice_id)
+        consent.grant(
+            person=person,
+            topic=choice.topic,
+            channel=choice.channel,
+            source=Source.SUBSCRIPTION,
+            actor=actor,
+            notice=notice if notice is not None and notice.topic == choice.topic else None,
+        )
 
 
 def _unique_contract_number() -> str:

@@ -37,10 +37,16 @@ class _Handler:
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     refuse: set[str] = field(default_factory=set)
+    defer: dict[str, int] = field(default_factory=dict)
+    drop: set[str] = field(default_factory=set)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address, _o):
         if address in self.refuse:
             return "550 5.1.1 Destinataire inconnu"
+        with self.lock:
+            if self.defer.get(address, 0) > 0:
+                self.defer[address] -= 1
+                return "451 4.3.0 Réessayez plus tard"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -52,6 +58,12 @@ class _Handler:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), message)  # type: ignore[arg-type]
             )
+            dropped = bool(self.drop.intersection(envelope.rcpt_tos))
+            self.drop.difference_update(envelope.rcpt_tos)
+        if dropped:
+            # Keep the message but break the connection before the reply: the client cannot
+            # know whether it was taken.
+            server.transport.close()
         return "250 OK"
 
 
@@ -89,6 +101,17 @@ class LoopbackSMTP:
     def refuse(self, address: str) -> None:
         """Answer 550 to RCPT TO for ``address`` (a permanent failure)."""
         self._handler.refuse.add(address)
+
+    def defer(self, address: str, times: int = 1) -> None:
+        """Answer 451 to RCPT TO for ``address`` the next ``times`` times (a temporary
+        failure)."""
+        with self._handler.lock:
+            self._handler.defer[address] = times
+
+    def drop_after_data(self, address: str) -> None:
+        """Take the next message for ``address``, then close the connection without replying."""
+        with self._handler.lock:
+            self._handler.drop.add(address)
 
     def clear(self) -> None:
         with self._handler.lock:

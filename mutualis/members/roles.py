@@ -45,6 +45,12 @@ class Permission(enum.StrEnum):
     DISCLOSURE_VIEW = "audit:disclosure:view"
     REQUISITION_REGISTER = "recipients:requisition:register"
     REQUISITION_DECIDE = "recipients:requisition:decide"
+    # Communications (consent): campaigns, consent recorded by staff; audience statistics.
+    CAMPAIGN_VIEW = "consent:campaign:view"
+    CAMPAIGN_MANAGE = "consent:campaign:manage"
+    CAMPAIGN_SEND = "consent:campaign:send"
+    CONSENT_RECORD = "consent:consent:record"
+    STATISTICS_VIEW = "audience:statistics:view"
 
 
 _SERVICES = {service.code: service for service in catalogue.ALL_SERVICES}
@@ -78,6 +84,11 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.DISCLOSURE_VIEW: "Consulter le registre des communications aux destinataires",
     Permission.REQUISITION_REGISTER: "Enregistrer les réquisitions des autorités",
     Permission.REQUISITION_DECIDE: "Statuer sur les réquisitions et produire leur export",
+    Permission.CAMPAIGN_VIEW: "Consulter les campagnes et leurs journaux d'envoi",
+    Permission.CAMPAIGN_MANAGE: "Préparer les campagnes (rédaction, aperçu, audience)",
+    Permission.CAMPAIGN_SEND: "Lancer, suspendre et exporter l'envoi d'une campagne",
+    Permission.CONSENT_RECORD: "Enregistrer un accord ou un retrait reçu par téléphone ou courrier",
+    Permission.STATISTICS_VIEW: "Consulter la mesure d'audience du site",
 }
 
 _INQUIRIES = {Permission.INQUIRY_VIEW, Permission.INQUIRY_ANSWER, Permission.RIGHTS_REGISTER}
@@ -103,6 +114,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.MEMBER_SEARCH,
             Permission.MEMBER_VIEW,
             Permission.INQUIRY_REGISTER,
+            Permission.CONSENT_RECORD,
             *_INQUIRIES,
         }
     ),
@@ -134,7 +146,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.DISCLOSURE_VIEW,
             Permission.REQUISITION_REGISTER,
             Permission.REQUISITION_DECIDE,
+            Permission.CAMPAIGN_VIEW,
+            Permission.STATISTICS_VIEW,
             *_INQUIRIES,
+        }
+    ),
+    catalogue.SERVICE_COMMUNICATION.code: frozenset(
+        {
+            Permission.MEMBER_SEARCH,
+            Permission.MEMBER_VIEW,
+            Permission.CAMPAIGN_VIEW,
+            Permission.CAMPAIGN_MANAGE,
+            Permission.CAMPAIGN_SEND,
+            Permission.CONSENT_RECORD,
+            Permission.STATISTICS_VIEW,
         }
     ),
     catalogue.SERVICE_ADMIN.code: frozenset(

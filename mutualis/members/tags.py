@@ -16,3 +16,12 @@ class MembersTag(Tag):
     ACCOUNT_LOGOUT = "members:account:logout"
     ACCOUNT_PASSWORD_RESET = "members:account:password_reset"  # noqa: S105
     STAFF_DEVICE_CONFIRM = "members:staff:device_confirm"
+
+
+class SecurityKind(Tag):
+    """Kinds of the security log's entries about logins and sessions (members.sessions)."""
+
+    LOGIN_SUCCEEDED = "members:login:succeeded"
+    LOGIN_REFUSED = "members:login:refused"
+    LOGIN_LOCKED = "members:login:locked"
+    SESSION_ENDED = "members:session:ended"

@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.decorators.cache import never_cache
 
-from mutualis.portal.views import preferences
+from mutualis.portal.views import preferences, receipts
 
 urlpatterns = [
     path(
@@ -15,5 +15,15 @@ urlpatterns = [
         "preferences/opposition/",
         never_cache(preferences.ObjectToMarketingView.as_view()),
         name="preferences_object",
+    ),
+    path(
+        "preferences/recus/<uuid:event_id>/",
+        never_cache(receipts.ReceiptView.as_view()),
+        name="consent_receipt",
+    ),
+    path(
+        "preferences/recus/<uuid:event_id>/recu.json",
+        never_cache(receipts.ReceiptJsonView.as_view()),
+        name="consent_receipt_json",
     ),
 ]

@@ -7,9 +7,13 @@ value here, so the DPO can change it in one place.
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from mutualis.privacy.declaration import (
     Anchor,
     Category,
+    Cookie,
+    CookieKind,
     DataSubjectGroup,
     Duration,
     EndAction,
@@ -49,12 +53,22 @@ CORRESPONDENCE = Category(
     "vos questions et nos échanges, quelle que soit leur forme (papier, électronique, téléphone)",
 )
 PREFERENCES = Category(
-    "preferences", "Préférences de contact", "canaux de communication choisis (courriel, courrier)"
+    "preferences",
+    "Préférences de contact",
+    "canaux de communication choisis (courriel, courrier), accords et retraits avec leurs "
+    "justificatifs, communications reçues",
 )
 TECHNICAL = Category(
     "technical",
     "Données techniques",
-    "adresse IP, durée des sessions, journaux de connexion et d'activité",
+    "adresse IP (réseau d'origine tronqué et empreinte chiffrée, dans le seul journal de "
+    "sécurité), durée des sessions de connexion, journaux de connexion et d'activité",
+)
+AUDIENCE = Category(
+    "audience",
+    "Mesure d'audience",
+    "navigateur utilisé, durée des visites, pages visitées, fréquence de retour, rattachés à un "
+    "identifiant aléatoire de votre navigateur et jamais à votre identité ni à votre adresse IP",
 )
 COMPLAINT = Category(
     "complaint", "Réclamations", "objet de la réclamation, échanges, issue et voies de recours"
@@ -81,6 +95,7 @@ ALL_CATEGORIES = (
     COMPLAINT,
     RIGHTS_REQUEST,
     ACCOUNT,
+    AUDIENCE,
 )
 
 # --- Categories of data subjects -------------------------------------------------------------
@@ -100,8 +115,8 @@ INTERNAL_SERVICES = Recipient(
     "Services internes de la mutuelle",
     RecipientKind.INTERNAL,
     frozenset(ALL_CATEGORIES),
-    "gestion, cotisations, relation adhérent, réclamations, délégué à la protection des données, "
-    "chacun pour les seules catégories nécessaires à sa mission",
+    "gestion, cotisations, relation adhérent, réclamations, communication, délégué à la "
+    "protection des données, chacun pour les seules catégories nécessaires à sa mission",
 )
 MANDATORY_SCHEMES = Recipient(
     "mandatory_schemes",
@@ -125,7 +140,22 @@ AUTHORITIES = Recipient(
     frozenset(ALL_CATEGORIES),
     "sur demande et seulement si la réglementation en vigueur l'exige",
 )
-ALL_RECIPIENTS = (INTERNAL_SERVICES, MANDATORY_SCHEMES, HEALTH_PROFESSIONALS, AUTHORITIES)
+# A processor (GDPR art. 28): prints and posts the letters of a campaign sent by post.
+PRINTER = Recipient(
+    "printer",
+    "Prestataire d'impression et de routage du courrier",
+    RecipientKind.PROCESSOR,
+    frozenset({IDENTITY, CONTACT}),
+    "sous-traitant lié par contrat, qui reçoit pour chaque envoi par courrier les seuls "
+    "civilité, nom, prénoms et adresse postale des destinataires, et les détruit après l'envoi",
+)
+ALL_RECIPIENTS = (
+    INTERNAL_SERVICES,
+    MANDATORY_SCHEMES,
+    HEALTH_PROFESSIONALS,
+    AUTHORITIES,
+    PRINTER,
+)
 
 # --- Internal services (policy section 3): staff roles and the categories each may see --------
 SERVICE_GESTION = InternalService(
@@ -158,6 +188,13 @@ SERVICE_DPO = InternalService(
     frozenset(ALL_CATEGORIES),
     "demandes d'exercice de droits, registre, conservation, audit",
 )
+SERVICE_COMMUNICATION = InternalService(
+    "communication",
+    "Communication",
+    frozenset({IDENTITY, CONTACT, PREFERENCES, AUDIENCE}),
+    "lettres d'information et campagnes, adressées aux seules personnes qui les ont choisies ; "
+    "mesure d'audience du site",
+)
 SERVICE_ADMIN = InternalService(
     "admin",
     "Administration",
@@ -169,6 +206,7 @@ ALL_SERVICES = (
     SERVICE_COTISATIONS,
     SERVICE_RELATION,
     SERVICE_RECLAMATIONS,
+    SERVICE_COMMUNICATION,
     SERVICE_DPO,
     SERVICE_ADMIN,
 )
@@ -240,8 +278,46 @@ RETENTION_WEBSITE = RetentionRule(
     active=Duration(months=6),
     archive=Duration(),
     end_action=EndAction.DELETE,
-    source="CNIL, recommandation sur la journalisation (6 mois à 1 an) ; mesure d'audience : "
-    "traceur 13 mois, données agrégées 25 mois",
+    source="CNIL, recommandation sur la journalisation (6 mois à 1 an)",
+)
+# The proof that a campaign reached a person who had agreed to it (GDPR art. 7(1)), kept like
+# a prospect's data.
+RETENTION_CAMPAIGN_LOG = RetentionRule(
+    anchor=Anchor.SENDING,
+    active=Duration.years(3),
+    archive=Duration(),
+    end_action=EndAction.DELETE,
+    source="CNIL (prospection) : preuve de l'envoi et du consentement, 3 ans",
+)
+# First-party audience statistics exempt from consent: raw events 25 months at most, then only
+# anonymous aggregates remain (the visitor cookie itself lives 13 months at most).
+AUDIENCE_COOKIE_MONTHS = 13
+AUDIENCE_EVENTS_MONTHS = 25
+RETENTION_AUDIENCE = RetentionRule(
+    anchor=Anchor.COLLECTION,
+    active=Duration(months=AUDIENCE_EVENTS_MONTHS),
+    archive=Duration(),
+    end_action=EndAction.AGGREGATE,
+    source="CNIL, délibération 2020-091 et lignes directrices sur la mesure d'audience : "
+    "traceur 13 mois au plus, non prolongé ; données collectées 25 mois au plus",
+)
+# Login sessions: the row goes within a day of the session's end (`clearsessions` runs hourly,
+# the retention engine nightly).
+RETENTION_SESSIONS = RetentionRule(
+    anchor=Anchor.EXPIRY,
+    active=Duration(days=1),
+    archive=Duration(),
+    end_action=EndAction.DELETE,
+    source="fonctionnement du site : la session n'est conservée que tant qu'elle est ouverte",
+    active_label="jusqu'à la fin de la session (déconnexion ou inactivité), puis 24 heures au plus",
+)
+# A second factor begun and never confirmed: one week.
+RETENTION_PENDING_DEVICE = RetentionRule(
+    anchor=Anchor.COLLECTION,
+    active=Duration(days=7),
+    archive=Duration(),
+    end_action=EndAction.DELETE,
+    source="sécurité des accès : un second facteur non confirmé n'est pas gardé",
 )
 RETENTION_COMPLAINTS = RetentionRule(
     anchor=Anchor.CLOSURE,
@@ -345,7 +421,7 @@ COMMUNICATION = Purpose(
     categories=frozenset({IDENTITY, CONTACT, PREFERENCES}),
     data_subjects=frozenset({MEMBERS, PROSPECTS}),
     retention=RETENTION_COMMUNICATION,
-    recipients=(INTERNAL_SERVICES,),
+    recipients=(INTERNAL_SERVICES, PRINTER),
     security_measures=SECURITY_MEASURES,
 )
 WEBSITE = Purpose(
@@ -354,12 +430,16 @@ WEBSITE = Purpose(
     description=(
         "Lorsque vous naviguez sur nos sites ou applications, nous traitons les données que "
         "vous y saisissez, celles générées par les fonctions que vous utilisez et des données "
-        "techniques issues de votre appareil, comme votre adresse IP et la durée de vos sessions."
+        "techniques issues de votre appareil. La durée de vos sessions de connexion est "
+        "mesurée à leur fin (déconnexion ou inactivité) et inscrite au journal de sécurité. "
+        "Votre adresse IP n'est conservée que dans ce journal, lors d'une connexion, d'un refus "
+        "d'accès ou d'une action sensible d'un personnel, et jamais en clair : seuls le réseau "
+        "d'origine (adresse tronquée) et une empreinte chiffrée de l'adresse y figurent, "
+        "6 mois au plus. La session elle-même est supprimée dans les 24 heures qui suivent sa fin."
     ),
     policy_section="1-D",
     legal_basis=LegalBasis.LEGITIMATE_INTEREST,
-    legal_basis_detail="assurer le fonctionnement et la sécurité du site ; mesure d'audience "
-    "anonyme exemptée de consentement (CNIL)",
+    legal_basis_detail="assurer le fonctionnement et la sécurité du site",
     categories=frozenset({TECHNICAL, ACCOUNT}),
     data_subjects=frozenset({VISITORS, MEMBERS, PROSPECTS, STAFF}),
     retention=RETENTION_WEBSITE,
@@ -422,7 +502,10 @@ SECURITY_LOGGING = Purpose(
     description=(
         "Chaque écriture de données personnelles, chaque consultation sensible et chaque "
         "communication à un destinataire est inscrite dans un journal infalsifiable, qui "
-        "désigne les personnes par un identifiant technique et jamais en clair."
+        "désigne les personnes par un identifiant technique et jamais en clair. Les connexions, "
+        "les échecs de connexion, les verrouillages de compte et les actions de sécurité des "
+        "personnels sont inscrits au journal de sécurité, avec le réseau d'origine (adresse IP "
+        "tronquée) et une empreinte chiffrée de l'adresse, 6 mois au plus."
     ),
     policy_section="4",
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
@@ -434,13 +517,91 @@ SECURITY_LOGGING = Purpose(
     security_measures=SECURITY_MEASURES,
 )
 
+AUDIENCE_STATISTICS = Purpose(
+    code="audience",
+    title="Mesurer l'audience de nos sites",
+    description=(
+        "Le site mesure lui-même sa fréquentation, sans aucun outil ni script d'un tiers : "
+        "navigateur utilisé, durée des visites, pages visitées et fréquence de retour. Ces "
+        "mesures sont rattachées à un identifiant aléatoire conservé dans un cookie de votre "
+        "navigateur, valable 13 mois au plus à compter de votre première visite et jamais "
+        "prolongé ; elles ne sont jamais rattachées à votre identité, à votre compte ni à votre "
+        "adresse IP, qui n'est pas enregistrée. Les données brutes sont conservées 25 mois au "
+        "plus, puis seules subsistent des statistiques agrégées et anonymes. Elles servent à la "
+        "seule mutuelle, ne sont croisées avec aucune autre donnée ni transmises à quiconque. "
+        "Vous pouvez vous y opposer à tout moment depuis la page « Cookies » du site : votre "
+        "choix est appliqué immédiatement."
+    ),
+    policy_section="II",
+    legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+    legal_basis_detail="mesure d'audience exemptée de consentement (loi 78-17 art. 82 ; CNIL, "
+    "délibération 2020-091), à laquelle vous pouvez vous opposer",
+    categories=frozenset({AUDIENCE}),
+    data_subjects=frozenset({VISITORS, MEMBERS, PROSPECTS}),
+    retention=RETENTION_AUDIENCE,
+    recipients=(INTERNAL_SERVICES,),
+    security_measures=SECURITY_MEASURES,
+)
+
 ALL_PURPOSES = (
     INQUIRIES,
     CONTRACT,
     COMMUNICATION,
     WEBSITE,
+    AUDIENCE_STATISTICS,
     COMPLAINTS,
     RIGHTS,
     LEGAL_OBLIGATIONS,
     SECURITY_LOGGING,
 )
+
+
+# --- Cookies (policy section II) -------------------------------------------------------------
+# The audience cookie and the one that remembers a visitor's refusal of it. Their names are
+# fixed here; the audience app reads them from this module.
+AUDIENCE_COOKIE = "mutualis_audience"
+AUDIENCE_REFUSAL_COOKIE = "mutualis_audience_refus"
+_MONTH_SECONDS = 31 * 24 * 3600  # the longest month: a cookie of N months never exceeds this
+
+
+def declared_cookies() -> tuple[Cookie, ...]:
+    """Every cookie the site may set, with why and for how long (settings read at call time)."""
+    minutes = settings.SESSION_COOKIE_AGE // 60
+    return (
+        Cookie(
+            name=settings.SESSION_COOKIE_NAME,
+            kind=CookieKind.NECESSARY,
+            purpose="maintenir votre connexion à l'espace adhérent et le déroulement des "
+            "formulaires (adhésion en ligne)",
+            lifetime=f"jusqu'à la fermeture du navigateur, et au plus {minutes} minutes "
+            "d'inactivité",
+            max_age=None,
+            serves=WEBSITE,
+        ),
+        Cookie(
+            name=settings.CSRF_COOKIE_NAME,
+            kind=CookieKind.NECESSARY,
+            purpose="protéger les formulaires contre la falsification de requêtes",
+            lifetime="jusqu'à la fermeture du navigateur",
+            max_age=None,
+            serves=WEBSITE,
+        ),
+        Cookie(
+            name=AUDIENCE_COOKIE,
+            kind=CookieKind.AUDIENCE,
+            purpose="mesurer l'audience du site (identifiant aléatoire, sans lien avec votre "
+            "identité)",
+            lifetime=f"{AUDIENCE_COOKIE_MONTHS} mois au plus à compter de votre première "
+            "visite, jamais prolongé",
+            max_age=AUDIENCE_COOKIE_MONTHS * _MONTH_SECONDS,
+            serves=AUDIENCE_STATISTICS,
+        ),
+        Cookie(
+            name=AUDIENCE_REFUSAL_COOKIE,
+            kind=CookieKind.CHOICE,
+            purpose="retenir que vous refusez la mesure d'audience",
+            lifetime=f"{AUDIENCE_COOKIE_MONTHS} mois",
+            max_age=AUDIENCE_COOKIE_MONTHS * _MONTH_SECONDS,
+            serves=AUDIENCE_STATISTICS,
+        ),
+    )

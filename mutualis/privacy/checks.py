@@ -2,7 +2,9 @@
 
 ``manage.py check`` (and so ``runserver``, ``migrate`` and the test suite) fails when:
 
-- privacy.E001: a model of the project has no declaration;
+- privacy.E001: an installed model has no declaration — the project's own models and those of
+  third-party apps alike (login attempts, sessions, second-factor devices hold personal data
+  too: they are declared in :mod:`mutualis.privacy.third_party`);
 - privacy.E002: a field of a declared model is neither declared personal nor not personal;
 - privacy.E003: a declaration names a field the model does not have;
 - privacy.E004: a declaration names a model that does not exist;
@@ -31,11 +33,26 @@ PROJECT_PREFIX = "mutualis."
 
 
 def project_models() -> list[type[models.Model]]:
-    return [
-        model
-        for model in apps.get_models()
-        if model.__module__.startswith(PROJECT_PREFIX) and not model._meta.proxy
-    ]
+    return [model for model in installed_models() if is_project_model(model)]
+
+
+def installed_models() -> list[type[models.Model]]:
+    """Every concrete model of every installed app, third-party apps included."""
+    return [model for model in apps.get_models() if not model._meta.proxy]
+
+
+def is_project_model(model: type[models.Model]) -> bool:
+    return model.__module__.startswith(PROJECT_PREFIX)
+
+
+def _declare_hint(model: type[models.Model]) -> str:
+    label = model._meta.label
+    where = (
+        f"{model._meta.app_config.name}.privacy"
+        if is_project_model(model)
+        else "mutualis.privacy.third_party (a third-party model: say what it holds)"
+    )
+    return f"Call declare('{label}', ...) or declare_not_personal('{label}') in {where}."
 
 
 def concrete_field_names(model: type[models.Model]) -> set[str]:
@@ -92,8 +109,7 @@ def model_problems(
         return [
             checks.Error(
                 f"{label} is not declared in the privacy declaration.",
-                hint=f"Call declare('{label}', ...) or declare_not_personal('{label}') in "
-                f"{model._meta.app_config.name}.privacy.",
+                hint=_declare_hint(model),
                 obj=model,
                 id="privacy.E001",
             )
@@ -212,7 +228,7 @@ def check_declaration(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     used_purposes: set[Purpose] = set(catalogue.ALL_PURPOSES)
     known = set()
-    for model in project_models():
+    for model in installed_models():
         declaration = registry.get(model._meta.label)
         known.add(model._meta.label_lower)
         errors.extend(model_problems(model, declaration))

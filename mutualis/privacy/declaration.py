@@ -56,6 +56,8 @@ class Anchor(enum.Enum):
     LAST_LOGIN = "de la dernière connexion"
     COLLECTION = "de la collecte"
     WITHDRAWAL = "du retrait du consentement"
+    SENDING = "de l'envoi"
+    EXPIRY = "de l'expiration"
 
     @property
     def label(self) -> str:
@@ -65,6 +67,8 @@ class Anchor(enum.Enum):
 class EndAction(enum.Enum):
     DELETE = "suppression"
     ANONYMISE = "anonymisation"
+    # Raw rows are summed into anonymous aggregates, then deleted (audience statistics).
+    AGGREGATE = "agrégation anonyme, puis suppression des données brutes"
 
     @property
     def label(self) -> str:
@@ -76,6 +80,7 @@ class RecipientKind(enum.Enum):
     MANDATORY_SCHEME = "régimes obligatoires d'assurance maladie"
     HEALTH_PROFESSIONAL = "professionnels de santé"
     AUTHORITY = "autorités administratives ou judiciaires, à leur demande et si la loi l'exige"
+    PROCESSOR = "sous-traitants agissant sur instruction de la mutuelle (RGPD art. 28)"
 
     @property
     def label(self) -> str:
@@ -304,6 +309,34 @@ class InternalService:
     label: str
     categories: frozenset[Category]
     mission: str
+
+
+class CookieKind(enum.Enum):
+    """Why a cookie may be set without consent (loi 78-17 art. 82; CNIL délib. 2020-091)."""
+
+    NECESSARY = "strictement nécessaire au service demandé"
+    AUDIENCE = "mesure d'audience exemptée de consentement"
+    CHOICE = "mémorisation de votre choix"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Cookie:
+    """A cookie the site sets: the policy (section II) and the cookies page list these, and
+    ``privacy_check`` compares what the site really sets with them."""
+
+    name: str
+    kind: CookieKind
+    purpose: str
+    lifetime: str
+    # Longest lifetime the site may give it, in seconds; None for a session cookie (gone when
+    # the browser closes).
+    max_age: int | None
+    # The purpose of processing it serves.
+    serves: Purpose | None = None
 
 
 NO_TRANSFER = "aucun : les destinataires sont établis dans l'Union européenne"

@@ -124,6 +124,8 @@ def policy_context() -> dict:
         "organisation": settings.MUTUALIS_ORGANISATION,
         "cnil": CNIL,
         "email_retention_months": INBOUND_EMAIL_RETENTION_MONTHS,
+        "cookies": catalogue.declared_cookies(),
+        "audience": catalogue.AUDIENCE_STATISTICS,
     }
 
 

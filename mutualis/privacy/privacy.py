@@ -37,3 +37,6 @@ declare(
     purpose=c.RIGHTS,
     retention_anchor="lifted_at",
 )
+
+# The third-party models the project installs (sessions, login attempts, second factors).
+from mutualis.privacy import third_party  # noqa: E402, F401

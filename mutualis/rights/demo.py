@@ -161,11 +161,10 @@ def _requests() -> None:
             actor=DEMO_ACTOR,
             subject=marc.person,
         )
-    dave = _member("dave@example.org")
-    if dave is not None:
-        # Dave contests the accuracy of his contact details: communications restricted.
+        # Marc also contests the accuracy of his postal address: communications restricted
+        # while it is checked (the communication service's demo campaigns go to the others).
         restrictions.start(
-            subject=dave.person,
+            subject=marc.person,
             purpose=catalogue.COMMUNICATION,
             ground=RestrictionGround.RESTRICTION,
             reason="Exactitude de l'adresse contestée, vérification en cours.",

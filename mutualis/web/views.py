@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.views.decorators.http import require_safe
 
 from mutualis.contracts import terms
-from mutualis.privacy import policy
+from mutualis.privacy import catalogue, policy
 from mutualis.privacy.models import PolicyVersion
+from mutualis.web.audience import refuses
 
 
 @require_safe
@@ -71,17 +71,12 @@ def legal_notice(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def cookies(request: HttpRequest) -> HttpResponse:
-    listed = [
-        {
-            "name": settings.SESSION_COOKIE_NAME,
-            "purpose": "Maintenir votre connexion à l'espace adhérent",
-            "lifetime": "Fin de la session de navigation, ou "
-            f"{settings.SESSION_COOKIE_AGE // 60} minutes d'inactivité",
-        },
-        {
-            "name": settings.CSRF_COOKIE_NAME,
-            "purpose": "Protéger les formulaires contre la falsification de requêtes",
-            "lifetime": "1 an au plus",
-        },
-    ]
-    return render(request, "web/cookies.html", {"cookies": listed})
+    """The cookies the site sets, from the declaration, and the audience opt-out."""
+    context = {
+        "cookies": catalogue.declared_cookies(),
+        "audience": catalogue.AUDIENCE_STATISTICS,
+        "refused": refuses(request),
+        "refusal_cookie": request.COOKIES.get(catalogue.AUDIENCE_REFUSAL_COOKIE) == "1",
+        "saved": request.GET.get("choix") == "enregistre",
+    }
+    return render(request, "web/cookies.html", context)

@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mutualis.audit.security import request_address
 from mutualis.backoffice import services
 from mutualis.backoffice.access import (
     PENDING_SESSION_KEY,
@@ -25,6 +26,8 @@ from mutualis.backoffice.access import (
     user_in_progress,
 )
 from mutualis.backoffice.auth.forms import StaffLoginForm, TokenForm
+from mutualis.members import sessions
+from mutualis.members.models import User
 
 SESSION_EXPIRED = "Votre connexion n'a pas abouti à temps : saisissez à nouveau vos identifiants."
 
@@ -46,7 +49,24 @@ def login(request: HttpRequest) -> HttpResponse:
         if services.confirmed_device(user) is None:
             return no_store(redirect("backoffice:enrol"))
         return no_store(redirect("backoffice:login_code"))
+    if request.method == "POST":
+        _refused(request, form)
     return render_page(request, "backoffice/auth/login.html", {"form": form})
+
+
+def _refused(request: HttpRequest, form: StaffLoginForm) -> None:
+    """Write a refused password step to the security log (the account's id only, if one
+    matched: never what was typed)."""
+    if getattr(request, "axes_locked_out", False):
+        reason = sessions.LOCKED_OUT
+    else:
+        codes = [error.code for error in form.non_field_errors().as_data()]
+        reason = next((c for c in codes if c in StaffLoginForm.error_messages), None)
+    if reason is None:
+        return  # an incomplete form: no authentication was attempted
+    typed = (form.data.get("username") or "").strip()
+    account = User.objects.filter(email__iexact=typed).first() if typed else None
+    sessions.login_refused(request, account=account, space=sessions.STAFF_SPACE, reason=reason)
 
 
 WRONG_CODE = (
@@ -77,11 +97,17 @@ def login_code(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if _throttled(device):
             form.add_error("token", THROTTLED)
+            _code_refused(request, user, "throttled")
         elif services.verify_login_code(device=device, token=form.cleaned_data["token"]):
             return no_store(redirect(complete_login(request, user, device)))
         else:
             form.add_error("token", WRONG_CODE)
+            _code_refused(request, user, "wrong_code")
     return render_page(request, "backoffice/auth/login_code.html", {"form": form, "account": user})
+
+
+def _code_refused(request: HttpRequest, user, reason: str) -> None:
+    sessions.login_refused(request, account=user, space=sessions.STAFF_SPACE, reason=reason)
 
 
 def _grouped(text: str, size: int = 4) -> str:
@@ -105,13 +131,17 @@ def enrol(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if _throttled(device):
             form.add_error("token", THROTTLED)
-        elif services.confirm_device(device=device, token=form.cleaned_data["token"]):
+            _code_refused(request, user, "throttled")
+        elif services.confirm_device(
+            device=device, token=form.cleaned_data["token"], address=request_address(request)
+        ):
             device.refresh_from_db()
             next_url = complete_login(request, user, device)
             messages.success(request, "Double authentification activée : votre compte est protégé.")
             return no_store(redirect(next_url))
         else:
             form.add_error("token", WRONG_CODE)
+            _code_refused(request, user, "wrong_code")
     secret = b32encode(device.bin_key).decode()
     context = {
         "form": form,
@@ -126,6 +156,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
 def logout(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.is_staff_account:
         services.record_logout(user=request.user)
+        sessions.logged_out(request, account=request.user)
     request.session.pop(PENDING_SESSION_KEY, None)
     auth.logout(request)
     messages.info(request, "Vous êtes déconnecté(e).")

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 from stdnum import iban as stdnum_iban
 
+from mutualis.audit.security import record_security_event
 from mutualis.audit.services import PersonalDataInAuditEvent
 from mutualis.backoffice.access import forbidden, render_page, staff_view
 from mutualis.backoffice.members.forms import RevealForm
@@ -55,7 +56,7 @@ def format_iban(value: str) -> str:
     return stdnum_iban.format(value)
 
 
-def _reveal(request: HttpRequest, *, reveal, context: dict) -> HttpResponse:
+def _reveal(request: HttpRequest, *, reveal, context: dict, kind: str) -> HttpResponse:
     form = RevealForm(request.POST)
     if form.is_valid():
         try:
@@ -67,6 +68,9 @@ def _reveal(request: HttpRequest, *, reveal, context: dict) -> HttpResponse:
         except ValueError as exc:  # the service's own check of the reason
             form.add_error("reason", str(exc))
         else:
+            # A staff security action: the security log keeps where it came from (network and
+            # keyed hash of the address); the audit event, who and whose.
+            record_security_event(kind, request=request, actor=request.user)
             context.update(value=value, reason=form.cleaned_data["reason"])
             return render_page(request, "backoffice/members/revealed.html", context)
     context["form"] = form
@@ -95,7 +99,7 @@ def reveal_nir(request: HttpRequest, member_id, person_id) -> HttpResponse:
         "whose": person.full_name,
         "action": request.path,
     }
-    return _reveal(request, reveal=reveal, context=context)
+    return _reveal(request, reveal=reveal, context=context, kind=Permission.NIR_REVEAL)
 
 
 @staff_view(Permission.IBAN_REVEAL)
@@ -118,4 +122,4 @@ def reveal_iban(request: HttpRequest, member_id, mandate_id) -> HttpResponse:
         "whose": mandate.debtor_name,
         "action": request.path,
     }
-    return _reveal(request, reveal=reveal, context=context)
+    return _reveal(request, reveal=reveal, context=context, kind=Permission.IBAN_REVEAL)

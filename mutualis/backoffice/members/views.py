@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from mutualis.backoffice import services
 from mutualis.backoffice.access import render_page, staff_view
+from mutualis.backoffice.campaigns.choices import preferences_panel
 from mutualis.backoffice.members.forms import RevealForm, SearchForm
 from mutualis.backoffice.members.record import build_record
 from mutualis.backoffice.members.search import SearchOutcome, must_stay_out_of_urls, search
@@ -59,5 +60,6 @@ def member_detail(request: HttpRequest, member_id) -> HttpResponse:
         "record": record,
         "reveal_form": RevealForm(),
         "rights_panel": member_panel(record, request.user),  # restriction banner (GDPR art. 18)
+        "communication": preferences_panel(member, request.user),
     }
     return render_page(request, "backoffice/members/member_detail.html", context)

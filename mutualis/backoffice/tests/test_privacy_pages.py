@@ -256,6 +256,7 @@ def test_a_hold_on_a_record_stops_its_clock(client, bob):
         retention.enforce()
     message.refresh_from_db()
     assert message.body  # held: not erased
+    login_verified(client, bob)  # the run, months later, also ended the expired session
     page = visible_text(client.get(reverse("backoffice:holds")))
     assert f"Message n° {message.pk}" in page
 

@@ -43,7 +43,6 @@ def test_every_write_is_audited_without_personal_values(alice, bob):
         channel="email",
         source=Source.PHONE,
         actor=bob,
-        wording="J'accepte de recevoir les offres par courriel, dit Alice Martin.",
     )
     services.withdraw(person=person, topic="offers", channel="email", source=Source.PHONE)
     services.grant(person=person, topic="surveys", channel="sms", source=Source.SUBSCRIPTION)
@@ -73,7 +72,12 @@ def test_every_write_is_audited_without_personal_values(alice, bob):
     ]
     assert {e.subject_id for e in events} == {str(person.pk)}
     assert events[0].actor == f"user:{bob.pk}"
-    assert events[0].details == {"topic": "offers", "channel": "email", "source": "phone"}
+    assert events[0].details == {
+        "topic": "offers",
+        "channel": "email",
+        "source": "phone",
+        "notice": "offers-v1",
+    }
     consent_ids = {
         f"consent.consentevent:{pk}" for pk in ConsentEvent.objects.values_list("pk", flat=True)
     }
@@ -84,7 +88,7 @@ def test_every_write_is_audited_without_personal_values(alice, bob):
     dumped = json.dumps([[e.details, e.target, e.actor] for e in events], ensure_ascii=False)
     for value in _personal_values(alice):
         assert value not in dumped
-    assert "accepte" not in dumped  # the wording stays on the consent row only
+    assert "accepte" not in dumped  # the notice is named by its version, never copied
 
 
 def test_no_audit_no_write(alice):

@@ -17,8 +17,8 @@ from mutualis.consent.models import (
     Preference,
     Source,
     Topic,
-    consent_wording,
 )
+from mutualis.consent.notices import current_notice
 
 pytestmark = pytest.mark.django_db
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -33,9 +33,9 @@ def _grant(person, topic=Topic.NEWSLETTER, channel=Channel.EMAIL, **kwargs):
 
 def test_a_grant_is_recorded_with_its_proof_and_becomes_the_current_state(alice, bob):
     person = alice.person
-    wording = consent_wording(Topic.NEWSLETTER, Channel.EMAIL)
+    notice = current_notice(Topic.NEWSLETTER)
     with time_machine.travel(T1, tick=False):
-        event = _grant(person, source=Source.PHONE, actor=bob, wording=wording)
+        event = _grant(person, source=Source.PHONE, actor=bob, notice=notice)
     event.refresh_from_db()
     assert (event.person_id, event.topic, event.channel, event.action) == (
         person.pk,
@@ -43,11 +43,11 @@ def test_a_grant_is_recorded_with_its_proof_and_becomes_the_current_state(alice,
         "email",
         Action.GRANTED,
     )
-    assert (event.at, event.source, event.actor, event.wording) == (
+    assert (event.at, event.source, event.actor, event.notice_id) == (
         T1,
         "phone",
         f"user:{bob.pk}",
-        wording,
+        notice.pk,
     )
     preferences = services.current_preferences(person)
     assert preferences[("newsletter", "email")] is True
@@ -58,7 +58,7 @@ def test_a_grant_is_recorded_with_its_proof_and_becomes_the_current_state(alice,
 def test_a_withdrawal_is_not_retroactive_the_grant_stays_on_record(alice):
     person = alice.person
     with time_machine.travel(T1, tick=False):
-        granted = _grant(person, wording="Texte v1")
+        granted = _grant(person)
     with time_machine.travel(T2, tick=False):
         withdrawn = services.withdraw(
             person=person, topic="newsletter", channel="email", source=Source.MEMBER_SPACE
@@ -68,7 +68,8 @@ def test_a_withdrawal_is_not_retroactive_the_grant_stays_on_record(alice):
         (granted.pk, Action.GRANTED, T1),
         (withdrawn.pk, Action.WITHDRAWN, T2),
     ]
-    assert history[0].wording == "Texte v1"  # untouched by the withdrawal
+    assert history[0].notice.version == 1  # untouched by the withdrawal
+    assert history[1].notice is None
     assert services.current_preferences(person)[("newsletter", "email")] is False
     preference = Preference.objects.get(person=person, topic="newsletter", channel="email")
     assert (preference.granted, preference.since, preference.event_id) == (
@@ -89,14 +90,14 @@ def test_withdrawing_takes_one_call_exactly_like_granting(alice):
 
 def test_consent_events_are_append_only(alice):
     event = _grant(alice.person)
-    event.wording = "autre texte"
+    event.source = Source.LETTER
     with pytest.raises(AppendOnly):
         event.save()
     with pytest.raises(AppendOnly):
         ConsentEvent.objects.filter(pk=event.pk).update(action=Action.WITHDRAWN)
     with pytest.raises(AppendOnly):
         event.delete()
-    assert ConsentEvent.objects.get(pk=event.pk).wording == ""
+    assert ConsentEvent.objects.get(pk=event.pk).source == Source.SUBSCRIPTION
 
 
 def test_withdraw_all_withdraws_only_what_is_given(alice, dave):
@@ -153,7 +154,7 @@ def test_set_preferences_records_only_the_changes_in_one_go(alice):
         ("surveys", "email", "withdrawn"),
     ]
     grant = next(e for e in events if e.action == Action.GRANTED)
-    assert grant.wording == consent_wording("newsletter", "post")
+    assert grant.notice == current_notice("newsletter")
     assert services.current_preferences(person) == wanted
     assert services.set_preferences(person=person, choices=wanted, source="member_space") == []
 

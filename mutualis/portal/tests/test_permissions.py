@@ -88,6 +88,9 @@ def test_every_member_page_is_listed_here(alice):
         "terms",
         # POST only: tested in portal/tests/test_terms.py.
         "policy_seen",
+        # Receipts of consents: tested in consent/tests/test_receipts.py.
+        "consent_receipt",
+        "consent_receipt_json",
         # « Écrire à la mutuelle »: tested in contact/tests/test_faces_member_space.py.
         "messages",
         "message_new",

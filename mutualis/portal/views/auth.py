@@ -1,4 +1,5 @@
-"""Logging in and out of the member space, with the login history in the audit log."""
+"""Logging in and out of the member space, with the login history in the audit log and the
+logins, refusals, lockouts and session durations in the security log (members.sessions)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse_lazy
 
-from mutualis.members import services
+from mutualis.members import services, sessions
 from mutualis.members.models import User
 from mutualis.portal.forms import LoginForm
 
@@ -33,17 +34,22 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form: LoginForm) -> HttpResponse:
         response = super().form_valid(form)
         services.record_login(account=form.get_user())
+        sessions.logged_in(self.request, account=form.get_user(), space=sessions.MEMBER_SPACE)
         return response
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         reason = self._refusal(form)
         if reason:
-            services.record_failed_login(account=self._matched_account(form), reason=reason)
+            account = self._matched_account(form)
+            services.record_failed_login(account=account, reason=reason)
+            sessions.login_refused(
+                self.request, account=account, space=sessions.MEMBER_SPACE, reason=reason
+            )
         return super().form_invalid(form)
 
     def _refusal(self, form: LoginForm) -> str | None:
         if getattr(self.request, "axes_locked_out", False):
-            return "locked_out"
+            return sessions.LOCKED_OUT
         codes = [error.code for error in form.non_field_errors().as_data()]
         return next((_REFUSALS[code] for code in codes if code in _REFUSALS), None)
 
@@ -64,6 +70,7 @@ class LogoutView(auth_views.LogoutView):
         account = request.user if request.user.is_authenticated else None
         if account is not None:
             services.record_logout(account=account)
+            sessions.logged_out(request, account=account)
         response = super().post(request, *args, **kwargs)
         if account is not None:
             messages.info(request, "Vous êtes déconnecté de votre espace adhérent.")

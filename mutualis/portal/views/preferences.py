@@ -2,8 +2,10 @@
 
 One form holds one box per topic and channel, showing the current state; saving it grants or
 withdraws only what changed, so withdrawing is exactly as easy as granting (GDPR art. 7(3)). A
-separate one-click button records an objection to all direct marketing (art. 21(2)). The page
-also lists the member's own choices as recorded, the proof the mutuelle keeps.
+separate one-click button records an objection to all direct marketing (art. 21(2)). Each
+topic shows the exact notice the member agrees to, in its version; the form sends back which
+version it showed, and a grant records that one. The page also lists the member's own choices
+as recorded, the proof the mutuelle keeps, each with its receipt.
 
 The person is always the logged-in member's: no form here takes an id.
 """
@@ -19,12 +21,13 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 from django.views.generic import FormView, View
 
-from mutualis.consent import services
+from mutualis.consent import notices, services
 from mutualis.consent.models import (
     MARKETING_TOPICS,
     TOPIC_HELP,
     Channel,
     ConsentEvent,
+    ConsentNotice,
     MarketingObjection,
     Source,
     Topic,
@@ -38,21 +41,34 @@ def field_name(topic: str, channel: str) -> str:
     return f"{topic}_{channel}"
 
 
+def notice_field(topic: str) -> str:
+    return f"mention_{topic}"
+
+
 @dataclass
 class TopicGroup:
     topic: Topic
     help: str
     marketing: bool
+    notice: ConsentNotice
+    notice_field: forms.BoundField
     fields: list[forms.BoundField]
 
 
 class PreferencesForm(forms.Form):
-    """One checkbox per topic and channel; unknown keys in the POST are ignored."""
+    """One checkbox per topic and channel, and the version of each topic's notice shown (hidden);
+    unknown keys in the POST are ignored."""
 
     def __init__(self, *args, current: dict[tuple[str, str], bool], **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.notices = notices.current_notices()
         for topic in Topic:
+            self.fields[notice_field(topic)] = forms.IntegerField(
+                required=False,
+                widget=forms.HiddenInput,
+                initial=self.notices[topic.value].pk,
+            )
             for channel in Channel:
                 self.fields[field_name(topic, channel)] = forms.BooleanField(
                     label=channel.label,
@@ -60,12 +76,35 @@ class PreferencesForm(forms.Form):
                     initial=current[(topic.value, channel.value)],
                 )
 
+    def clean(self):
+        data = super().clean()
+        for topic in Topic:
+            if self.errors.get(notice_field(topic)):
+                # A tampered hidden field: the version in force is what the page showed.
+                del self.errors[notice_field(topic)]
+                data[notice_field(topic)] = None
+        return data
+
+    def shown(self) -> dict[str, ConsentNotice]:
+        """The version of each topic's notice the page showed (the one in force if the form
+        says something else)."""
+        posted = {topic.value: self.cleaned_data.get(notice_field(topic)) for topic in Topic}
+        found = ConsentNotice.objects.in_bulk([pk for pk in posted.values() if pk])
+        shown = {}
+        for topic, pk in posted.items():
+            notice = found.get(pk)
+            ok = notice is not None and notice.topic == topic
+            shown[topic] = notice if ok else self.notices[topic]
+        return shown
+
     def groups(self) -> list[TopicGroup]:
         return [
             TopicGroup(
                 topic=topic,
                 help=TOPIC_HELP[topic],
                 marketing=topic in MARKETING_TOPICS,
+                notice=self.notices[topic.value],
+                notice_field=self[notice_field(topic)],
                 fields=[self[field_name(topic, channel)] for channel in Channel],
             )
             for topic in Topic
@@ -107,6 +146,7 @@ class PreferencesView(MemberRequiredMixin, FormView):
             choices=form.choices(),
             source=Source.MEMBER_SPACE,
             actor=self.request.user,
+            shown=form.shown(),
         )
         if events:
             messages.success(self.request, "Vos préférences de communication sont enregistrées.")

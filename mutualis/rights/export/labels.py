@@ -45,6 +45,19 @@ NOT_WALKED: dict[str, str] = {
     "(disclosures), sauf tant que la loi interdit d'en informer la personne",
     "recipients.requisitionsubject": "personnes visées par une réquisition : figurent parmi les "
     "communications (disclosures), sauf tant que la loi interdit d'en informer la personne",
+    "sessions.session": "session de connexion en cours : supprimée dès qu'elle prend fin",
+    "axes.accessattempt": "tentatives de connexion échouées, comptées pour verrouiller un "
+    "compte : rattachées à l'adresse saisie, non à un dossier",
+    "axes.accessattemptexpiration": "échéance d'une tentative de connexion échouée",
+    "axes.accesslog": "journal des connexions de la bibliothèque de verrouillage : désactivé",
+    "axes.accessfailurelog": "journal des échecs de la bibliothèque de verrouillage : désactivé",
+    "otp_totp.totpdevice": "second facteur des personnels : aucun adhérent n'en a",
+    "consent.consentnotice": "texte des mentions de consentement : ne nomme que le personnel "
+    "qui l'a publié ; chaque accord exporté en donne la version",
+    "audience.audienceevent": "mesure d'audience : rattachée à un identifiant aléatoire du "
+    "navigateur, jamais à une personne",
+    "consent.campaign": "campagne : ne nomme que le personnel qui l'a préparée ; chaque envoi "
+    "reçu figure au journal des envois exporté",
 }
 
 # French labels of fields whose model field gives none (Django's default is its English name).

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from mutualis.consent.models import Channel, Topic
+from mutualis.consent.notices import current_notices
 from mutualis.contracts import terms
 from mutualis.contracts.application import Problem
 from mutualis.contracts.models import Offer
@@ -82,6 +84,14 @@ class IdentityForm(SecretMixin, StepForm):
 
 
 # --- Step 2: contact details -----------------------------------------------------------------
+# The channels offered at subscription (SMS is chosen later, in the member space).
+OPT_IN_CHANNELS = (Channel.EMAIL, Channel.POST)
+
+
+def opt_in_field(topic: str, channel: str) -> str:
+    return f"communication_{topic}_{channel}"
+
+
 class ContactForm(StepForm):
     step = steps.CONTACT
     problem_fields = {
@@ -136,6 +146,7 @@ class ContactForm(StepForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._add_opt_ins()
         for name in ("address_line1", "address_line2", "postal_code", "city"):
             self.fields[name].widget.attrs.setdefault(
                 "autocomplete",
@@ -146,6 +157,33 @@ class ContactForm(StepForm):
                     "city": "address-level2",
                 }[name],
             )
+
+    def _add_opt_ins(self) -> None:
+        """One unticked box per communication and channel (an opt-in: GDPR art. 4(11), 7; CNIL),
+        under the notice it agrees to; the boxes ticked before come back ticked."""
+        self.notices = current_notices()
+        chosen = {
+            (c.get("topic"), c.get("channel"))
+            for c in self.initial.get("communication") or []
+            if isinstance(c, dict)
+        }
+        for topic in Topic:
+            for channel in OPT_IN_CHANNELS:
+                self.fields[opt_in_field(topic, channel)] = forms.BooleanField(
+                    label=f"{topic.label}, {channel.label.lower()}",
+                    required=False,
+                    initial=(topic.value, channel.value) in chosen,
+                )
+
+    def opt_in_groups(self) -> list[tuple[Any, Any, list]]:
+        return [
+            (
+                topic,
+                self.notices[topic.value],
+                [self[opt_in_field(topic, channel)] for channel in OPT_IN_CHANNELS],
+            )
+            for topic in Topic
+        ]
 
     def clean_email(self) -> str:
         email = (self.cleaned_data.get("email") or "").strip().lower()
@@ -163,6 +201,12 @@ class ContactForm(StepForm):
             "email": data.get("email") or "",
             "phone_mobile": compact(data.get("phone_mobile") or "", validators.validate_phone),
             "phone_landline": compact(data.get("phone_landline") or "", validators.validate_phone),
+            "communication": [
+                {"topic": topic.value, "channel": channel.value, "notice": notice.pk}
+                for topic, notice, _ in self.opt_in_groups()
+                for channel in OPT_IN_CHANNELS
+                if data.get(opt_in_field(topic, channel))
+            ],
         }
 
 

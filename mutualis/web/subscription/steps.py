@@ -29,6 +29,7 @@ from django.utils import timezone
 from mutualis.contracts.application import (
     Application,
     BeneficiaryApplication,
+    CommunicationChoice,
     PaymentApplication,
     Problem,
     check_application,
@@ -170,7 +171,27 @@ def build_application(data: dict[str, Any]) -> Application:
         ],
         cgu_version=text_of(acceptance, "cgu_version"),
         policy_version_id=policy_id if isinstance(policy_id, int) else None,
+        communication=communication_choices(steps.get("contact") or {}),
     )
+
+
+def communication_choices(contact: dict[str, Any]) -> list[CommunicationChoice]:
+    """The communications ticked at the contact step (``contact.communication``)."""
+    items = contact.get("communication")
+    if not isinstance(items, list):
+        return []
+    choices = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("topic"), str):
+            notice = item.get("notice")
+            choices.append(
+                CommunicationChoice(
+                    topic=item["topic"],
+                    channel=text_of(item, "channel"),
+                    notice_id=notice if isinstance(notice, int) else None,
+                )
+            )
+    return choices
 
 
 class Wizard:

@@ -82,3 +82,26 @@ def test_the_demo_gives_the_dpo_something_to_look_at_and_keeps_every_promise():
     out = io.StringIO()
     call_command("privacy_check", stdout=out)  # exits 0: every promise kept
     assert "Aucun manquement" in out.getvalue()
+
+
+def test_demo_has_campaigns_and_audience_figures_for_the_dashboards():
+    from mutualis.audience.models import AudienceEvent, DailyAggregate
+    from mutualis.consent.models import Campaign, Delivery, DeliveryStatus
+    from mutualis.members.models import Person
+
+    _demo()
+    sent = Campaign.objects.get(status="sent")
+    reached = set(
+        Delivery.objects.filter(campaign=sent, status=DeliveryStatus.SENT).values_list(
+            "person__email", flat=True
+        )
+    )
+    assert reached == {"alice@example.org", "ines@example.org"}  # who chose newsletter by e-mail
+    marc = Person.objects.get(email="marc@example.org")
+    assert not Delivery.objects.filter(person=marc).exists()  # objected
+    assert Campaign.objects.filter(status="draft").count() == 1
+    postal = Campaign.objects.get(channel="post")
+    assert set(postal.deliveries.values_list("person__email", flat=True)) == {"dave@example.org"}
+    assert AudienceEvent.objects.exists() and DailyAggregate.objects.exists()
+    _demo()
+    assert Campaign.objects.count() == 3

@@ -22,9 +22,12 @@ from stdnum.fr import nir as stdnum_nir
 
 from mutualis.audit.models import Event
 from mutualis.billing.models import Mandate
+from mutualis.consent import notices
+from mutualis.consent.models import ConsentEvent, Source
 from mutualis.contracts import drafts, terms
 from mutualis.contracts.models import Contract, SubscriptionDraft
 from mutualis.contracts.testing import ensure_offers
+from mutualis.lib.french import typography
 from mutualis.members.models import Beneficiary, Member, Person, User
 from mutualis.members.testing import make_french_iban, make_nir
 from mutualis.members.validators import CIVILITY_FEMALE, mask_iban, mask_nir
@@ -154,13 +157,15 @@ def assert_nothing_written():
         assert model.objects.count() == 0, model.__name__
 
 
-def walk_to_summary(browser: Recorder, nir: str, iban: str, *, check=assert_nothing_written):
+def walk_to_summary(
+    browser: Recorder, nir: str, iban: str, *, check=assert_nothing_written, contact=CONTACT
+):
     """Fill every step (one attached child); ``check`` runs after each one."""
     response = browser.post(START)
     assert response.status_code == 302 and response["Location"] == url("identite")
     for slug, data in [
         ("identite", identity(nir)),
-        ("coordonnees", CONTACT),
+        ("coordonnees", contact),
         ("regime-obligatoire", SCHEME),
         ("beneficiaires", child()),
         ("beneficiaires", {"action": "continue"}),
@@ -728,3 +733,52 @@ def test_random_input_never_crashes_the_wizard(client, fields, slug):
 
 def test_the_iban_helpers_used_here_are_sound(iban):
     assert stdnum_iban.is_valid(iban)
+
+
+# --- Communication choices: unticked boxes, each an opt-in under its notice ---------------------
+def test_the_contact_step_offers_every_communication_unticked_with_its_notice(browser, nir):
+    browser.post(START)
+    browser.post(url("identite"), identity(nir))
+    page = browser.get(url("coordonnees")).content.decode()
+    boxes = [
+        f"communication_{topic}_{channel}"
+        for topic in ("newsletter", "offers", "surveys")
+        for channel in ("email", "post")
+    ]
+    for name in boxes:
+        assert f'name="{name}"' in page
+        tag = page[page.index(f'name="{name}"') - 80 : page.index(f'name="{name}"') + 80]
+        assert "checked" not in tag
+    assert typography(notices.current_notice("offers").text).replace("'", "&#x27;") in page
+
+
+def test_what_is_ticked_becomes_a_consent_under_the_notice_shown_and_nothing_else(
+    browser, nir, iban, django_capture_on_commit_callbacks
+):
+    contact = {**CONTACT, "communication_newsletter_email": "on"}
+    walk_to_summary(browser, nir, iban, contact=contact)
+    confirm(browser, django_capture_on_commit_callbacks)
+    person = Contract.objects.get().member.person
+    (event,) = ConsentEvent.objects.filter(person=person)
+    assert (event.topic, event.channel, event.action, event.source) == (
+        "newsletter",
+        "email",
+        "granted",
+        Source.SUBSCRIPTION,
+    )
+    assert event.notice == notices.current_notice("newsletter")
+
+
+def test_a_box_ticked_comes_back_ticked_when_the_step_is_revisited(browser, nir):
+    browser.post(START)
+    browser.post(url("identite"), identity(nir))
+    browser.post(url("coordonnees"), {**CONTACT, "communication_surveys_post": "on"})
+    page = browser.get(url("coordonnees")).content.decode()
+    at = page.index('name="communication_surveys_post"')
+    assert "checked" in page[at - 80 : at + 80]
+
+
+def test_nothing_ticked_records_no_consent(browser, nir, iban, django_capture_on_commit_callbacks):
+    walk_to_summary(browser, nir, iban)
+    confirm(browser, django_capture_on_commit_callbacks)
+    assert not ConsentEvent.objects.exists()

@@ -5,7 +5,9 @@ souhaitez recevoir") and section 6 (withdrawal, not retroactive):
 
 - :class:`ConsentEvent` is the proof: an append-only history of every choice a person made (or
   that was recorded for them), per topic and channel, with when, how (source), who recorded it
-  and the wording shown. A row is never changed; a withdrawal is a new row (GDPR art. 7(1), 7(3)).
+  and — for a grant — the exact version of the notice that was shown
+  (:class:`~mutualis.consent.models.notices.ConsentNotice`). A row is never changed; a
+  withdrawal is a new row (GDPR art. 7(1), 7(3)).
 - :class:`Preference` is the current state, one row per person, topic and channel: the latest
   event, denormalised in the same transaction as the event, so that a marketing selection over
   millions of people is one indexed join.
@@ -78,11 +80,11 @@ class Source(models.TextChoices):
     IMPORT = "import", "Reprise de données"
 
 
-def consent_wording(topic: str, channel: str) -> str:
-    """The sentence the member space shows next to a box, stored with each grant as proof."""
-    return (
-        f"J'accepte de recevoir : {Topic(topic).label.lower()}, {Channel(channel).label.lower()}."
-    )
+# Sources that are a member of staff writing down what the person said or sent: the proof is
+# the document received (a letter, a form) or the note of the call, kept with the event.
+STAFF_SOURCES: frozenset[str] = frozenset(
+    {Source.PHONE, Source.LETTER, Source.EMAIL, Source.IN_PERSON}
+)
 
 
 class AppendOnly(Exception):
@@ -108,7 +110,15 @@ class ConsentEvent(models.Model):
     source = models.CharField("origine", max_length=20, choices=Source.choices)
     # Who recorded it: the member's own account, a staff account, or "system" (audit actor form).
     actor = models.CharField("enregistré par", max_length=100)
-    wording = models.TextField("texte présenté", blank=True)
+    # The exact text shown when the consent was asked (grants; a withdrawal needs none).
+    notice = models.ForeignKey(
+        "consent.ConsentNotice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="mention présentée",
+    )
 
     objects = ConsentEventQuerySet.as_manager()
 

@@ -1,0 +1,24 @@
+"""Sum the finished days' raw audience events into anonymous daily figures (periodic job)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from mutualis.audience.aggregation import aggregate_pending
+
+
+class Command(BaseCommand):
+    help = (
+        "Agrège les événements bruts de mesure d'audience de chaque jour écoulé en statistiques "
+        "anonymes (idempotent) ; les données brutes sont supprimées à 25 mois par "
+        "enforce_retention."
+    )
+
+    def handle(self, *args, **options) -> None:
+        days = aggregate_pending()
+        if not days:
+            self.stdout.write("Aucun jour à agréger.")
+            return
+        self.stdout.write(
+            f"{len(days)} jour(s) agrégé(s), du {days[0]:%d/%m/%Y} au {days[-1]:%d/%m/%Y}."
+        )
