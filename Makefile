@@ -7,7 +7,12 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 SITE := http://127.0.0.1:$(PORT)
 
-.PHONY: run test lint install clean bench
+# axe-core (accessibility rules for the browser tests), pinned, installed from npm into var/npm:
+# never committed. Without npm the accessibility tests skip (fail in CI).
+AXE_VERSION := 4.10.3
+AXE := var/npm/node_modules/axe-core/axe.min.js
+
+.PHONY: run test lint install clean axe bench
 
 BENCH_SCALE ?= 20000
 
@@ -30,7 +35,14 @@ run: $(STAMP)
 	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	  DEBUG=1 MUTUALIS_SITE_URL=$(SITE) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(STAMP)
+$(AXE):
+	@if command -v npm >/dev/null; then \
+	  npm install --prefix var/npm --no-save --no-package-lock --no-audit --no-fund --silent axe-core@$(AXE_VERSION); \
+	else echo "npm not found: the accessibility tests will skip (make axe once npm is installed)"; fi
+
+axe: $(AXE)
+
+test: $(STAMP) axe
 	$(BIN)/python -m pytest
 
 # Every benchmark and one table of results (bench/run.py); BENCH_SCALE=1000000 for the full size.

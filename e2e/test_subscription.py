@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from mutualis.contracts import terms
 from mutualis.contracts.models import Contract
@@ -74,7 +75,7 @@ def test_subscribe_online_then_use_the_member_space(page, live_server):
     _continue(page)
     summary = page.locator(".error-summary")
     assert "code postal" in summary.inner_text()
-    assert page.evaluate("document.activeElement.className") == "error-summary"
+    expect(summary).to_be_focused()  # forms.js moves the focus once the page has loaded
     summary.get_by_role("link").first.click()
     assert page.evaluate("document.activeElement.id") == "id_postal_code"
     page.get_by_label("Code postal").fill("69002")

@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "mutualis.audience",
     "mutualis.rights",
     "mutualis.recipients",
+    "mutualis.staff",
+    "mutualis.breaches",
     "mutualis.portal",
     "mutualis.backoffice",
     "mutualis.partners",
@@ -261,13 +263,17 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Login lockout (django-axes): after AXES_FAILURE_LIMIT failures for one account, it is locked for
-# AXES_COOLOFF_MINUTES. Only failures are kept (no access log of successful logins).
+# Login lockout (django-axes): after AXES_FAILURE_LIMIT failures for one account from one client
+# address, that pair is locked for AXES_COOLOFF_MINUTES; an address is locked for every account
+# after MUTUALIS_LOCKOUT_ADDRESS_LIMIT failures from it, all accounts together (the second rule,
+# mutualis.members.lockout). Only failures are kept (no access log of successful logins).
 import datetime  # noqa: E402
 
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the pair locks
+AXES_HANDLER = "mutualis.members.lockout.AccountAndAddressHandler"
+MUTUALIS_LOCKOUT_ADDRESS_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 50)
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
@@ -284,6 +290,9 @@ AXES_LOCKOUT_CALLABLE = "mutualis.portal.lockout.lockout_response"
 
 # Staff second factor (django-otp TOTP).
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Mutualis")
+# How long a re-authentication (password and code again) stays valid for revealing a NIR or an
+# IBAN, exporting and administering staff accounts.
+MUTUALIS_REAUTH_MINUTES = env_int("MUTUALIS_REAUTH_MINUTES", 5)
 
 # --- Mail ---------------------------------------------------------------------------------
 # In development every e-mail is a readable .eml file under var/mail/ (mutualis.lib.devmail).
@@ -353,6 +362,10 @@ def _identity(values: dict[str, tuple[str, str]]) -> dict[str, str]:
 
 
 MUTUALIS_ORGANISATION = _identity(_ORGANISATION)
+# Where people report an accessibility problem (the accessibility statement's contact).
+MUTUALIS_ORGANISATION["accessibility_email"] = env_str(
+    "MUTUALIS_ACCESSIBILITY_EMAIL", MUTUALIS_ORGANISATION["contact_email"]
+)
 # The variables of the legal notice and of complaint answers left unset (production only).
 MUTUALIS_LEGAL_NOTICE_MISSING = [
     var

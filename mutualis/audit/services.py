@@ -17,7 +17,6 @@ from typing import Any
 import orjson
 from django.db import connections, models, transaction
 from django.utils import timezone
-from stdnum import iban
 from stdnum.fr import nir
 
 from mutualis.audit.keys import audit_key_ring
@@ -31,6 +30,7 @@ from mutualis.audit.models import (
 )
 from mutualis.audit.sequencer import locked_head, sequence_all, trigger_bypass
 from mutualis.audit.tags import AuditTag, validate_tag
+from mutualis.lib import iban
 from mutualis.privacy import catalogue
 from mutualis.privacy.declaration import Category, Recipient
 

@@ -42,19 +42,32 @@ def no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _verified(user: User) -> bool:
+    """django-otp's check; a user logged in during this very request (no middleware pass yet)
+    is verified when django-otp has just set their device."""
+    check = getattr(user, "is_verified", None)
+    return check() if check is not None else getattr(user, "otp_device", None) is not None
+
+
 def render_page(
     request: HttpRequest, template: str, context: dict[str, Any] | None = None, *, status: int = 200
 ) -> HttpResponse:
     """Render a back-office page with the banner's data (who is logged in, which service)."""
     user = request.user
     page = dict(context or {})
-    if user.is_authenticated and user.is_staff_account and user.is_verified():
+    if user.is_authenticated and user.is_staff_account and _verified(user):
         page["staff"] = user
         page["staff_service"] = roles.service_for(user.role)
         page["staff_can"] = {
             "search": user.has_perm(Permission.MEMBER_SEARCH),
             "staff": user.has_perm(Permission.STAFF_VIEW),
+            "breaches": user.has_perm(Permission.BREACH_MANAGE),
         }
+        if user.has_perm(Permission.BREACH_MANAGE):
+            from mutualis.breaches.clock import urgent_breaches
+
+            # The 72-hour clock of every breach still to notify, on each of the DPO's pages.
+            page["breach_alerts"] = urgent_breaches()
     return no_store(render(request, template, page, status=status))
 
 
@@ -62,8 +75,23 @@ def forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return render_page(request, "backoffice/forbidden.html", {"message": message}, status=403)
 
 
-def staff_view(permission: str | None = None) -> Callable:
-    """Decorate a back-office view: verified staff only, holding ``permission`` if given."""
+# Acts that need the staff member to have given their password and code again within the last
+# few minutes (re-authentication): revealing a NIR or an IBAN, and administering staff accounts.
+# Exports say so themselves (``staff_view(..., recent_auth=True)``).
+RECENT_AUTH_PERMISSIONS = frozenset(
+    {Permission.NIR_REVEAL, Permission.IBAN_REVEAL, Permission.STAFF_MANAGE}
+)
+
+
+def staff_view(permission: str | None = None, *, recent_auth: bool | None = None) -> Callable:
+    """Decorate a back-office view: verified staff only, holding ``permission`` if given.
+
+    ``recent_auth`` (by default: for the permissions of :data:`RECENT_AUTH_PERMISSIONS`) also
+    asks for a recent re-authentication (``backoffice.auth.reauth``). The wrapper carries both
+    as ``staff_permission`` and ``recent_auth``: the security suite reads them to know what each
+    URL requires of each role.
+    """
+    needs_recent = permission in RECENT_AUTH_PERMISSIONS if recent_auth is None else recent_auth
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -80,8 +108,15 @@ def staff_view(permission: str | None = None) -> Callable:
                 return no_store(redirect("backoffice:login_code"))
             if permission is not None and not user.has_perm(permission):
                 return forbidden(request, "Votre service n'a pas accès à cette page.")
+            if needs_recent:
+                from mutualis.backoffice.auth import reauth
+
+                if not reauth.is_recent(request):
+                    return no_store(reauth.challenge(request, view, args, kwargs))
             return no_store(view(request, *args, **kwargs))
 
+        wrapper.staff_permission = permission
+        wrapper.recent_auth = needs_recent
         return wrapper
 
     return decorator
@@ -112,6 +147,13 @@ def start_pending_login(request: HttpRequest, user: User, next_url: str) -> None
         "at": int(time.time()),
         "next": next_url,
     }
+
+
+def refresh_pending_login(request: HttpRequest) -> None:
+    """Give a pending login its full time again (after a recovery code, before enrolment)."""
+    pending = request.session.get(PENDING_SESSION_KEY)
+    if isinstance(pending, dict):
+        request.session[PENDING_SESSION_KEY] = {**pending, "at": int(time.time())}
 
 
 def user_in_progress(request: HttpRequest) -> User | None:

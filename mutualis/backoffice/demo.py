@@ -35,14 +35,25 @@ def base32_secret(hex_key: str) -> str:
     return b32encode(unhexlify(hex_key)).decode()
 
 
+# A second administrator, so that the four-eyes approvals (factor resets, privileged roles) can
+# be tried: one asks, the other approves.
+SECOND_ADMIN = "admin-2"
+
+
+def _key_name(user: User) -> str:
+    return SECOND_ADMIN if user.email == demo_email(SECOND_ADMIN) else user.role
+
+
 def is_demo_device(device: TOTPDevice) -> bool:
-    return device.name == DEMO_DEVICE_NAME and device.key == demo_key(device.user.role)
+    return device.name == DEMO_DEVICE_NAME and device.key == demo_key(_key_name(device.user))
 
 
 def load() -> list[DemoLogin]:
     logins = []
-    for service in catalogue.ALL_SERVICES:
-        email = demo_email(service.code)
+    accounts = [(service, service.code) for service in catalogue.ALL_SERVICES]
+    accounts.append((catalogue.SERVICE_ADMIN, SECOND_ADMIN))
+    for service, name in accounts:
+        email = demo_email(name)
         user = User.objects.filter(email=email).first()
         if user is None:
             user = User.objects.create_user(
@@ -55,7 +66,7 @@ def load() -> list[DemoLogin]:
         TOTPDevice.objects.get_or_create(
             user=user,
             name=DEMO_DEVICE_NAME,
-            defaults={"key": demo_key(service.code), "confirmed": True},
+            defaults={"key": demo_key(name), "confirmed": True},
         )
         logins.append(
             DemoLogin(
@@ -63,7 +74,7 @@ def load() -> list[DemoLogin]:
                 url=site_url(LOGIN_PATH),
                 login=email,
                 password=DEMO_PASSWORD,
-                extra=f"clé TOTP {base32_secret(demo_key(service.code))} ; "
+                extra=f"clé TOTP {base32_secret(demo_key(name))} ; "
                 f"code du moment : manage.py demo_totp {email}",
             )
         )

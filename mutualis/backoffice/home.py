@@ -36,5 +36,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_register_requisitions": request.user.has_perm(Permission.REQUISITION_REGISTER),
         "can_view_campaigns": request.user.has_perm(Permission.CAMPAIGN_VIEW),
         "can_view_statistics": request.user.has_perm(Permission.STATISTICS_VIEW),
+        "can_manage_breaches": request.user.has_perm(Permission.BREACH_MANAGE),
     }
     return render_page(request, "backoffice/home.html", context)

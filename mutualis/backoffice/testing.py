@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import html
+import time
 
 from django.utils.html import strip_tags
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -36,14 +37,29 @@ def current_code(device: TOTPDevice) -> str:
     return f"{code:0{device.digits}d}"
 
 
-def login_verified(client, user: User) -> TOTPDevice:
-    """Log ``user`` into ``client`` as if both factors had been given; return the device."""
+def login_verified(client, user: User, *, reauthenticated: bool = False) -> TOTPDevice:
+    """Log ``user`` into ``client`` as if both factors had been given; return the device.
+
+    ``reauthenticated``: as if the staff member had also just re-authenticated (reveals,
+    exports, staff administration); see :func:`mark_reauthenticated`.
+    """
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or give_device(user)
     client.force_login(user, backend=MODEL_BACKEND)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+    if reauthenticated:
+        mark_reauthenticated(client)
     return device
+
+
+def mark_reauthenticated(client) -> None:
+    """As if the logged-in staff member had given their password and code again just now."""
+    from mutualis.backoffice.auth.reauth import SESSION_KEY
+
+    session = client.session
+    session[SESSION_KEY] = int(time.time())
+    session.save()
 
 
 def login_unverified(client, user: User) -> None:

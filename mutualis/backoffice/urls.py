@@ -8,7 +8,9 @@ and ``urls.py``; its templates live under ``templates/backoffice/<area>/``. Ever
 from django.urls import path
 
 from mutualis.backoffice import home
+from mutualis.backoffice.auth import urls as auth_urls
 from mutualis.backoffice.auth import views as auth
+from mutualis.backoffice.breaches import urls as breaches_urls
 from mutualis.backoffice.campaigns import urls as campaigns_urls
 from mutualis.backoffice.contact import urls as contact_urls
 from mutualis.backoffice.disclosures import urls as disclosures_urls
@@ -31,6 +33,7 @@ urlpatterns = [
     path("deconnexion/", auth.logout, name="logout"),
 ]
 for area in (
+    auth_urls,
     members_urls,
     staff_urls,
     contact_urls,
@@ -38,6 +41,7 @@ for area in (
     rights_urls,
     campaigns_urls,
     statistics_urls,
+    breaches_urls,
 ):
     urlpatterns += area.urlpatterns
 # Outside recipients: organisations and keys, scheme exchanges, disclosures, requisitions.

@@ -1,11 +1,19 @@
-"""A stand-in for the IMAP server in tests: an in-memory folder that answers the commands
-:class:`mutualis.contact.mailbox.ImapMailbox` sends, and keeps the state a real server would
-(flags, arrival dates, expunge)."""
+"""Test helpers of the contact app.
+
+- A stand-in for the IMAP server: an in-memory folder that answers the commands
+  :class:`mutualis.contact.mailbox.ImapMailbox` sends, and keeps the state a real server would
+  (flags, arrival dates, expunge).
+- Objects for the tests of other apps (the security and accessibility suites): a member's
+  inquiry with an attachment, and a complaint.
+"""
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+
+from mutualis.contact import services
+from mutualis.contact.models import Channel, ComplainantType, Inquiry
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -100,3 +108,27 @@ IMAP_SETTINGS = {
     "mailbox": "INBOX",
     "ssl": True,
 }
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+CORRESPONDENCE_MARKER = "Question-correspondance-marqueur"
+COMPLAINT_MARKER = "Motif-reclamation-marqueur"
+
+
+def member_inquiry(member, *, body: str = CORRESPONDENCE_MARKER) -> Inquiry:
+    """A thread the member opened from their space, with one PDF attached."""
+    return services.open_inquiry(
+        channel=Channel.MEMBER_SPACE,
+        subject="Question sur mes remboursements",
+        body=body,
+        person=member.person,
+        files=[services.IncomingFile("releve.pdf", PDF, "application/pdf")],
+        actor=member.account,
+    )
+
+
+def member_complaint(member):
+    inquiry = member_inquiry(member, body="Je suis mécontente du délai de traitement.")
+    return services.qualify_as_complaint(
+        inquiry=inquiry, complainant_type=ComplainantType.MEMBER, reason=COMPLAINT_MARKER
+    )

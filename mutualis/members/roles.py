@@ -51,6 +51,8 @@ class Permission(enum.StrEnum):
     CAMPAIGN_SEND = "consent:campaign:send"
     CONSENT_RECORD = "consent:consent:record"
     STATISTICS_VIEW = "audience:statistics:view"
+    # The breach register (GDPR art. 33-34).
+    BREACH_MANAGE = "privacy:breach:manage"
 
 
 _SERVICES = {service.code: service for service in catalogue.ALL_SERVICES}
@@ -89,6 +91,7 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.CAMPAIGN_SEND: "Lancer, suspendre et exporter l'envoi d'une campagne",
     Permission.CONSENT_RECORD: "Enregistrer un accord ou un retrait reçu par téléphone ou courrier",
     Permission.STATISTICS_VIEW: "Consulter la mesure d'audience du site",
+    Permission.BREACH_MANAGE: "Tenir le registre des violations de données et les notifier",
 }
 
 _INQUIRIES = {Permission.INQUIRY_VIEW, Permission.INQUIRY_ANSWER, Permission.RIGHTS_REGISTER}
@@ -148,6 +151,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.REQUISITION_DECIDE,
             Permission.CAMPAIGN_VIEW,
             Permission.STATISTICS_VIEW,
+            Permission.BREACH_MANAGE,
             *_INQUIRIES,
         }
     ),

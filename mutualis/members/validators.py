@@ -18,6 +18,8 @@ from stdnum.eu import at_02
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import nir as stdnum_nir
 
+from mutualis.lib import iban as iso_iban
+
 _SEPARATORS = re.compile(r"[\s.\-]")
 
 # NIR first digit: 1 man, 2 woman; 3/4 (foreign-born, provisional) and 7/8 (provisional numbers)
@@ -107,7 +109,11 @@ def mask_nir(value: str) -> str:
 
 
 def validate_iban(value: str) -> str:
-    """Return the compact IBAN (upper case, no spaces) of a SEPA-zone account."""
+    """Return the compact IBAN (upper case, no spaces) of a SEPA-zone account.
+
+    ISO 13616 (length, structure, mod 97) decides, not a national bank list
+    (:mod:`mutualis.lib.iban`).
+    """
     compact = stdnum_iban.compact(value or "")
     if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", compact):
         raise ValidationError(
@@ -116,7 +122,7 @@ def validate_iban(value: str) -> str:
             code="iban_format",
         )
     try:
-        stdnum_iban.validate(compact)
+        iso_iban.validate(compact)
     except StdnumError:
         raise ValidationError(
             "Cet IBAN n'est pas valide : vérifiez-le sur votre relevé d'identité bancaire.",

@@ -29,7 +29,8 @@ def attempted_username(request: HttpRequest, credentials: dict | None = None) ->
         value = data.get("username") or data.get("email")
     if not value:
         return None
-    return str(value).strip().lower()
+    # axes stores it in a 255-character column; no address is longer than 254 (RFC 5321).
+    return str(value).strip().lower()[:254]
 
 
 def lockout_response(

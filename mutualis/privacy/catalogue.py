@@ -108,6 +108,15 @@ CORRESPONDENTS = DataSubjectGroup(
     "correspondents", "toute personne qui écrit à la mutuelle (dont héritiers et tiers)"
 )
 STAFF = DataSubjectGroup("staff", "personnels de la mutuelle")
+ALL_DATA_SUBJECT_GROUPS = (
+    MEMBERS,
+    BENEFICIARIES,
+    PROSPECTS,
+    FORMER_MEMBERS,
+    VISITORS,
+    CORRESPONDENTS,
+    STAFF,
+)
 
 # --- Recipients (policy section 3) -----------------------------------------------------------
 INTERNAL_SERVICES = Recipient(
@@ -367,6 +376,29 @@ RETENTION_SECURITY = RetentionRule(
     archive=Duration(months=6),
     end_action=EndAction.DELETE,
     source="CNIL, recommandation sur la journalisation (6 mois à 1 an)",
+)
+
+# The breach register (GDPR art. 33(5)): until the breach is closed, then 5 years, the time
+# for the CNIL to check it and for claims (C. civil art. 2224). Non confirmé, paramétrable.
+RETENTION_BREACHES = RetentionRule(
+    anchor=Anchor.CLOSURE,
+    active=Duration(),
+    archive=Duration.years(5),
+    end_action=EndAction.DELETE,
+    source="RGPD art. 33(5) ; C. civil art. 2224 (non confirmé, paramétrable)",
+    active_label="jusqu'à la clôture de la violation",
+)
+
+# Staff accounts: while the person works here; after their departure (deactivation), kept
+# 6 months — as long as the technical logs that name them — then anonymised. Non confirmé,
+# paramétrable: the DPO sets the duration here.
+RETENTION_STAFF_ACCOUNTS = RetentionRule(
+    anchor=Anchor.DEPARTURE,
+    active=Duration(months=6),
+    archive=Duration(),
+    end_action=EndAction.ANONYMISE,
+    source="CNIL, recommandation sur la journalisation (6 mois à 1 an) ; non confirmé, "
+    "paramétrable",
 )
 
 # --- Purposes (policy section 1, plus the processing the policy implies) ---------------------

@@ -58,6 +58,7 @@ class Anchor(enum.Enum):
     WITHDRAWAL = "du retrait du consentement"
     SENDING = "de l'envoi"
     EXPIRY = "de l'expiration"
+    DEPARTURE = "du départ de la personne (désactivation de son compte)"
 
     @property
     def label(self) -> str:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("cookies/", views.cookies, name="cookies"),
     path("cookies/mesure-audience/", audience.choice, name="audience_choice"),
     path("statistiques/evenement/", audience.event, name="audience_event"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
     path("contact/", include("mutualis.web.contact_form")),
     path("vos-droits/", include("mutualis.web.rights_form")),
     path("adhesion/", include("mutualis.web.subscription.urls")),

@@ -70,6 +70,24 @@ def legal_notice(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement (déclaration d'accessibilité, RGAA 4.1; loi 2005-102
+    art. 47), with its contact and the recourse to the Défenseur des droits."""
+    return render(request, "web/accessibility.html", {"statement": ACCESSIBILITY_STATEMENT})
+
+
+# What the statement declares; changed here when an audit is made or a page changes.
+ACCESSIBILITY_STATEMENT = {
+    "status": "partiellement conforme",
+    "established": datetime.date(2026, 12, 2),
+    "method": "contrôle automatique de chaque page du site public, de l'espace adhérent et de "
+    "la gestion interne par axe-core (règles WCAG 2.1 niveaux A et AA) dans le navigateur "
+    "Chromium, et parcours au clavier seul ; aucun audit RGAA complet par un tiers n'a encore "
+    "été réalisé",
+}
+
+
+@require_safe
 def cookies(request: HttpRequest) -> HttpResponse:
     """The cookies the site sets, from the declaration, and the audience opt-out."""
     context = {

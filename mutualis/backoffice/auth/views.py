@@ -25,9 +25,12 @@ from mutualis.backoffice.access import (
     start_pending_login,
     user_in_progress,
 )
+from mutualis.backoffice.auth import attempts
 from mutualis.backoffice.auth.forms import StaffLoginForm, TokenForm
+from mutualis.backoffice.auth.qr import qr_svg
 from mutualis.members import sessions
-from mutualis.members.models import User
+from mutualis.members.models import EMAIL_MAX_LENGTH, User
+from mutualis.staff import factors
 
 SESSION_EXPIRED = "Votre connexion n'a pas abouti à temps : saisissez à nouveau vos identifiants."
 
@@ -65,7 +68,9 @@ def _refused(request: HttpRequest, form: StaffLoginForm) -> None:
     if reason is None:
         return  # an incomplete form: no authentication was attempted
     typed = (form.data.get("username") or "").strip()
-    account = User.objects.filter(email__iexact=typed).first() if typed else None
+    # No address is longer than 254 characters (RFC 5321): a longer one names no account.
+    known = typed and len(typed) <= EMAIL_MAX_LENGTH
+    account = User.objects.filter(email__iexact=typed).first() if known else None
     sessions.login_refused(request, account=account, space=sessions.STAFF_SPACE, reason=reason)
 
 
@@ -95,14 +100,18 @@ def login_code(request: HttpRequest) -> HttpResponse:
         return no_store(redirect("backoffice:enrol"))
     form = TokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        if _throttled(device):
+        if attempts.locked_out(request, user):
+            form.add_error("token", WRONG_CODE)  # answered by the lockout page (axes middleware)
+        elif _throttled(device):
             form.add_error("token", THROTTLED)
             _code_refused(request, user, "throttled")
+            attempts.code_failed(request, user)  # a try all the same
         elif services.verify_login_code(device=device, token=form.cleaned_data["token"]):
             return no_store(redirect(complete_login(request, user, device)))
         else:
             form.add_error("token", WRONG_CODE)
             _code_refused(request, user, "wrong_code")
+            attempts.code_failed(request, user)
     return render_page(request, "backoffice/auth/login_code.html", {"form": form, "account": user})
 
 
@@ -117,7 +126,8 @@ def _grouped(text: str, size: int = 4) -> str:
 @sensitive_post_parameters("token")
 @require_http_methods(["GET", "HEAD", "POST"])
 def enrol(request: HttpRequest) -> HttpResponse:
-    """First login of a staff account: set up and confirm its TOTP device."""
+    """Set up and confirm the TOTP app: before anything else, at a first login, after a reset
+    and after a recovery code. Once confirmed, ten recovery codes are shown, this once."""
     user = user_in_progress(request)
     if user is None:
         if _is_verified_staff(request):
@@ -129,25 +139,31 @@ def enrol(request: HttpRequest) -> HttpResponse:
     device = services.start_enrolment(user=user)
     form = TokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        if _throttled(device):
+        if attempts.locked_out(request, user):
+            form.add_error("token", WRONG_CODE)
+        elif _throttled(device):
             form.add_error("token", THROTTLED)
             _code_refused(request, user, "throttled")
+            attempts.code_failed(request, user)  # a try all the same
         elif services.confirm_device(
             device=device, token=form.cleaned_data["token"], address=request_address(request)
         ):
             device.refresh_from_db()
             next_url = complete_login(request, user, device)
-            messages.success(request, "Double authentification activée : votre compte est protégé.")
-            return no_store(redirect(next_url))
+            codes = factors.issue_recovery_codes(account=user)
+            context = {"codes": codes, "next_url": next_url, "first": True}
+            return render_page(request, "backoffice/auth/recovery_codes.html", context)
         else:
             form.add_error("token", WRONG_CODE)
             _code_refused(request, user, "wrong_code")
+            attempts.code_failed(request, user)
     secret = b32encode(device.bin_key).decode()
     context = {
         "form": form,
         "account": user,
         "secret": _grouped(secret),
         "otpauth_uri": device.config_url,
+        "qr_code": qr_svg(device.config_url),
     }
     return render_page(request, "backoffice/auth/enrol.html", context)
 

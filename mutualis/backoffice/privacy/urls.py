@@ -17,5 +17,6 @@ urlpatterns = [
         name="processing_register_csv",
     ),
     path("journal/", privacy.audit_log, name="audit_log"),
+    path("journal/filtrer/", privacy.audit_filter, name="audit_filter"),
     path("journal/verifier/", privacy.audit_verify, name="audit_verify"),
 ]

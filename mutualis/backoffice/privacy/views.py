@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.apps import apps
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
@@ -313,7 +315,7 @@ def processing_register(request: HttpRequest) -> HttpResponse:
     return render_page(request, "backoffice/privacy/register.html", context)
 
 
-@staff_view(Permission.REGISTER_VIEW)
+@staff_view(Permission.REGISTER_VIEW, recent_auth=True)
 @require_safe
 def processing_register_csv(request: HttpRequest) -> HttpResponse:
     """``manage.py privacy_register --format csv``, with a byte-order mark for spreadsheets."""
@@ -336,11 +338,15 @@ def _positive_int(value: str | None) -> int | None:
     return int(value) if value and re.fullmatch(r"[0-9]{1,18}", value) else None
 
 
-def _audit_page(request: HttpRequest, verification: Verification | None = None) -> HttpResponse:
+def _audit_page(
+    request: HttpRequest,
+    verification: Verification | None = None,
+    posted_filter: AuditFilterForm | None = None,
+) -> HttpResponse:
     """The latest events, newest first, a page at a time by event id (keyset): the log only
     grows, so neither a count of it nor an offset into it is ever needed. Each event shows its
     number in the chain, or that it waits for the sequencer."""
-    form = AuditFilterForm(request.GET if request.method != "POST" else None)
+    form = posted_filter or AuditFilterForm(request.GET if request.method != "POST" else None)
     events = Event.objects.select_related("link").order_by("-id")
     if form.is_bound and not form.is_valid():
         events = events.none()
@@ -375,6 +381,19 @@ def _audit_page(request: HttpRequest, verification: Verification | None = None) 
 @require_safe
 def audit_log(request: HttpRequest) -> HttpResponse:
     return _audit_page(request)
+
+
+@staff_view(Permission.AUDIT_VIEW)
+@require_POST
+def audit_filter(request: HttpRequest) -> HttpResponse:
+    """The filter form posts, so that a NIR typed in it by mistake never reaches an address or
+    a server log; a valid filter comes back as a link holding only a person's id and a tag."""
+    form = AuditFilterForm(request.POST)
+    if not form.is_valid():
+        return _audit_page(request, posted_filter=form)
+    query = {name: value for name, value in form.cleaned_data.items() if value}
+    target = reverse("backoffice:audit_log")
+    return redirect(f"{target}?{urlencode(query)}" if query else target)
 
 
 @staff_view(Permission.AUDIT_VIEW)

@@ -275,7 +275,7 @@ def close(request: HttpRequest, request_id) -> HttpResponse:
     return _back(rights_request)
 
 
-@staff_view(Permission.RIGHTS_DECIDE)
+@staff_view(Permission.RIGHTS_DECIDE, recent_auth=True)
 @require_POST
 def export(request: HttpRequest, request_id) -> HttpResponse:
     """The copy an access or portability request gives, for postal sending (audited)."""

@@ -43,11 +43,12 @@ def ada(db):
 
 @pytest.fixture
 def as_staff(db):
-    """``as_staff(user)``: a fresh test client logged in as ``user`` with both factors."""
+    """``as_staff(user)``: a fresh test client logged in as ``user`` with both factors, and just
+    re-authenticated (``reauthenticated=False`` for a session that is not)."""
 
-    def log_in(user: User) -> Client:
+    def log_in(user: User, *, reauthenticated: bool = True) -> Client:
         client = Client()
-        login_verified(client, user)
+        login_verified(client, user, reauthenticated=reauthenticated)
         return client
 
     return log_in

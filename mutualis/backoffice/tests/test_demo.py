@@ -29,11 +29,13 @@ def frozen_time():
         yield
 
 
-def test_it_creates_one_verified_staff_account_per_service():
+def test_it_creates_one_verified_staff_account_per_service_and_a_second_administrator():
     logins = demo.load()
 
-    assert len(logins) == len(catalogue.ALL_SERVICES)
-    for service, login in zip(catalogue.ALL_SERVICES, logins, strict=True):
+    services = [*catalogue.ALL_SERVICES, catalogue.SERVICE_ADMIN]
+    assert len(logins) == len(services)
+    assert len({login.extra for login in logins}) == len(logins)  # no two share a TOTP key
+    for service, login in zip(services, logins, strict=True):
         user = User.objects.get(email=login.login)
         assert user.kind == UserKind.STAFF and user.role == service.code
         assert user.check_password(demo.DEMO_PASSWORD) and login.password == demo.DEMO_PASSWORD
@@ -48,7 +50,7 @@ def test_it_is_idempotent_and_reproducible():
     keys = dict(TOTPDevice.objects.values_list("user__email", "key"))
     second = demo.load()
     assert first == second
-    assert User.objects.count() == len(catalogue.ALL_SERVICES)
+    assert User.objects.count() == len(catalogue.ALL_SERVICES) + 1
     assert dict(TOTPDevice.objects.values_list("user__email", "key")) == keys
 
 

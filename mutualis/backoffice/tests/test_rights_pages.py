@@ -275,7 +275,7 @@ def test_a_letter_from_someone_without_an_account_is_registered(client, charlie,
 def test_a_request_for_a_known_person_is_registered_and_a_duplicate_merged(
     client, bob, alice, django_capture_on_commit_callbacks
 ):
-    login_verified(client, bob)
+    login_verified(client, bob, reauthenticated=True)  # the copy is an export
     data = register_data(
         kind=Kind.ERASURE,
         channel=Channel.EMAIL,
@@ -386,7 +386,7 @@ def test_an_extension_within_the_first_month_is_notified(client, bob, alice, mai
 def test_processing_an_access_request_answers_it_and_the_copy_downloads(
     client, bob, alice, django_capture_on_commit_callbacks
 ):
-    login_verified(client, bob)
+    login_verified(client, bob, reauthenticated=True)  # the copy is an export
     request = for_alice(alice)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("backoffice:rights_process", args=[request.pk]), follow=True)

@@ -43,7 +43,6 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from stdnum import iban as stdnum_iban
 from stdnum.fr import nir as stdnum_nir
 
 from mutualis.contracts.application import (
@@ -52,6 +51,7 @@ from mutualis.contracts.application import (
     PaymentApplication,
     Problem,
 )
+from mutualis.lib import iban as iso_iban
 from mutualis.members import validators
 from mutualis.members.models import BeneficiaryRole
 from mutualis.members.services import PersonData
@@ -345,7 +345,7 @@ def looks_like_nir_or_iban(value: str) -> bool:
     compact = _NIR_OR_IBAN_SEPARATORS.sub("", value).upper()
     if _NIR_SHAPE.fullmatch(compact) and stdnum_nir.is_valid(compact):
         return True
-    return bool(_IBAN_START.match(compact)) and stdnum_iban.is_valid(compact)
+    return bool(_IBAN_START.match(compact)) and iso_iban.is_valid(compact)
 
 
 _DATE_MESSAGE = "Date illisible : écrivez-la AAAA-MM-JJ ou JJ/MM/AAAA."

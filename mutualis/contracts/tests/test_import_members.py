@@ -457,3 +457,11 @@ def test_a_record_id_that_contains_an_iban_shaped_run_does_not_stop_the_import(
     assert "importés : 1" in out
     event = Event.objects.get(tag="contracts:import:batch")
     assert str(looks_like_an_iban) in json.dumps(event.details) + event.subject_id + event.target
+
+
+def test_a_row_paid_from_a_belgian_account_is_imported(tmp_path, rng):
+    out = run(
+        write_csv(tmp_path / "members.csv", [member_row("LEG-BE", rng, iban="BE68539007547034")])
+    )
+    assert "importés : 1" in out and "rejetés : 0" in out
+    assert Member.objects.get(legacy_reference="LEG-BE").mandates.get().iban == "BE68539007547034"

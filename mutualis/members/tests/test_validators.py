@@ -195,3 +195,30 @@ def test_no_string_crashes_the_phone_and_postal_code_validation(text):
 def test_near_miss_nirs_never_crash(text):
     with contextlib.suppress(ValidationError):
         v.validate_nir(text)
+
+
+# A Belgian account whose bank code is missing from python-stdnum's Belgian bank list: ISO 13616
+# (length, structure, mod 97) accepts it, and so must every form, the import and the audit guard.
+BELGIAN_IBAN = "BE68539007547034"
+
+
+def test_a_valid_belgian_iban_is_accepted_even_if_its_bank_is_not_in_a_national_list():
+    assert v.validate_iban("be68 5390 0754 7034") == BELGIAN_IBAN
+
+
+def test_a_belgian_iban_with_a_wrong_checksum_is_still_refused():
+    with pytest.raises(ValidationError) as exc:
+        v.validate_iban("BE68539007547035")
+    assert exc.value.code == "iban_invalid"
+
+
+def test_an_iban_of_the_wrong_length_for_its_country_is_refused():
+    with pytest.raises(ValidationError):
+        v.validate_iban("BE6853900754703")
+
+
+def test_the_audit_guard_recognises_a_belgian_iban():
+    from mutualis.audit.services import holds_nir_or_iban
+
+    assert holds_nir_or_iban(f"motif : compte {BELGIAN_IBAN} du débiteur")
+    assert holds_nir_or_iban("BE68 5390 0754 7034")

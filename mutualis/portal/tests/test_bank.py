@@ -107,3 +107,9 @@ def test_the_same_account_again_is_refused(alice_client, alice):
     response = alice_client.post(URL, _form(current.iban))
     assert "déjà celui de votre mandat en cours" in response.content.decode()
     assert Mandate.objects.filter(member=alice).count() == 1
+
+
+def test_a_belgian_account_is_accepted_for_the_mandate(alice_client, alice):
+    response = alice_client.post(URL, _form("BE68 5390 0754 7034"))
+    assert response.status_code == 302
+    assert Mandate.objects.filter(member=alice).current().get().iban == "BE68539007547034"

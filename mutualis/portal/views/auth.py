@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse_lazy
 
 from mutualis.members import services, sessions
-from mutualis.members.models import User
+from mutualis.members.models import EMAIL_MAX_LENGTH, User
 from mutualis.portal.forms import LoginForm
 
 # Non-field error codes of LoginForm that mean "authentication was attempted and refused".
@@ -56,7 +56,7 @@ class LoginView(auth_views.LoginView):
     @staticmethod
     def _matched_account(form: LoginForm) -> User | None:
         typed = form.cleaned_data.get("username")
-        if not typed:
+        if not typed or len(typed) > EMAIL_MAX_LENGTH:  # no address is longer (RFC 5321)
             return None
         return User.objects.filter(email__iexact=typed).first()
 

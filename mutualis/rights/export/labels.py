@@ -58,6 +58,11 @@ NOT_WALKED: dict[str, str] = {
     "navigateur, jamais à une personne",
     "consent.campaign": "campagne : ne nomme que le personnel qui l'a préparée ; chaque envoi "
     "reçu figure au journal des envois exporté",
+    "staff.staffaccount": "compte d'un membre du personnel : aucun adhérent n'en a",
+    "staff.recoverycode": "codes de secours du second facteur des personnels",
+    "staff.approval": "demandes d'administration des comptes des personnels",
+    "breaches.breach": "fiche d'une violation de données : ne nomme que le personnel qui l'a "
+    "inscrite ; les personnes concernées figurent dans leur copie",
 }
 
 # French labels of fields whose model field gives none (Django's default is its English name).

@@ -7,6 +7,7 @@ import datetime
 import hashlib
 import io
 import json
+import re
 import zipfile
 import zoneinfo
 
@@ -372,9 +373,18 @@ def test_the_html_include_renders_a_table_per_record_under_category_headings(ali
     data = build_access_export(alice.person)
     html = render_to_string("rights/access_export.html", {"access": access_page_context(data)})
     assert '<h2 id="acces-identity">Identité</h2>' in html
-    assert (
-        "<caption>Personne — Léo Martin, bénéficiaire de votre contrat (enfant)</caption>" in html
+    assert re.search(
+        r'<caption id="acces-identity-\d+">Personne — Léo Martin, bénéficiaire de votre contrat '
+        r"\(enfant\)</caption>",
+        html,
     )
+    # Each table scrolls inside a region the keyboard reaches, named by that caption.
+    for region in re.finditer(
+        r'<div class="table-scroll"([^>]*)>\s*<table[^>]*>\s*<caption id="([^"]+)"', html
+    ):
+        assert 'tabindex="0"' in region.group(1) and 'role="region"' in region.group(1)
+        assert f'aria-labelledby="{region.group(2)}"' in region.group(1)
+    assert html.count("<table") == html.count('class="table-scroll"')
     assert '<th scope="row">Numéro de sécurité sociale</th>' in html
     assert "12 avril 1985" in html  # alice's birth date, read by herself
     assert "Commission nationale de l&#x27;informatique et des libertés" in html

@@ -117,7 +117,7 @@ def test_the_back_office_reveal_form_shows_the_refusal(alice_client, alice):
     _restrict_all(alice_client)
     gina = make_staff("gestion", "gina@mutuelle.example")
     staff = Client()
-    login_verified(staff, gina)
+    login_verified(staff, gina, reauthenticated=True)
     url = reverse("backoffice:reveal_nir", args=[alice.pk, alice.person.pk])
     response = staff.post(url, {"reason": WHY})
     assert response.status_code == 200

@@ -782,3 +782,12 @@ def test_nothing_ticked_records_no_consent(browser, nir, iban, django_capture_on
     walk_to_summary(browser, nir, iban)
     confirm(browser, django_capture_on_commit_callbacks)
     assert not ConsentEvent.objects.exists()
+
+
+def test_a_subscription_paid_from_a_belgian_account_goes_through(
+    browser, nir, django_capture_on_commit_callbacks
+):
+    walk_to_summary(browser, nir, "BE68 5390 0754 7034")
+    response = confirm(browser, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    assert Mandate.objects.get().iban == "BE68539007547034"

@@ -1,0 +1,39 @@
+"""The public site's pages for the security and accessibility suites (``mutualis.lib.pages``)."""
+
+from mutualis.lib.pages import cover
+
+
+def _policy_date(world) -> dict:
+    from mutualis.privacy import policy
+
+    version = world.get("policy", lambda w: policy.publish()[0])
+    return {"version": version.effective_date.isoformat()}
+
+
+def _subscription_started(client, world) -> None:
+    """A visitor who began an online subscription (the wizard's steps need a draft)."""
+    from django.urls import reverse
+
+    client.post(reverse("web:subscription:start"))
+
+
+for name in ("home", "policy", "legal", "cookies", "contact", "contact-thanks", "cgu"):
+    cover(f"web:{name}", public=True)
+cover("web:accessibility", public=True)
+cover("web:policy-version", public=True, kwargs=_policy_date)
+cover("web:subscription:start", public=True)
+cover("web:subscription:abandon", public=True, status=302)  # back to the start when none
+cover("web:subscription:done", public=True, status=302)  # nothing confirmed yet: the start
+cover(
+    "web:subscription:step",
+    public=True,
+    kwargs=lambda w: {"slug": "identite"},
+    setup=_subscription_started,
+)
+cover(
+    "web:subscription:beneficiary",
+    public=True,
+    kwargs=lambda w: {"number": 1},
+    setup=_subscription_started,
+    status=302,  # the beneficiaries come after the identity: back to the first step to do
+)
