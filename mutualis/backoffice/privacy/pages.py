@@ -8,9 +8,7 @@ def _hold(world):
 
     return world.get(
         "hold",
-        lambda w: holds.place_hold(
-            reason="Contentieux", actor=w.bob, subject=w.alice.person_id
-        ),
+        lambda w: holds.place_hold(reason="Contentieux", actor=w.bob, subject=w.alice.person_id),
     )
 
 

@@ -227,9 +227,7 @@ def test_a_departed_account_is_anonymised_six_months_after_its_departure(ada, gi
 def test_a_legal_hold_keeps_a_departed_account(ada, bob, gina):
     with time_machine.travel(NOW, tick=False) as traveller:
         accounts.deactivate(account=gina, actor=ada)
-        holds.place_hold(
-            reason="Enquête", actor=bob, target=StaffAccount.objects.get(pk=gina.pk)
-        )
+        holds.place_hold(reason="Enquête", actor=bob, target=StaffAccount.objects.get(pk=gina.pk))
         traveller.shift(datetime.timedelta(days=400))
         retention.enforce(only_app="staff")
     gina.refresh_from_db()
