@@ -45,6 +45,8 @@ NOT_WALKED: dict[str, str] = {
     "(disclosures), sauf tant que la loi interdit d'en informer la personne",
     "recipients.requisitionsubject": "personnes visées par une réquisition : figurent parmi les "
     "communications (disclosures), sauf tant que la loi interdit d'en informer la personne",
+    "billing.returnfile": "fichier de retours bancaires : ne nomme que le personnel qui l'a "
+    "importé ; chaque retour exporté figure parmi les données de paiement",
     "sessions.session": "session de connexion en cours : supprimée dès qu'elle prend fin",
     "axes.accessattempt": "tentatives de connexion échouées, comptées pour verrouiller un "
     "compte : rattachées à l'adresse saisie, non à un dossier",
