@@ -323,8 +323,8 @@ def record_disclosure(
     """Write one disclosure to the register, with its audit event, in one transaction.
 
     The recipient must be one of the declaration's recipients and may receive only the categories
-    the declaration grants it (DESIGN.md section 1: "each gets only what the declaration allows,
-    and each disclosure is logged"; GDPR art. 30(1)(d)).
+    the declaration grants it: each gets only what the declaration allows, and each disclosure
+    is logged (GDPR art. 30(1)(d)).
     """
     if subject is None:
         raise ValueError("a disclosure concerns one person: pass subject")

@@ -166,7 +166,7 @@ def reason_for(credential: Credential, care_date: datetime.date) -> str:
 
 def check_rights(*, request: CheckRequest, credential: Credential) -> CheckAnswer:
     """Answer a rights check and record it; an answer about a person is a disclosure, written
-    in the same transaction (DESIGN.md §1, GDPR art. 30(1)(d)). See the module for the cases
+    in the same transaction (GDPR art. 30(1)(d)). See the module for the cases
     where nothing may be disclosed."""
     organisation = credential.organisation
     validate_dates(request, today=timezone.localdate())

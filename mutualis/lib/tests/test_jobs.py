@@ -150,3 +150,30 @@ def test_the_lock_file_of_one_host_keeps_a_second_run_out(settings, tmp_path):
         assert (first, second) == (True, False)
     with file_lock("fetch_mail") as again:
         assert again
+
+
+# Every periodic job the deploy/ timers start, beyond those tested above for their end state.
+PERIODIC_JOBS = [
+    ("send_campaigns",),
+    ("send_policy_notices",),
+    ("aggregate_statistics",),
+    ("prune_backups", "{tmp}"),
+    ("close_rights_requests",),
+    ("purge_subscription_drafts",),
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", PERIODIC_JOBS, ids=lambda c: c[0])
+@pytest.mark.django_db(transaction=True)
+def test_each_periodic_job_steps_aside_while_another_host_runs_it(command, tmp_path):
+    name, *args = command
+    args = [arg.format(tmp=tmp_path) for arg in args]
+    release, other = _holding(name)
+    try:
+        out = io.StringIO()
+        call_command(name, *args, stdout=out)
+        assert f"{name} est déjà en cours" in out.getvalue()
+    finally:
+        release.set()
+        other.join()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
 from mutualis.audience.aggregation import aggregate_pending
+from mutualis.lib.jobs import JobCommand
 
 
-class Command(BaseCommand):
+class Command(JobCommand):
     help = (
         "Agrège les événements bruts de mesure d'audience de chaque jour écoulé en statistiques "
         "anonymes (idempotent) ; les données brutes sont supprimées à 25 mois par "

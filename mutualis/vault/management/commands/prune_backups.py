@@ -6,15 +6,16 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from mutualis.lib.cli import os_error
+from mutualis.lib.jobs import JobCommand
 from mutualis.privacy.catalogue import RETENTION_BACKUPS
 from mutualis.vault import pruning
 
 
-class Command(BaseCommand):
+class Command(JobCommand):
     help = (
         "Supprime les sauvegardes (backup, backup_keys) plus anciennes que la durée de "
         f"conservation déclarée ({RETENTION_BACKUPS.label})."

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from mutualis.consent import sending
 from mutualis.consent.models import Campaign, DeliveryStatus
+from mutualis.lib.jobs import JobCommand
 from mutualis.web.campaigns.links import campaign_links
 
 
-class Command(BaseCommand):
+class Command(JobCommand):
     help = (
         "Envoie les campagnes par courriel en cours d'envoi : débit limité, reprise après "
         "interruption sans double envoi, nouvelles tentatives en cas d'échec temporaire."

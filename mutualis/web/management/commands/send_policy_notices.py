@@ -7,10 +7,11 @@ A command of the public site because the e-mail links to its page of the changes
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.urls import reverse
 
 from mutualis.contracts import terms
+from mutualis.lib.jobs import JobCommand
 
 
 def changes_link(version) -> str:
@@ -18,7 +19,7 @@ def changes_link(version) -> str:
     return settings.MUTUALIS_SITE_URL.rstrip("/") + path
 
 
-class Command(BaseCommand):
+class Command(JobCommand):
     help = (
         "Envoie à chaque adhérent, une seule fois, l'avis de la nouvelle politique de "
         "confidentialité avec ce qui a changé (idempotent, par lots)."
