@@ -47,6 +47,7 @@ class BulkChain:
         # Events written the ordinary way come first: the watermark will pass them.
         sequence_all()
         head = locked_head()
+        assert head is not None  # without skip_locked the head is waited for, never None
         self.next_id = _next_id()
         self.seq, self.prev = head.last_seq, head.last_hash
         self.event_rows: list[tuple] = []

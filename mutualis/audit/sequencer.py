@@ -150,7 +150,7 @@ def _raised_watermark(head: ChainHead, horizon, events) -> dict:
     if head.horizon_xmax is not None and head.horizon_xmax > xmax:
         head.horizon_xmax = None  # another cluster's transaction ids (a restore): start again
     if head.horizon_xmax is not None and xmin >= head.horizon_xmax:
-        moved["watermark"] = max(head.watermark, head.horizon_id)
+        moved["watermark"] = max(head.watermark, head.horizon_id or 0)
         head.horizon_xmax = None
     if head.horizon_xmax is None:
         moved.update(horizon_id=drawn, horizon_xmax=xmax)

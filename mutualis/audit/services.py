@@ -108,7 +108,7 @@ def record(
             "as the write it records"
         )
     texts: list[str] = []
-    fields = {
+    fields: dict[str, Any] = {
         "tag": validate_tag(str(tag)),
         "actor": _actor_id(actor),
         "subject_id": _subject_id(subject),
@@ -388,6 +388,7 @@ def prune(*, before, batch_size: int = 5000, dry_run: bool = False) -> tuple[int
     while True:
         with transaction.atomic(using=using):
             head = locked_head(using)
+            assert head is not None  # without skip_locked the head is waited for, never None
             stop = _prune_stop(head, before, using)
             upto = min(stop, head.checkpoint_seq + batch_size)
             if upto <= head.checkpoint_seq:

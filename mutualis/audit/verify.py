@@ -257,7 +257,9 @@ def _walk_chain(cursor, head: ChainHead, keys, decode: _Decoder, chunk_size: int
                 raise _Broken(Break(expected, f"{_missing(expected, seq - 1)} : supprimé"))
             content, mac = decode.row(*fields)
             if keys.verifies(mac, content) is not True:
-                raise _Broken(_mac_break(keys, mac, content, seq, event_id))
+                broken = _mac_break(keys, mac, content, seq, event_id)
+                assert broken is not None  # the MAC did not verify: there is a break to name
+                raise _Broken(broken)
             digest = link_hash(seq=seq, event_id=event_id, prev_hash=prev, mac=mac, content=content)
             if digest != stored:
                 raise _Broken(

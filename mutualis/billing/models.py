@@ -42,7 +42,7 @@ class Mandate(models.Model):
     # An amendment waiting for the next debit: the former reference and IBAN are sent with it
     # (SEPA rulebook), then cleared.
     previous_reference = models.CharField("ancienne RUM", max_length=35, blank=True)
-    previous_iban = EncryptedTextField("ancien IBAN", blank=True)
+    previous_iban = EncryptedTextField("ancien IBAN", null=True, blank=True)
     amendment_pending = models.BooleanField("modification à transmettre", default=False)
     last_collected_on = models.DateField("dernier prélèvement le", null=True, blank=True)
     # Lapse after 36 months without a collection (SEPA rulebook).

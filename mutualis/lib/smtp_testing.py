@@ -60,7 +60,7 @@ class _Handler:
             )
             dropped = bool(self.drop.intersection(envelope.rcpt_tos))
             self.drop.difference_update(envelope.rcpt_tos)
-        if dropped:
+        if dropped and server.transport is not None:
             # Keep the message but break the connection before the reply: the client cannot
             # know whether it was taken.
             server.transport.close()

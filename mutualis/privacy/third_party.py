@@ -8,6 +8,8 @@ the system check fails for any installed model left undeclared (a new third-part
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
 from mutualis.privacy import catalogue as c
@@ -47,7 +49,7 @@ _ACCESS = {
     name: _technical(c.SECURITY_LOGGING)
     for name in ("user_agent", "ip_address", "username", "http_accept", "path_info", "attempt_time")
 }
-_AXES = {
+_AXES: dict[str, Any] = {
     "purpose": c.SECURITY_LOGGING,
     "retention": c.RETENTION_TECHNICAL_LOGS,
     "retention_anchor": "attempt_time",

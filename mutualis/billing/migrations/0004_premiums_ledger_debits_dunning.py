@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='mandate',
             name='previous_iban',
-            field=mutualis.vault.fields.EncryptedTextField(blank=True, verbose_name='ancien IBAN'),
+            field=mutualis.vault.fields.EncryptedTextField(blank=True, null=True, verbose_name='ancien IBAN'),
         ),
         migrations.AddField(
             model_name='mandate',

@@ -266,6 +266,7 @@ class RowWriter:
         "bic",
         "signed_at",
         "signed_place",
+        "previous_iban",  # no amendment pending for a new mandate
     )
 
     def __init__(
@@ -377,6 +378,7 @@ class RowWriter:
                 debtor["bic"],
                 now,
                 debtor["signed_place"],
+                None,
             )
         )
         self.member_ids.append(member_id)
