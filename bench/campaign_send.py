@@ -41,6 +41,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import Result, report  # noqa: E402
 
 DEFAULT_RECIPIENTS = 100_000
 TARGET = 0.5
@@ -226,15 +229,6 @@ def baseline(port: int) -> float:
     return time.perf_counter() - started
 
 
-def result(measure: str, ours: float, base: float, target: float) -> str:
-    ratio = ours / base if base else 0.0
-    met = "oui" if ratio >= target else "non"
-    return (
-        f"{measure} | nous : {ours:,.0f} messages/s | référence : {base:,.0f} messages/s | "
-        f"ratio : {ratio:.2f} | objectif : ≥ {target} | atteint : {met}"
-    ).replace(",", " ")
-
-
 def main(argv=None) -> None:
     args = parse_args(argv)
     if args.smtp_server:
@@ -265,7 +259,15 @@ def main(argv=None) -> None:
     if sent != args.recipients or server.received != 2 * args.recipients:
         raise SystemExit(f"sent {sent}, server received {server.received}")
     print(f"campagne : {ours:.2f} s ; référence smtplib : {base:.2f} s")
-    print(result("envoi d'une campagne", args.recipients / ours, args.recipients / base, TARGET))
+    report(
+        Result.of(
+            f"campaign send ({'postgresql' if args.database_url else 'sqlite'})",
+            args.recipients / ours,
+            args.recipients / base,
+            "messages/s",
+            f">= {TARGET}",
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ ARGUMENTS = {
     "retention": lambda scale: ["--rows", str(scale)],
     "import_members": lambda scale: ["--rows", str(max(1000, scale // 10))],
     "partners_api": lambda scale: ["--members", str(scale)],
+    # Sends and page views are per run, not per member: a tenth of the members, at least 1,000.
+    "campaign_send": lambda scale: ["--recipients", str(max(1000, scale // 10))],
+    "statistics_ingest": lambda scale: ["--requests", str(max(1000, scale // 10))],
 }
 SUITE = (
     Benchmark("audit_append", "audit_append.py", ("postgresql", "sqlite")),
@@ -59,6 +62,8 @@ SUITE = (
     Benchmark("retention", "retention.py", ("postgresql", "sqlite")),
     Benchmark("import_members", "import_members.py", ("postgresql", "sqlite")),
     Benchmark("partners_api", "partners_api.py", ("postgresql",)),
+    Benchmark("campaign_send", "campaign_send.py", ("postgresql", "sqlite")),
+    Benchmark("statistics_ingest", "statistics_ingest.py", ("postgresql", "sqlite")),
 )
 
 

@@ -41,6 +41,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import Result, report  # noqa: E402
 
 DEFAULT_REQUESTS = 20_000
 TARGET = 0.5
@@ -229,15 +232,6 @@ def run(port: int, total: int, concurrency: int, make) -> float:
     return elapsed
 
 
-def result(measure: str, ours: float, base: float, target: float) -> str:
-    ratio = ours / base if base else 0.0
-    met = "oui" if ratio >= target else "non"
-    return (
-        f"{measure} | nous : {ours:,.0f} événements/s | référence : {base:,.0f} événements/s | "
-        f"ratio : {ratio:.2f} | objectif : ≥ {target} | atteint : {met}"
-    ).replace(",", " ")
-
-
 def main(argv=None) -> None:
     args = parse_args(argv)
     rights_access = _sibling("rights_access.py")
@@ -287,12 +281,13 @@ def main(argv=None) -> None:
     if written != args.requests or written_bare != args.requests:
         raise SystemExit(f"rows written: endpoint {written}, bare {written_bare}")
     print(f"point d'entrée : {endpoint:.2f} s ; vue nue : {baseline:.2f} s")
-    print(
-        result(
-            "mesure d'audience (gunicorn)",
+    report(
+        Result.of(
+            f"audience event ingest ({'postgresql' if args.database_url else 'sqlite'})",
             args.requests / endpoint,
             args.requests / baseline,
-            TARGET,
+            "requests/s",
+            f">= {TARGET}",
         )
     )
 
