@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from mutualis.backoffice.access import render_page, staff_view
 from mutualis.backoffice.disclosures.forms import DisclosureFilterForm
@@ -48,9 +51,18 @@ def _numbers(rows) -> dict[str, str]:
 
 
 @staff_view(Permission.DISCLOSURE_VIEW)
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def disclosure_register(request: HttpRequest) -> HttpResponse:
-    form = _form(request)
+    # The filter form posts, so that a NIR typed in it by mistake never reaches an address or a
+    # server log; a valid filter comes back as a link holding only ids, dates and a recipient.
+    if request.method == "POST":
+        form = DisclosureFilterForm(request.POST)
+        if form.is_valid():
+            query = {name: str(value) for name, value in form.cleaned_data.items() if value}
+            target = reverse("backoffice:disclosure_register")
+            return redirect(f"{target}?{urlencode(query)}" if query else target)
+    else:
+        form = _form(request)
     qs = _search(form)
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     rows = register.rows(page.object_list, withheld=register.withheld_ids(d.pk for d in page))

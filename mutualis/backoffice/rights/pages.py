@@ -39,6 +39,7 @@ for name in (
     "rights_close",
     "rights_note",
     "rights_export",
+    "rights_attach",
 ):
     cover(f"backoffice:{name}", kwargs=lambda w: {"request_id": _request(w).pk})
 for name in ("rights_person", "rights_death"):
