@@ -448,3 +448,14 @@ LOGGING = {
 }
 if TESTING:
     LOGGING["root"]["level"] = "WARNING"
+
+# --- Premiums and direct debits (docs/billing.md) --------------------------------------------
+# Day of the covered month on which its premium falls due (1 to 28).
+MUTUALIS_PREMIUM_DUE_DAY = env_int("MUTUALIS_PREMIUM_DUE_DAY", 5)
+# The mutuelle's account debits are collected to, and its bank's BIC (pain.008 creditor).
+MUTUALIS_SEPA_CREDITOR_IBAN = env_str("MUTUALIS_SEPA_CREDITOR_IBAN", "FR7630006000011234567890189")
+MUTUALIS_SEPA_CREDITOR_BIC = env_str("MUTUALIS_SEPA_CREDITOR_BIC", "AGRIFRPPXXX")
+# Where sepa_batch writes its pain.008 files (mode 0600).
+MUTUALIS_SEPA_OUT_DIR = env_str("MUTUALIS_SEPA_OUT_DIR", str(VAR_DIR / "sepa"))
+# Fee charged to the member for a rejected debit when the bank's file carries none ("0": none).
+MUTUALIS_SEPA_REJECTION_FEE = env_str("MUTUALIS_SEPA_REJECTION_FEE", "0")

@@ -41,11 +41,24 @@ class Offer(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def monthly_rate_for_age(self, age: int) -> Decimal:
-        rate = self.rates.filter(min_age__lte=age, max_age__gte=age).first()
+    def monthly_rate_for_age(self, age: int, on: datetime.date | None = None) -> Decimal:
+        """The rate of ``age`` in the table in force on ``on`` (today by default): the latest
+        table effective on or before that day."""
+        day = on or timezone.localdate()
+        table = (
+            self.rates.filter(effective_from__lte=day)
+            .order_by("-effective_from")
+            .values_list("effective_from", flat=True)
+            .first()
+        )
+        rate = self.rates.filter(effective_from=table, min_age__lte=age, max_age__gte=age).first()
         if rate is None:
             raise ValueError(f"no premium rate for age {age} in offer {self.code}")
         return rate.monthly_amount
+
+
+# The date of the first rate tables (rows created before rate tables were dated).
+RATES_SINCE = datetime.date(2000, 1, 1)
 
 
 class PremiumRate(models.Model):
@@ -55,9 +68,12 @@ class PremiumRate(models.Model):
     monthly_amount = models.DecimalField(
         max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
+    # A dated rate table: the rows of one offer sharing ``effective_from`` form the table in
+    # force from that day until the next one (a yearly tariff change starts on 1 January).
+    effective_from = models.DateField("en vigueur à compter du", default=RATES_SINCE)
 
     class Meta:
-        ordering = ["offer", "min_age"]
+        ordering = ["offer", "effective_from", "min_age"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(min_age__lte=models.F("max_age")), name="rate_age_band_ordered"
@@ -158,7 +174,7 @@ class Contract(models.Model):
         for person in self.covered_people():
             age = person.age_on(day)
             if age is not None:
-                total += self.offer.monthly_rate_for_age(age)
+                total += self.offer.monthly_rate_for_age(age, on=day)
         return total
 
 
