@@ -64,5 +64,10 @@ def record_disclosure(
                 subject, purpose=purpose, use=use or AuditTag.DISCLOSURE_CREATE
             )
     return services.record_disclosure(
-        recipient=recipient, subject=subject, categories=categories, reason=reason, actor=actor
+        recipient=recipient,
+        subject=subject,
+        categories=categories,
+        reason=reason,
+        actor=actor,
+        use=use,
     )

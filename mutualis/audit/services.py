@@ -319,12 +319,15 @@ def record_disclosure(
     categories: Iterable[Category | str],
     reason: str,
     actor: Any = None,
+    use: str | None = None,
 ) -> Disclosure:
     """Write one disclosure to the register, with its audit event, in one transaction.
 
     The recipient must be one of the declaration's recipients and may receive only the categories
     the declaration grants it: each gets only what the declaration allows, and each disclosure
-    is logged (GDPR art. 30(1)(d)).
+    is logged (GDPR art. 30(1)(d)). ``use`` is the declared processing use the disclosure is part
+    of, when it is not the disclosure itself (the restriction guard was asked about it): the
+    event carries it so that ``privacy_check`` (T9) pairs the disclosure with that guard's answer.
     """
     if subject is None:
         raise ValueError("a disclosure concerns one person: pass subject")
@@ -345,7 +348,11 @@ def record_disclosure(
             AuditTag.DISCLOSURE_CREATE,
             actor=actor,
             subject=subject,
-            details={"recipient": recipient.code, "categories": codes},
+            details={
+                "recipient": recipient.code,
+                "categories": codes,
+                **({"use": str(use)} if use else {}),
+            },
         )
         return Disclosure.objects.create(
             at=event.at,

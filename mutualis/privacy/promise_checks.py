@@ -17,7 +17,9 @@ from django.apps import apps
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Cast
+from django.utils import timezone
 
+from mutualis.audit.tags import AuditTag
 from mutualis.privacy import catalogue, policy, registry, restrictions, retention
 from mutualis.privacy.declaration import ModelDeclaration
 from mutualis.privacy.models import PolicyVersion, Restriction
@@ -232,41 +234,115 @@ def erased_people_have_nothing_readable(now: datetime.datetime) -> Finding:
 
 
 # --- T9: a restricted person's data is only stored (GDPR art. 18) ---------------------------
-def _uses_after(restriction: Restriction, uses: set[str]) -> list[tuple[int, str]]:
-    """Audit events of a processing use of the person's data since the restriction started,
-    that no DPO override (recorded by the guard just before the use) allowed."""
-    event = apps.get_model("audit", "Event")
-    events = event._default_manager.filter(
-        subject_id=restriction.subject_id, tag__in=sorted(uses), at__gte=restriction.started_at
+DISCLOSURE_USE = str(AuditTag.DISCLOSURE_CREATE)
+
+
+def _override_entry(restriction: Restriction, use: str, override_at: str) -> dict | None:
+    """The DPO's override an ``OVERRIDE_USE`` event names (by its time), if it covers ``use``."""
+    for entry in restriction.overrides or []:
+        if entry.get("at") == override_at and entry.get("use") in (use, restrictions.ALL_PURPOSES):
+            return entry
+    return None
+
+
+def _override_valid_at(entry: dict, at: datetime.datetime) -> bool:
+    """Whether the override was in force at ``at``: granted before, not yet past its ``until``."""
+    if datetime.datetime.fromisoformat(entry["at"]) > at:
+        return False
+    until = entry.get("until")
+    return not until or datetime.datetime.fromisoformat(until) >= at
+
+
+def _disclosure_covered(restriction: Restriction, details: dict) -> bool:
+    """Whether a disclosure falls under the restriction: the guard stands before a disclosure for
+    each purpose its recipient serves (``audit.record_disclosure``), so one to a recipient of
+    other purposes only is not stopped by a restriction on one purpose."""
+    if restriction.purpose == restrictions.ALL_PURPOSES:
+        return True
+    recipient = (details or {}).get("recipient")
+    return any(
+        purpose.code == restriction.purpose and any(r.code == recipient for r in purpose.recipients)
+        for purpose in catalogue.ALL_PURPOSES
     )
-    if restriction.lifted_at is not None:
-        events = events.filter(at__lte=restriction.lifted_at)
-    unallowed = []
-    for pk, tag, at in events.order_by("at", "id").values_list("id", "tag", "at"):
-        overridden = event._default_manager.filter(
-            tag=restrictions.RestrictionTag.OVERRIDE_USE,
+
+
+def _unallowed_uses(
+    restriction: Restriction, uses: set[str], now: datetime.datetime
+) -> list[tuple[int, str]]:
+    """Audit events of a processing use of the person's data while the restriction was in force
+    (from its start to its lifting, or ``now``) that no DPO override allowed.
+
+    The guard records one ``OVERRIDE_USE`` event each time it lets a use through under an
+    override, just before the use. Walking the person's events in order, each use takes one such
+    event of its own use, recorded for this restriction, whose override was still in force at
+    the time of the use; a use left without one was made around the guard, or after its override
+    had expired. A disclosure is paired by the use it was part of (``details["use"]``: a rights
+    check, a requisition's export), or by the disclosure itself.
+    """
+    event = apps.get_model("audit", "Event")
+    end = restriction.lifted_at if restriction.lifted_at is not None else now
+    target = f"{Restriction._meta.label_lower}:{restriction.pk}"
+    rows = (
+        event._default_manager.filter(
             subject_id=restriction.subject_id,
-            details__use=tag,
             at__gte=restriction.started_at,
-            at__lte=at,
-        ).exists()
-        if not overridden:
+            at__lte=end,
+        )
+        .filter(
+            Q(tag__in=sorted(uses)) | Q(tag=restrictions.RestrictionTag.OVERRIDE_USE, target=target)
+        )
+        .order_by("id")
+        .values_list("id", "tag", "at", "details")
+    )
+    allowances: list[tuple[str, dict]] = []  # (use, override entry), in the order recorded
+    unallowed = []
+    for pk, tag, at, details in rows.iterator(chunk_size=2000):
+        details = details or {}
+        if tag == restrictions.RestrictionTag.OVERRIDE_USE:
+            use = str(details.get("use", ""))
+            entry = _override_entry(restriction, use, str(details.get("override_at", "")))
+            if entry is not None:
+                allowances.append((use, entry))
+            continue
+        use = tag
+        if tag == DISCLOSURE_USE:
+            if not _disclosure_covered(restriction, details):
+                continue
+            use = str(details.get("use") or DISCLOSURE_USE)
+        match = next(
+            (
+                i
+                for i, (allowed, entry) in enumerate(allowances)
+                if allowed == use and _override_valid_at(entry, at)
+            ),
+            None,
+        )
+        if match is None:
             unallowed.append((pk, tag))
+        else:
+            del allowances[match]
     return unallowed
 
 
 @register("T9", section="5", title="Limitation : données seulement conservées")
 def restricted_people_are_only_stored(now: datetime.datetime) -> Finding:
-    active = list(Restriction.objects.active().filter(started_at__lte=now).order_by("pk"))
+    """Every restriction that has started, in force or lifted since: a use made while it was in
+    force is checked even once it is lifted."""
+    checked = list(Restriction.objects.filter(started_at__lte=now).order_by("pk"))
     breaches = []
-    for restriction in active:
+    for restriction in checked:
         uses = restrictions.uses_covered_by(restriction.purpose)
-        for pk, tag in _uses_after(restriction, uses):
-            breaches.append(
-                f"limitation n° {restriction.pk} : utilisation « {tag} » sans exception du "
-                f"délégué (événement d'audit n° {pk})"
+        for pk, tag in _unallowed_uses(restriction, uses, now):
+            lifted = (
+                f", levée le {timezone.localtime(restriction.lifted_at):%d/%m/%Y}"
+                if restriction.lifted_at is not None
+                else ""
             )
-    return Finding(len(active), breaches)
+            breaches.append(
+                f"limitation n° {restriction.pk}{lifted} : utilisation « {tag} » sans exception "
+                f"du délégué en vigueur (événement d'audit n° {pk})"
+            )
+    return Finding(len(checked), breaches)
 
 
 # --- T11: the audit log is intact -------------------------------------------------------------

@@ -290,6 +290,114 @@ def test_t9_accepts_a_use_the_dpo_allowed_for_legal_claims(alice, bob, restricte
     assert row_of("T9", text)[-2] == "1"  # one restriction checked
 
 
+def test_t9_names_a_use_made_after_the_override_it_leans_on_expired(alice, bob):
+    with time_machine.travel(at(2027, 2, 1, 9), tick=False):
+        restriction = restrictions.start(
+            subject=alice.person,
+            purpose=catalogue.CONTRACT,
+            ground=RestrictionGround.RESTRICTION,
+            reason="Exactitude contestée",
+            actor=bob,
+        )
+        restrictions.allow_for_legal_claims(
+            restriction=restriction,
+            use=MembersTag.NIR_REVEAL,
+            reason="Contentieux prud'homal",
+            actor=bob,
+            until=at(2027, 2, 5, 18),
+        )
+        # The guard let one use through while the override was in force ...
+        restrictions.ensure_allowed(
+            alice.person, purpose=catalogue.CONTRACT, use=MembersTag.NIR_REVEAL
+        )
+    with time_machine.travel(at(2027, 2, 20, 9), tick=False), transaction.atomic():
+        # ... but the NIR is revealed two weeks later, past the override's end.
+        late = audit.record(
+            MembersTag.NIR_REVEAL, actor=bob, subject=alice.person, details={"reason": "tard"}
+        )
+    with time_machine.travel(NOW, tick=False):
+        code, text = check("--only", "T9")
+    assert code == 1
+    (line,) = breaches_of("T9", text)
+    assert f"événement d'audit n° {late.pk})" in line and f"n° {restriction.pk}" in line
+
+
+def test_t9_lets_one_guarded_use_cover_one_use_only(alice, bob, restricted):
+    restrictions.allow_for_legal_claims(
+        restriction=restricted,
+        use=MembersTag.NIR_REVEAL,
+        reason="Contentieux prud'homal",
+        actor=bob,
+    )
+    members.reveal_nir(person=alice.person, actor=bob, reason="Pièce du dossier contentieux")
+    with transaction.atomic():  # a second reveal around the guard, under the same override
+        second = audit.record(
+            MembersTag.NIR_REVEAL, actor=bob, subject=alice.person, details={"reason": "encore"}
+        )
+    code, text = check("--only", "T9")
+    assert code == 1
+    (line,) = breaches_of("T9", text)
+    assert f"événement d'audit n° {second.pk})" in line
+
+
+def test_t9_names_a_use_made_during_a_restriction_lifted_since(alice, bob):
+    with time_machine.travel(at(2027, 2, 1, 9), tick=False):
+        restriction = restrictions.start(
+            subject=alice.person,
+            purpose=catalogue.CONTRACT,
+            ground=RestrictionGround.RESTRICTION,
+            reason="Exactitude contestée",
+            actor=bob,
+        )
+    with time_machine.travel(at(2027, 2, 2, 9), tick=False), transaction.atomic():
+        during = audit.record(
+            MembersTag.NIR_REVEAL, actor=bob, subject=alice.person, details={"reason": "oubli"}
+        )
+    with time_machine.travel(at(2027, 2, 10, 9), tick=False):
+        restrictions.record_lift_notice(restriction=restriction, actor=bob)
+        restrictions.lift(restriction=restriction, actor=bob)
+    with time_machine.travel(at(2027, 2, 15, 9), tick=False):
+        members.reveal_nir(person=alice.person, actor=bob, reason="Après la levée")
+    with time_machine.travel(NOW, tick=False):
+        code, text = check("--only", "T9")
+    assert code == 1
+    (line,) = breaches_of("T9", text)  # the reveal after the lifting is not one
+    assert f"n° {restriction.pk}, levée le 10/02/2027" in line
+    assert f"événement d'audit n° {during.pk})" in line
+
+
+def test_t9_pairs_a_disclosure_with_the_use_the_dpo_allowed_it_for(alice, bob, restricted):
+    use = "recipients:check:answer"
+    restrictions.allow_for_legal_claims(
+        restriction=restricted, use=use, reason="Litige sur un remboursement", actor=bob
+    )
+    restrictions.ensure_allowed(alice.person, purpose=catalogue.CONTRACT, use=use)
+    with transaction.atomic():
+        disclosure = audit.record_disclosure(
+            recipient=catalogue.HEALTH_PROFESSIONALS,
+            subject=alice.person,
+            categories=[catalogue.IDENTITY],
+            reason="Vérification des droits",
+            use=use,
+        )
+    assert disclosure.event.details["use"] == use
+    code, text = check("--only", "T9")
+    assert code == 0, text
+
+
+def test_t9_leaves_out_a_disclosure_to_a_recipient_of_other_purposes(alice, bob, restricted):
+    # The printer serves communication only: a restriction on the contract does not stop it.
+    with transaction.atomic():
+        audit.record_disclosure(
+            recipient=catalogue.PRINTER,
+            subject=alice.person,
+            categories=[catalogue.IDENTITY],
+            reason="Courrier d'information",
+        )
+    code, text = check("--only", "T9")
+    assert code == 0, text
+
+
 def test_the_guard_refuses_a_disclosure_of_restricted_data(alice, bob, restricted):
     with pytest.raises(restrictions.ProcessingRestricted):
         audit.record_disclosure(
