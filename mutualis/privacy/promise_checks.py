@@ -76,7 +76,7 @@ PERSON_MODEL = "members.Person"
 _EMAIL = re.compile(r"[^\s@\"]+@[^\s@\"]+\.[a-z]{2,}", re.IGNORECASE)
 _PHONE = re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
 _PHONE_SQL = r"(\+33|0)[1-9]([ .-]?[0-9]{2}){4}"
-_TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
+_READABLE_FIELDS = (models.CharField, models.TextField, models.JSONField, models.BinaryField)
 
 
 def _person_path(model: type[models.Model], path: str) -> str | None:
@@ -94,17 +94,22 @@ def _person_path(model: type[models.Model], path: str) -> str | None:
     return path if current._meta.label == PERSON_MODEL else None
 
 
-def _clear_text(declaration: ModelDeclaration, model: type[models.Model]) -> Q | None:
-    """Rows holding a readable text value in one of the declared clear personal fields (those
-    no legal obligation keeps: a ``kept_for`` field is the mutuelle's proof, GDPR art. 17(3))."""
+def _readable(declaration: ModelDeclaration, model: type[models.Model]) -> Q | None:
+    """Rows holding a readable value in one of the declared clear personal fields (those no legal
+    obligation keeps: a ``kept_for`` field is the mutuelle's proof, GDPR art. 17(3)): text, and
+    file contents stored in the database (an attachment, the scan a consent rests on)."""
     condition = None
     for name, decl in declaration.fields.items():
         field_obj = model._meta.get_field(name)
         if decl.encrypted or decl.kept_for or getattr(field_obj, "is_encrypted", False):
             continue
-        if field_obj.is_relation or not isinstance(field_obj, _TEXT_FIELDS):
+        if field_obj.is_relation or not isinstance(field_obj, _READABLE_FIELDS):
             continue
-        empty = {} if isinstance(field_obj, models.JSONField) else ""
+        empty: object = ""
+        if isinstance(field_obj, models.JSONField):
+            empty = {}
+        elif isinstance(field_obj, models.BinaryField):
+            empty = b""
         has_value = ~Q(**{name: empty}) & Q(**{f"{name}__isnull": False})
         condition = has_value if condition is None else condition | has_value
     return condition
@@ -134,15 +139,16 @@ def _rows_on_shredded_keys(now: datetime.datetime) -> tuple[int, list[str]]:
 
 
 def _clear_fields_of_shredded_people() -> list[str]:
-    """Readable text (names, addresses, messages, complaints, consent records) of a person whose
-    key is destroyed, in every declared model that leads to a person."""
+    """Readable data (names, addresses, messages, complaints, consent records, and the files
+    stored with them) of a person whose key is destroyed, in every declared model that leads to
+    a person."""
     lines = []
     for declaration in registry.all_declarations():
         if not declaration.holds_personal_data or not declaration.fields:
             continue
         model = apps.get_model(declaration.model)
         path = _person_path(model, declaration.subject_field)
-        condition = _clear_text(declaration, model)
+        condition = _readable(declaration, model)
         if path is None or condition is None:
             continue
         shredded = (

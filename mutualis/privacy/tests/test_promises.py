@@ -21,9 +21,14 @@ from django.db import connection, transaction
 
 from mutualis import audit
 from mutualis.audit.models import Event
+from mutualis.consent import services as consent
+from mutualis.consent.models import Channel as ConsentChannel
+from mutualis.consent.models import ConsentDocument, Source, Topic
+from mutualis.consent.services import Document
 from mutualis.contact import services as contact
 from mutualis.contact.inbound import ingest
-from mutualis.contact.models import Channel, ComplainantType, Complaint, Inquiry
+from mutualis.contact.models import Attachment, Channel, ComplainantType, Complaint, Inquiry
+from mutualis.contact.services import IncomingFile
 from mutualis.contact.testing import IMAP_SETTINGS, FakeImapServer
 from mutualis.contracts.testing import make_person_data
 from mutualis.members import services as members
@@ -38,6 +43,7 @@ pytestmark = pytest.mark.django_db
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 FIXTURES = Path(__file__).resolve().parents[2] / "contact" / "tests" / "fixtures"
 NOW = datetime.datetime(2027, 3, 1, 12, tzinfo=PARIS)
+SCAN = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 def at(*args) -> datetime.datetime:
@@ -224,6 +230,64 @@ def test_t5_names_a_shredded_person_still_present_and_their_readable_records(pub
     assert any("members.Person" in line for line in lines)
     assert any("contact.Inquiry" in line and "lisible" in line for line in lines)
     assert any("contact.Message" in line and "lisible" in line for line in lines)
+
+
+def _complainant_with_consent_proof(bob):
+    """A person with a complaint (and the scan attached to it) and a withdrawal of consent
+    recorded from their letter (and its scan)."""
+    person = members.create_person(data=make_person_data(email="plaignant@example.org"))
+    inquiry = contact.open_inquiry(
+        channel=Channel.LETTER,
+        subject="Réclamation",
+        body="Mon courrier",
+        person=person,
+        files=[IncomingFile("courrier.pdf", SCAN)],
+    )
+    contact.qualify_as_complaint(
+        inquiry=inquiry, complainant_type=ComplainantType.MEMBER, reason="Remboursement en retard"
+    )
+    consent.record_for_person(
+        person=person,
+        topic=Topic.NEWSLETTER,
+        channel=ConsentChannel.POST,
+        granted=False,
+        source=Source.LETTER,
+        actor=bob,
+        document=Document(filename="retrait.pdf", content=SCAN, content_type="application/pdf"),
+    )
+    return person
+
+
+def test_t5_names_a_shredded_persons_complaint_and_consent_records(bob, published):
+    person = _complainant_with_consent_proof(bob)
+    shred(person)
+    code, text = check("--only", "T5")
+    lines = breaches_of("T5", text)
+    assert code == 1
+    for label in (
+        "contact.Complaint",
+        "contact.Attachment",
+        "consent.ConsentEvent",
+        "consent.ConsentDocument",
+    ):
+        assert any(f"{label} :" in line and "lisible" in line for line in lines), label
+
+
+def test_t5_names_the_files_of_a_shredded_person_even_once_their_text_is_gone(bob, published):
+    person = _complainant_with_consent_proof(bob)
+    shred(person)
+    # A careless erasure empties the names and notes but leaves the files' bytes.
+    Attachment.objects.update(filename="")
+    ConsentDocument.objects.update(note="", filename="", content_type="", sha256="")
+    code, text = check("--only", "T5")
+    lines = breaches_of("T5", text)
+    assert code == 1
+    assert any("contact.Attachment :" in line for line in lines)
+    assert any("consent.ConsentDocument :" in line for line in lines)
+    Attachment.objects.update(content=b"")
+    ConsentDocument.objects.update(content=b"")
+    lines = breaches_of("T5", check("--only", "T5")[1])
+    assert not any("contact.Attachment" in line or "ConsentDocument" in line for line in lines)
 
 
 def test_t5_names_the_correspondence_left_behind_by_a_deleted_person(published):
