@@ -228,6 +228,10 @@ CSRF_COOKIE_HTTPONLY = True
 # measurement's (policy section II).
 CSRF_COOKIE_AGE = None
 CSRF_COOKIE_SAMESITE = "Lax"
+# Flash messages ("Vos préférences sont enregistrées") are kept in the session, never in a cookie
+# of their own: the session and CSRF cookies stay the only ones the member space and the back
+# office set (policy section II; privacy_check T7 logs in and looks).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
