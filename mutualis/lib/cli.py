@@ -1,12 +1,14 @@
-"""The command line in French: argument errors of every ``manage.py`` command, and system errors.
+"""The command line in French: argument errors and help of every ``manage.py`` command, and
+system errors.
 
 Python's :mod:`argparse` writes its messages through ``gettext`` but ships no French catalogue;
 :func:`install` gives it the French of the messages a user can meet (missing or unknown
-arguments, invalid values, usage, help). ``manage.py`` installs it before running a command, and
-turns an uncaught system error (a file that cannot be read or written, a full disk) into one
-French line (:func:`os_error`) instead of a traceback.
+arguments, invalid values, usage, help), and gives the options Django adds to every command
+(``--verbosity``, ``--settings``, …) their help in French (:data:`DJANGO_HELP`). ``manage.py``
+installs it before running a command, and turns an uncaught system error (a file that cannot be
+read or written, a full disk) into one French line (:func:`os_error`) instead of a traceback.
 
-The catalogue is checked against the running Python's :mod:`argparse` by
+Both catalogues are checked against the running Python's :mod:`argparse` and Django by
 ``lib/tests/test_cli.py``: a message added or reworded upstream fails there, loudly.
 """
 
@@ -43,6 +45,31 @@ MESSAGES = {
 PLURALS = {
     "expected %s argument": ("%s valeur attendue", "%s valeurs attendues"),
 }
+# The help of the options Django's ``BaseCommand`` gives every command, as Django writes it.
+DJANGO_HELP = {
+    "Show program's version number and exit.": "afficher le numéro de version et quitter",
+    (
+        "Verbosity level; 0=minimal output, 1=normal output, 2=verbose output, "
+        "3=very verbose output"
+    ): "niveau de détail : 0 minimal, 1 normal, 2 détaillé, 3 très détaillé",
+    (
+        "The Python path to a settings module, e.g. "
+        '"myproject.settings.main". If this isn\'t provided, the '
+        "DJANGO_SETTINGS_MODULE environment variable will be used."
+    ): (
+        "module Python des réglages, par exemple « mutualis.settings » ; à défaut, celui que "
+        "nomme la variable d'environnement DJANGO_SETTINGS_MODULE"
+    ),
+    (
+        'A directory to add to the Python path, e.g. "/home/djangoprojects/myproject".'
+    ): "dossier à ajouter au chemin de recherche de Python, par exemple « /opt/mutualis »",
+    "Display a full stack trace on CommandError exceptions.": (
+        "afficher la pile d'appels complète quand la commande échoue"
+    ),
+    "Don't colorize the command output.": "ne pas colorer la sortie de la commande",
+    "Force colorization of the command output.": "colorer la sortie de la commande",
+    "Skip system checks.": "ne pas lancer les vérifications du système",
+}
 TYPE_NAMES = {"int": "nombre entier", "float": "nombre", "Path": "chemin", "date": "date"}
 
 
@@ -77,6 +104,35 @@ def install() -> None:
 
     _get_value._mutualis_french = True  # type: ignore[attr-defined]
     setattr(argparse.ArgumentParser, "_get_value", _get_value)  # noqa: B010
+    _install_django_help()
+
+
+def french_help(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """``parser`` with the help of Django's own options in French (:data:`DJANGO_HELP`), and
+    every help text with French typography (no line of the help starts with « : » or « ; »)."""
+    from mutualis.lib.french import typography
+
+    if parser.description:
+        parser.description = typography(parser.description)
+    for action in parser._actions:
+        if isinstance(action.help, str) and action.help != argparse.SUPPRESS:
+            action.help = typography(DJANGO_HELP.get(action.help, action.help))
+    return parser
+
+
+def _install_django_help() -> None:
+    from django.core.management.base import BaseCommand
+
+    original = BaseCommand.create_parser
+    if getattr(original, "_mutualis_french", False):
+        return
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        return french_help(original(self, prog_name, subcommand, **kwargs))
+
+    create_parser._mutualis_french = True  # type: ignore[attr-defined]
+    create_parser.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(BaseCommand, "create_parser", create_parser)  # noqa: B010
 
 
 ERRNO_MESSAGES = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from mutualis.lib import cli
+from mutualis.lib import cli, french
 
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
 
@@ -30,6 +30,36 @@ def test_every_translated_message_is_one_argparse_still_writes():
     source = inspect.getsource(argparse)
     for english in [*cli.MESSAGES, *cli.PLURALS]:
         assert repr(english)[1:-1] in source or english in source, english
+
+
+def test_every_option_django_gives_a_command_has_its_help_translated():
+    """Fails loudly when a Django upgrade rewords or adds an option (then update DJANGO_HELP)."""
+    from django.core.management.base import BaseCommand
+
+    create = getattr(BaseCommand.create_parser, "__wrapped__", BaseCommand.create_parser)
+    parser = create(BaseCommand(), "manage.py", "commande")
+    english = {a.help for a in parser._actions} - {None, argparse.SUPPRESS}
+    assert set(cli.DJANGO_HELP) <= english
+    assert english - set(cli.DJANGO_HELP) == {"show this help message and exit"}  # argparse's
+
+
+def test_the_help_of_privacy_check_is_in_french(tmp_path):
+    result = run("privacy_check", "--help", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    help_text = french.plain(result.stdout)
+    for english in (*cli.DJANGO_HELP, "Verbosity", "Show program", "Skip system", "show this"):
+        assert english not in help_text, english
+    for french_text in (
+        "utilisation : manage.py privacy_check",
+        "afficher cette aide et quitter",
+        "--as-of AAAA-MM-JJ",
+        "table (par défaut) ou json",
+        "niveau de détail",
+        "ne pas lancer les vérifications du système",
+    ):
+        assert french_text in " ".join(help_text.split()), french_text
+    # French typography: a wrapped line never starts with a colon or a semicolon.
+    assert not any(line.lstrip().startswith((":", ";")) for line in result.stdout.splitlines())
 
 
 def test_a_missing_argument_is_explained_in_french(tmp_path):

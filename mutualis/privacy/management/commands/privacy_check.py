@@ -12,6 +12,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from mutualis.lib.french import plural
 from mutualis.privacy import promises
 
 
@@ -57,10 +58,20 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--as-of", help="date de référence AAAA-MM-JJ (aujourd'hui par défaut)")
-        parser.add_argument("--format", choices=["table", "json"], default="table")
         parser.add_argument(
-            "--only", action="append", metavar="T<n>", help="ne vérifier que cette promesse"
+            "--as-of", metavar="AAAA-MM-JJ", help="date de référence (aujourd'hui par défaut)"
+        )
+        parser.add_argument(
+            "--format",
+            choices=["table", "json"],
+            default="table",
+            help="présentation : table (par défaut) ou json (pour la supervision)",
+        )
+        parser.add_argument(
+            "--only",
+            action="append",
+            metavar="T<n>",
+            help="ne vérifier que cette promesse (à répéter pour en vérifier plusieurs)",
         )
 
     def handle(self, *args, **options) -> None:
@@ -93,7 +104,7 @@ class Command(BaseCommand):
             for text in table(results):
                 self.stdout.write(text)
             if total:
-                self.stdout.write(f"{total} manquement(s).")
+                self.stdout.write(f"{total} manquement{plural(total)}.")
             else:
                 self.stdout.write("Aucun manquement : chaque engagement vérifiable est tenu.")
         if total:
