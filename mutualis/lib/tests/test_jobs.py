@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import io
 import threading
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -152,7 +153,194 @@ def test_the_lock_file_of_one_host_keeps_a_second_run_out(settings, tmp_path):
         assert again
 
 
-# Every periodic job the deploy/ timers start, beyond those tested above for their end state.
+# --- Every other periodic job the deploy/ timers start, twice at once -----------------------
+# Each run ends in the state of one run: the second one either stepped aside (the lock) or came
+# after the first had finished and found nothing left to do. Never both doing the work.
+def _one_did_the_work(outputs: list[str], nothing_left: str) -> None:
+    assert len(outputs) == 2
+    idle = sum("est déjà en cours" in out or nothing_left in out for out in outputs)
+    assert idle == 1, outputs
+
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_send_campaigns_twice_at_once_sends_each_message_once(smtp_server, alice, dave, bob):
+    from mutualis.consent import campaigns
+    from mutualis.consent import services as consent
+    from mutualis.consent.models import Delivery, DeliveryStatus, Source
+
+    for member in (alice, dave):
+        consent.grant(
+            person=member.person, topic="newsletter", channel="email", source=Source.MEMBER_SPACE
+        )
+    campaign = campaigns.create_campaign(
+        title="Lettre d'avril",
+        kind="newsletter",
+        channel="email",
+        subject="Nos nouvelles d'avril",
+        body="Bonjour {prenom},\n\nLe printemps est là.",
+        actor=bob,
+    )
+    campaigns.start_sending(campaign=campaign, actor=bob)
+
+    outputs = _twice_at_once("send_campaigns", "--rate", "0")
+
+    received = sorted(address for m in smtp_server.messages for address in m.rcpt_tos)
+    assert received == sorted([alice.account.email, dave.account.email])
+    assert sorted(Delivery.objects.values_list("status", "attempts")) == [
+        (DeliveryStatus.SENT, 1),
+        (DeliveryStatus.SENT, 1),
+    ]
+    _one_did_the_work(outputs, "Aucune campagne à envoyer.")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_send_policy_notices_twice_at_once_tells_each_member_once(
+    smtp_server, alice, dave, settings
+):
+    from mutualis.contracts.models import PolicyNotice
+    from mutualis.privacy import policy
+
+    settings.MUTUALIS_ORGANISATION = {
+        **settings.MUTUALIS_ORGANISATION,
+        "dpo_email": "protection-donnees@mutuelle.example",
+    }
+    with time_machine.travel(datetime.datetime(2030, 6, 1, 9, tzinfo=PARIS), tick=False):
+        version, created = policy.publish()
+    assert created
+
+    outputs = _twice_at_once("send_policy_notices")
+
+    received = sorted(m.rcpt_tos[0] for m in smtp_server.messages)
+    assert received == ["alice@example.org", "dave@example.org"]
+    assert PolicyNotice.objects.filter(version=version).count() == 2
+    told = Event.objects.filter(tag="contracts:policy:notice")
+    assert sum(e.details["members"] for e in told) == 2
+    assert sum("2 avis envoyés" in out for out in outputs) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_aggregate_statistics_twice_at_once_counts_each_day_once():
+    from mutualis.audience.models import AggregatedDay, AudienceEvent
+
+    day = datetime.date(2026, 4, 14)
+    for n, visitor in enumerate("aabbc"):
+        AudienceEvent.objects.create(
+            visitor=visitor * 32,
+            visitor_since=day,
+            at=datetime.datetime.combine(day, datetime.time(9 + n), tzinfo=PARIS),
+            kind="view",
+            page="web:home",
+            browser="Firefox",
+        )
+    later = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(3))
+    with time_machine.travel(later.replace(tzinfo=PARIS), tick=False):
+        outputs = _twice_at_once("aggregate_statistics")
+
+    assert list(AggregatedDay.objects.values_list("day", "events")) == [(day, 5)]
+    runs = Event.objects.filter(tag="audience:day:aggregate")
+    assert [(e.details["days"], e.details["events"]) for e in runs] == [(1, 5)]
+    _one_did_the_work(outputs, "Aucun jour à agréger.")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_prune_backups_twice_at_once_deletes_each_backup_once(settings, tmp_path):
+    from mutualis.privacy import policy
+
+    policy.publish(datetime.date(2026, 1, 1))
+    settings.MUTUALIS_BACKUP_DIR = str(tmp_path)
+    with time_machine.travel(datetime.datetime(2027, 1, 20, 2, tzinfo=PARIS), tick=False):
+        call_command("backup", str(tmp_path / "old.bak"), verbosity=0)
+    with time_machine.travel(datetime.datetime(2027, 2, 25, 2, tzinfo=PARIS), tick=False):
+        call_command("backup", str(tmp_path / "recent.bak"), verbosity=0)
+
+    with time_machine.travel(datetime.datetime(2027, 3, 1, 9, tzinfo=PARIS), tick=False):
+        outputs = _twice_at_once("prune_backups")
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["recent.bak"]
+    pruned = Event.objects.filter(tag="vault:backup:prune")
+    assert sum(e.details["deleted"] for e in pruned) == 1
+    assert sum("1 sauvegarde(s) supprimée(s)" in out for out in outputs) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_close_rights_requests_twice_at_once_closes_each_request_once(bob):
+    from mutualis.rights import services as rights
+    from mutualis.rights.models import Channel, Kind, Outcome, RightsRequest, Status
+
+    with time_machine.travel(datetime.datetime(2026, 1, 5, 10, tzinfo=PARIS), tick=False):
+        for n in range(3):
+            request = rights.file_request(
+                kind=Kind.ACCESS,
+                requester_name=f"Marc Leroy {n}",
+                requester_email=f"marc.leroy{n}@example.org",
+                channel=Channel.LETTER,
+                identity_verified=True,
+                actor=bob,
+            )
+            rights.answer(request=request, outcome=Outcome.GRANTED, text="Voici.", actor=bob)
+
+    with time_machine.travel(datetime.datetime(2026, 3, 10, 10, tzinfo=PARIS), tick=False):
+        outputs = _twice_at_once("close_rights_requests")
+
+    assert set(RightsRequest.objects.values_list("status", flat=True)) == {Status.CLOSED}
+    closes = Event.objects.filter(tag="rights:request:close")
+    assert closes.count() == closes.values("target").distinct().count() == 3
+    _one_did_the_work(outputs, "Aucune demande à clore.")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_purge_subscription_drafts_twice_at_once_shreds_each_key_once():
+    from django.utils import timezone
+
+    from mutualis.contracts import drafts
+    from mutualis.contracts.models import SubscriptionDraft
+    from mutualis.vault.models import DataKey, ShredRecord
+
+    expired = [drafts.start_draft(data={"steps": {}}) for _ in range(3)]
+    fresh = drafts.start_draft(data={"steps": {}})
+    SubscriptionDraft.objects.filter(pk__in=[d.pk for d in expired]).update(
+        expires_at=timezone.now()
+    )
+
+    outputs = _twice_at_once("purge_subscription_drafts")
+
+    assert list(SubscriptionDraft.objects.all()) == [fresh]
+    keys = {d.data_key_id for d in expired}
+    assert sorted(ShredRecord.objects.values_list("data_key_id", flat=True)) == sorted(keys)
+    assert not DataKey.objects.filter(pk__in=keys).exists()
+    assert sum("3 adhésion(s) en ligne expirée(s) supprimée(s)" in out for out in outputs) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_scheme_exchange_twice_at_once_writes_one_file_and_discloses_each_person_once(
+    alice, dave, tmp_path
+):
+    from mutualis.audit.models import Disclosure
+    from mutualis.recipients.models_exchange import ExchangeFile
+    from mutualis.recipients.testing import make_scheme
+
+    make_scheme()
+
+    outputs = _twice_at_once("scheme_exchange", "--out", str(tmp_path))
+
+    assert len(list(tmp_path.iterdir())) == 1
+    assert ExchangeFile.objects.count() == 1
+    disclosed = Disclosure.objects.values_list("subject_id", flat=True)
+    assert len(disclosed) == len(set(disclosed)) == 4  # two members, two children
+    assert sum("empreinte SHA-256" in out for out in outputs) == 1
+
+
+# Every periodic job the deploy/ timers start steps aside while another host runs it.
 PERIODIC_JOBS = [
     ("send_campaigns",),
     ("send_policy_notices",),
@@ -160,6 +348,9 @@ PERIODIC_JOBS = [
     ("prune_backups", "{tmp}"),
     ("close_rights_requests",),
     ("purge_subscription_drafts",),
+    ("scheme_exchange", "--out", "{tmp}"),
+    ("backup", "{tmp}/data.bak"),
+    ("backup_keys", "{tmp}/keys.bak"),
 ]
 
 
@@ -177,3 +368,4 @@ def test_each_periodic_job_steps_aside_while_another_host_runs_it(command, tmp_p
     finally:
         release.set()
         other.join()
+    assert list(tmp_path.iterdir()) == []  # nothing written while it stood aside

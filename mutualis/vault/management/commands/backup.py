@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from mutualis.lib.jobs import JobCommand
 from mutualis.vault.backup import BackupError, create_backup
 
 
-class Command(BaseCommand):
+class Command(JobCommand):
     help = (
         "Écrit une sauvegarde chiffrée de toutes les tables, sauf le magasin de clés (à "
         "sauvegarder à part avec backup_keys) et les sessions."

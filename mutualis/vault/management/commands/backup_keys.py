@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from mutualis.lib.jobs import JobCommand
 from mutualis.vault.backup import BackupError, create_key_backup
 
 
-class Command(BaseCommand):
+class Command(JobCommand):
     help = (
         "Écrit une sauvegarde chiffrée du magasin de clés (clés de données enveloppées) et du "
         "journal des effacements, à conserver à part de la sauvegarde des données."
