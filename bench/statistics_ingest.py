@@ -13,8 +13,11 @@ workers close each one):
 
 - **endpoint**: ``POST /statistiques/evenement/`` as the site's script sends it (JSON body,
   Origin, a User-Agent among a few, the visitor cookie of one of 100 browsers), which checks the
-  origin and the refusal signals, parses the body, resolves the page's route, reads the browser
-  family, verifies the signed cookie and inserts the event;
+  origin and the refusal signals, counts the report against its client's allowance (rate limit,
+  in the cache), parses the body, resolves the page's route, reads the browser family, verifies
+  the signed cookie and inserts the event. Each request comes from an address of its own (behind
+  a proxy, ``X-Forwarded-For``), as reports from many visitors do: one address sending
+  thousands would be refused (429) after its allowance;
 - **bare view**: ``POST /bench/bare/``, which inserts the same row and nothing else.
 
 It prints events per second for both and the ratio endpoint/bare (target: at least 0.5), and
@@ -132,6 +135,7 @@ class Gunicorn:
             **os.environ,
             "MUTUALIS_BENCH_WSGI": "1",
             "MUTUALIS_HTTPS": "0",
+            "MUTUALIS_BEHIND_PROXY": "1",
             "ALLOWED_HOSTS": "127.0.0.1",
             "LOG_LEVEL": "ERROR",
         }
@@ -197,6 +201,8 @@ def report_headers(port: int, i: int, cookie: str) -> dict:
         "Content-Type": "application/json",
         "Origin": f"http://127.0.0.1:{port}",
         "User-Agent": AGENTS[i % len(AGENTS)],
+        # The client's address as the proxy passes it: one per request (see the docstring).
+        "X-Forwarded-For": f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}",
     }
     if cookie:
         headers["Cookie"] = cookie

@@ -25,6 +25,18 @@ LIFETIME_MONTHS = catalogue.AUDIENCE_COOKIE_MONTHS
 _SALT = "mutualis.audience.visitor"
 
 
+def end_of_life(first_day: datetime.date) -> datetime.datetime:
+    """The end of a cookie set on ``first_day`` for 13 months: the start of the same day 13
+    months later (the audience cookie, and the one that remembers a refusal)."""
+    last = add_months(first_day, LIFETIME_MONTHS)
+    return timezone.make_aware(datetime.datetime.combine(last, datetime.time.min))
+
+
+def seconds_left(first_day: datetime.date) -> int:
+    """The ``max-age`` of a cookie set now whose 13 months started on ``first_day``."""
+    return max(0, int((end_of_life(first_day) - timezone.now()).total_seconds()))
+
+
 @dataclass(frozen=True)
 class Visitor:
     id: str
@@ -33,8 +45,7 @@ class Visitor:
     @property
     def expires(self) -> datetime.datetime:
         """The end of the cookie's life: the start of the day 13 months after the first one."""
-        last = add_months(self.since, LIFETIME_MONTHS)
-        return timezone.make_aware(datetime.datetime.combine(last, datetime.time.min))
+        return end_of_life(self.since)
 
     def cookie_value(self) -> str:
         return signing.Signer(salt=_SALT).sign(f"{self.id}.{self.since:%Y%m%d}")

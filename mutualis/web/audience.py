@@ -4,16 +4,22 @@ visitor's opt-out on the cookies page (policy section II; CNIL audience exemptio
 The endpoint takes a small JSON object from ``web/audience.js`` — ``{"t": "view" | "leave",
 "p": location.pathname, "d": milliseconds visible}`` — and keeps, for it, the route of the page
 (never its path: ``/espace/contrats/<uuid>/`` is ``portal:contract``), the browser family, the
-visitor's random identifier and the time. It never reads the client's address. It sets the
-audience cookie once, on the first event of a browser, for 13 months from that day at most, and
-never again while it is valid. It records nothing, and sets nothing, for a browser that opted
+visitor's random identifier and the time. The client's address is never kept with the
+statistics: it is read only to limit how many reports one client may send (a small allowance per
+minute, counted under a keyed hash of the address in the rate-limit cache,
+:mod:`mutualis.web.ratelimit`), and a client over it gets 429 and nothing is recorded. It sets
+the audience cookie once, on the first event of a browser, for 13 months from that day at most,
+and never again while it is valid. It records nothing, and sets nothing, for a browser that opted
 out (refusal cookie) or sends a Global Privacy Control or Do Not Track signal, for a robot, or
-for a request from another site.
+for a request from another site. Anything malformed is refused with 400: a body that is not a
+small JSON object, an unknown kind or page, a duration that is not a finite number of
+milliseconds (``1e400``, ``Infinity``, ``NaN``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -26,11 +32,11 @@ from django.views.decorators.http import require_POST
 
 from mutualis.audience import browsers, services, visitor
 from mutualis.audience.models import EventKind
+from mutualis.web.ratelimit import audience_report_limit, client_address
 
 MAX_BODY = 1024
 # Pages of these namespaces are measured: the public site and the member space.
 MEASURED = {"web", "portal", "web:subscription"}
-REFUSAL_MAX_AGE = visitor.LIFETIME_MONTHS * 31 * 24 * 3600
 
 
 def refuses(request: HttpRequest) -> bool:
@@ -69,12 +75,17 @@ def page_of(path: object) -> str | None:
     return f"{match.namespace}:{match.url_name}"
 
 
+def _no_constant(name: str):
+    """``NaN``, ``Infinity`` and ``-Infinity`` are not JSON (RFC 8259): refused."""
+    raise ValueError(f"{name} is not a number")
+
+
 def _parse(request: HttpRequest) -> tuple[str, str, int | None] | None:
     if len(request.body) > MAX_BODY:
         return None
     try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        data = json.loads(request.body or b"{}", parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("t") not in EventKind.values:
         return None
@@ -83,7 +94,11 @@ def _parse(request: HttpRequest) -> tuple[str, str, int | None] | None:
         return None
     duration = data.get("d")
     if data["t"] == EventKind.LEAVE:
-        if not isinstance(duration, int | float) or isinstance(duration, bool) or duration < 0:
+        if not isinstance(duration, int | float) or isinstance(duration, bool):
+            return None
+        if isinstance(duration, float) and not math.isfinite(duration):  # 1e400 reads as inf
+            return None
+        if duration < 0:
             return None
         return data["t"], page, int(duration)
     return data["t"], page, None
@@ -91,11 +106,10 @@ def _parse(request: HttpRequest) -> tuple[str, str, int | None] | None:
 
 def set_visitor_cookie(response: HttpResponse, who: visitor.Visitor) -> None:
     """Once, at the first event: expires 13 months after the first day, never pushed back."""
-    max_age = int((who.expires - timezone.now()).total_seconds())
     response.set_cookie(
         visitor.COOKIE,
         who.cookie_value(),
-        max_age=max_age,
+        max_age=visitor.seconds_left(who.since),
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
         samesite="Lax",
@@ -111,6 +125,8 @@ def event(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(status=204)
     if refuses(request):
         return response
+    if not audience_report_limit().allow(client_address(request)):
+        return HttpResponse(status=429)
     parsed = _parse(request)
     if parsed is None:
         return HttpResponse(status=400)
@@ -129,7 +145,8 @@ def event(request: HttpRequest) -> HttpResponse:
 @require_POST
 def choice(request: HttpRequest) -> HttpResponse:
     """The cookies page's buttons: refuse the measurement (honoured at once: the cookie goes,
-    this browser's raw events too, and nothing more is recorded), or accept it again."""
+    this browser's raw events too, and nothing more is recorded), or accept it again. The
+    refusal is remembered 13 months from today, exactly as long as the audience cookie lives."""
     response = HttpResponseRedirect(reverse("web:cookies") + "?choix=enregistre")
     if request.POST.get("mesure") == "refuser":
         who = visitor.from_cookie(request.COOKIES.get(visitor.COOKIE))
@@ -139,7 +156,7 @@ def choice(request: HttpRequest) -> HttpResponse:
         response.set_cookie(
             visitor.REFUSAL_COOKIE,
             "1",
-            max_age=REFUSAL_MAX_AGE,
+            max_age=visitor.seconds_left(timezone.localdate()),
             secure=settings.SESSION_COOKIE_SECURE,
             httponly=True,
             samesite="Lax",

@@ -74,6 +74,16 @@ class RateLimit:
         return True
 
 
+# The first-party audience endpoint: a browser sends two reports per page it shows (shown, then
+# left); a client sending more than this within the window is refused (429) and not recorded.
+AUDIENCE_REPORT_LIMIT = 60
+AUDIENCE_REPORT_WINDOW = 60  # seconds
+
+
+def audience_report_limit() -> RateLimit:
+    return RateLimit(scope="audience", limit=AUDIENCE_REPORT_LIMIT, window=AUDIENCE_REPORT_WINDOW)
+
+
 def contact_form_limit() -> RateLimit:
     return RateLimit(
         scope="contact",

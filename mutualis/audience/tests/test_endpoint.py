@@ -8,11 +8,13 @@ import zoneinfo
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.test import Client
 
 from mutualis.audience import visitor
 from mutualis.audience.models import AudienceEvent
 from mutualis.privacy import catalogue
+from mutualis.web import ratelimit
 
 pytestmark = pytest.mark.django_db
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -142,6 +144,65 @@ def test_garbage_is_refused_without_a_500_and_records_nothing(client, body):
     assert not AudienceEvent.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"t":"leave","p":"/","d":1e400}',
+        b'{"t":"leave","p":"/","d":-1e400}',
+        b'{"t":"leave","p":"/","d":Infinity}',
+        b'{"t":"leave","p":"/","d":-Infinity}',
+        b'{"t":"leave","p":"/","d":NaN}',
+        b'{"t":"view","p":"/","d":NaN}',  # not JSON, whatever the kind
+        b'{"t":"view","p":"/","x":[1e400, Infinity]}',
+        b"[" * 1000 + b"]" * 24,  # nested deeper than the parser goes, within the size
+    ],
+)
+def test_a_duration_that_is_not_a_finite_number_is_refused_without_a_500(client, body):
+    response = client.post(
+        ENDPOINT, body, content_type="application/json", HTTP_ORIGIN=ORIGIN, HTTP_USER_AGENT=FIREFOX
+    )
+    assert response.status_code == 400
+    assert not AudienceEvent.objects.exists()
+
+
+def test_a_huge_integer_duration_is_capped_not_refused(client):
+    body = b'{"t":"leave","p":"/","d":' + b"9" * 500 + b"}"
+    response = client.post(
+        ENDPOINT, body, content_type="application/json", HTTP_ORIGIN=ORIGIN, HTTP_USER_AGENT=FIREFOX
+    )
+    assert response.status_code == 204
+    assert AudienceEvent.objects.get().duration_ms == 6 * 3600 * 1000
+
+
+def test_a_client_over_its_allowance_is_refused_and_nothing_more_is_recorded(client, monkeypatch):
+    monkeypatch.setattr(ratelimit, "AUDIENCE_REPORT_LIMIT", 3)
+    start = datetime.datetime(2026, 3, 10, 15, 0, tzinfo=PARIS)
+    with time_machine.travel(start, tick=False):
+        assert [_report(client).status_code for _ in range(4)] == [204, 204, 204, 429]
+        # Another client is counted apart.
+        assert _report(Client(), REMOTE_ADDR="198.51.100.7").status_code == 204
+    assert AudienceEvent.objects.count() == 4
+    # The window slides: a minute later the first client may report again.
+    with time_machine.travel(start + datetime.timedelta(seconds=61), tick=False):
+        assert _report(client).status_code == 204
+    assert AudienceEvent.objects.count() == 5
+
+
+def test_the_allowance_is_counted_under_a_keyed_hash_never_the_address(client, monkeypatch):
+    monkeypatch.setattr(ratelimit, "AUDIENCE_REPORT_LIMIT", 1)
+    _report(client, REMOTE_ADDR="203.0.113.9")
+    assert cache.get(ratelimit._key("audience", "203.0.113.9"))
+    assert cache.get("203.0.113.9") is None
+    assert "203.0.113.9" not in ratelimit._key("audience", "203.0.113.9")
+
+
+def test_a_refusing_browser_is_not_counted_at_all(client, monkeypatch):
+    monkeypatch.setattr(ratelimit, "AUDIENCE_REPORT_LIMIT", 1)
+    for _ in range(3):
+        assert _report(client, HTTP_SEC_GPC="1").status_code == 204
+    assert cache.get(ratelimit._key("audience", "127.0.0.1")) is None
+
+
 def test_a_page_with_an_id_is_recorded_by_its_route_only(alice):
     client = Client()
     client.force_login(alice.account)
@@ -174,6 +235,17 @@ def test_refusing_deletes_the_cookie_and_this_browser_s_events_and_stops_measuri
     page = client.get("/cookies/?choix=enregistre").content.decode()
     assert "web/audience.js" not in page
     assert "Vous refusez la mesure d'audience" in page
+
+
+def test_the_refusal_is_remembered_13_months_exactly_like_the_audience_cookie(client):
+    at = datetime.datetime(2026, 1, 31, 10, 0, tzinfo=PARIS)
+    with time_machine.travel(at, tick=False):
+        response = client.post("/cookies/mesure-audience/", {"mesure": "refuser"})
+    # 13 months from 31 January 2026: the start of 28 February 2027 (the month is shorter).
+    end = datetime.datetime(2027, 2, 28, tzinfo=PARIS)
+    seconds = int((end.astimezone(datetime.UTC) - at.astimezone(datetime.UTC)).total_seconds())
+    assert int(response.cookies[catalogue.AUDIENCE_REFUSAL_COOKIE]["max-age"]) == seconds
+    assert seconds < 396 * 24 * 3600  # well under the 403 days of 13 × 31
 
 
 def test_accepting_again_lifts_the_refusal(client):
