@@ -32,6 +32,13 @@ INPUT_ERROR_FIELDS = {"birth_date": "date_naissance", "care_date": "date_soins",
 
 
 class PartnersAPI(NinjaAPI):
+    def create_response(self, request: HttpRequest, data: Any, **kwargs) -> HttpResponse:
+        """Every answer of an operation concerns a person (a rights check) or what they asked
+        (the notices): no cache may keep it. Problems say the same (:mod:`.problems`)."""
+        response = super().create_response(request, data, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
+
     def get_openapi_schema(self, *, path_prefix=None, path_params=None) -> Any:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         for operations in schema.get("paths", {}).values():
@@ -55,15 +62,23 @@ ANSWERS = {
 
 
 def _document_problem(code: int, answer: dict) -> None:
-    """Error answers are problem details; 401 and 429 carry their headers; French texts."""
+    """Every answer is ``no-store``; error answers are problem details; 401 and 429 carry their
+    headers; French texts."""
     answer["description"] = ANSWERS.get(code, answer.get("description", ""))
+    answer["headers"] = {
+        "Cache-Control": {
+            "description": "no-store : aucun cache ne doit garder la réponse.",
+            "required": True,
+            "schema": {"type": "string", "enum": ["no-store"]},
+        }
+    }
     if code < 400:
         return
     content = answer.get("content", {})
     if "application/json" in content:
         content[problems.CONTENT_TYPE] = content.pop("application/json")
     if code == 401:
-        answer["headers"] = {
+        answer["headers"] |= {
             "WWW-Authenticate": {
                 "description": "Schéma d'authentification attendu.",
                 "required": True,
@@ -71,7 +86,7 @@ def _document_problem(code: int, answer: dict) -> None:
             }
         }
     if code == 429:
-        answer["headers"] = {
+        answer["headers"] |= {
             "Retry-After": {
                 "description": "Secondes à attendre avant de réessayer.",
                 "required": True,

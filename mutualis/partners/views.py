@@ -35,15 +35,28 @@ NATURE = {NoticeCause.RECTIFICATION: "rectification", NoticeCause.ERASURE: "effa
 ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})?$"
 
 
+# Years a ``depuis`` may name. Beyond them a moment cannot be converted to another time zone
+# (year 1 or 9999 shifted by an offset overflows), and no notice can be found there anyway.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def _refuse_moment(message: str) -> problems.Problem:
+    return problems.Problem(
+        problems.INVALID, message, errors=[{"champ": "depuis", "message": message}]
+    )
+
+
 def _moment(text: str) -> datetime.datetime:
+    """The aware moment ``depuis`` names (a naive one is read in the mutuelle's time zone)."""
     try:
         moment = parse_datetime(text)
     except ValueError:
         moment = None
     if moment is None:
-        message = FIELD_MESSAGES["depuis"]
-        raise problems.Problem(
-            problems.INVALID, message, errors=[{"champ": "depuis", "message": message}]
+        raise _refuse_moment(FIELD_MESSAGES["depuis"])
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise _refuse_moment(
+            f"La date doit être comprise entre le 01/01/{FIRST_YEAR} et le 31/12/{LAST_YEAR}."
         )
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 

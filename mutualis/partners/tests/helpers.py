@@ -8,6 +8,7 @@ from django.utils import timezone
 
 URL = "/api/v1/rights-checks"
 NOTICES = "/api/v1/notices"
+PROBLEM = "application/problem+json"
 
 
 def auth(key: str) -> dict:
@@ -29,4 +30,15 @@ def body_for(person, *, care_date=None, by: str = "nir", birth_date=None) -> dic
         body["nir"] = person.nir
     else:
         body["numero_adherent"] = person.member.number
+    return body
+
+
+def problem(response, status: int) -> dict:
+    """The RFC 9457 problem of an error answer, checked for its shape and status."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM
+    assert response["Cache-Control"] == "no-store"
+    body = response.json()
+    assert body["status"] == status and body["type"].startswith("/api/v1/problemes/")
+    assert body["title"] and body["detail"]
     return body

@@ -13,21 +13,12 @@ from django.utils import timezone
 
 from mutualis.audit.models import SecurityEvent
 from mutualis.partners.tests.helpers import URL, auth, body_for, check
+from mutualis.partners.tests.helpers import problem as _problem
 from mutualis.recipients import services
 from mutualis.recipients.models import Scope
 from mutualis.recipients.testing import key_for
 
 pytestmark = pytest.mark.django_db
-PROBLEM = "application/problem+json"
-
-
-def _problem(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status and body["type"].startswith("/api/v1/problemes/")
-    assert body["title"] and body["detail"]
-    return body
 
 
 @pytest.mark.parametrize(

@@ -137,17 +137,48 @@ def test_a_person_whose_key_is_shredded_gets_the_unknown_answer_without_a_crash(
     assert RightsCheck.objects.get().outcome == CheckOutcome.ERASED
 
 
-def test_another_pharmacys_key_gets_its_own_disclosures_only(client, alice, dave, pharmacy_key):
+def test_one_organisations_key_never_reads_another_organisations_data(
+    client, alice, dave, bob, pharmacy, pharmacy_key
+):
+    """Two pharmacies check alice, the second dave too; alice's name is then rectified. Each
+    key reads only its own notices, naming only its own checks; one reading marks nothing of
+    the other's as delivered; no answer carries another's reference."""
+    from mutualis.partners.tests.helpers import NOTICES, auth
+    from mutualis.recipients.models import Notice
     from mutualis.recipients.testing import key_for, make_pharmacy
+    from mutualis.rights import handlers, processing
+    from mutualis.rights.models import Kind
 
     other = make_pharmacy(name="Pharmacie de la Gare", first_eight="69000002")
-    check(client, pharmacy_key, body_for(alice.person))
-    check(client, key_for(other), body_for(dave.person))
-    rows = {r.organisation.name: r.subject_id for r in RightsCheck.objects.all()}
-    assert rows == {
-        "Pharmacie du Centre": str(alice.person_id),
-        "Pharmacie de la Gare": str(dave.person_id),
+    other_key = key_for(other)
+    mine = check(client, pharmacy_key, body_for(alice.person))
+    theirs = check(client, other_key, body_for(alice.person))
+    theirs_dave = check(client, other_key, body_for(dave.person))
+    assert mine.json()["reference"] not in theirs.content.decode() + theirs_dave.content.decode()
+    assert theirs.json()["reference"] not in mine.content.decode()
+    checks = {r.pk: (r.organisation, r.subject_id) for r in RightsCheck.objects.all()}
+    assert sorted(checks.values(), key=lambda v: (v[0].pk, v[1])) == sorted(
+        [
+            (pharmacy, str(alice.person_id)),
+            (other, str(alice.person_id)),
+            (other, str(dave.person_id)),
+        ],
+        key=lambda v: (v[0].pk, v[1]),
+    )
+    changes = {"last_name": "Martin-Roy"}
+    request = processing.request_from_member_space(
+        member=alice, kind=Kind.RECTIFICATION, details={"changes": changes}
+    )
+    handlers.apply_rectification(request=request, changes=changes, actor=bob)
+    assert Notice.objects.filter(organisation=other).exists()
+    read_by_mine = client.get(NOTICES, **auth(pharmacy_key)).json()["avis"]
+    assert read_by_mine and {ref for n in read_by_mine for ref in n["references"]} == {
+        mine.json()["reference"]
     }
+    assert not Notice.objects.filter(organisation=other, delivered_at__isnull=False).exists()
+    read_by_theirs = client.get(NOTICES, **auth(other_key)).json()["avis"]
+    assert {ref for n in read_by_theirs for ref in n["references"]} == {theirs.json()["reference"]}
+    assert not {n["id"] for n in read_by_mine} & {n["id"] for n in read_by_theirs}
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """schemathesis against the live schema: every operation, valid and invalid inputs, no server
-error, every answer conforming to the schema (status, content type, headers, body)."""
+error, every answer conforming to the schema (status, content type, headers, body); and one
+valid request about a known demo member, which must get 200 and the documented body."""
 
 from __future__ import annotations
 
@@ -67,3 +68,64 @@ def api_key(db, alice, same_connection):
 )
 def test_the_api_answers_every_generated_request_as_its_schema_says(case, api_key):
     case.call_and_validate()
+
+
+@pytest.fixture
+def demo_member(db, same_connection):
+    """The demo data (``manage.py demo``): the demo member alice, whose number and birth date
+    ``make run`` prints with the demo pharmacy's key."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from mutualis.members.models import Member
+
+    call_command("demo", stdout=StringIO())
+    return Member.objects.select_related("person").get(person__email="alice@example.org")
+
+
+def test_a_valid_check_of_a_known_demo_member_gets_200_and_the_documented_body(demo_member):
+    """Generated valid requests may be refused (422, unknown patient); this one may not."""
+    from django.conf import settings as django_settings
+    from django.utils import timezone
+
+    from mutualis.audit.models import Disclosure
+    from mutualis.recipients.demo import DEMO_KEY
+    from mutualis.recipients.models import RightsCheck
+
+    today = timezone.localdate()
+    case = schema["/api/v1/rights-checks"]["POST"].Case(
+        body={
+            "numero_adherent": demo_member.number,
+            "date_naissance": demo_member.person.birth_date.isoformat(),
+            "date_soins": today.isoformat(),
+        },
+        media_type="application/json",
+        headers={"Authorization": f"Bearer {DEMO_KEY}"},
+    )
+    response = case.call_and_validate()
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == ["application/json; charset=utf-8"]
+    assert response.headers["cache-control"] == ["no-store"]
+    body = response.json()
+    assert set(body) == {
+        "reference",
+        "statut",
+        "libelle",
+        "date_soins",
+        "organisme_complementaire",
+        "garanties",
+    }
+    assert body["statut"] == "couvert"
+    assert body["libelle"] == "droits ouverts : tiers payant possible"
+    assert body["date_soins"] == today.isoformat()
+    assert body["organisme_complementaire"] == {
+        "numero": django_settings.MUTUALIS_AMC_NUMBER,
+        "nom": django_settings.MUTUALIS_ORGANISATION["name"],
+    }
+    assert body["garanties"] and all(
+        set(g) == {"domaine", "libelle", "taux", "tiers_payant"} for g in body["garanties"]
+    )
+    check = RightsCheck.objects.get(pk=body["reference"])
+    assert check.subject_id == str(demo_member.person_id)
+    assert Disclosure.objects.filter(pk=check.disclosure_id).exists()
