@@ -59,3 +59,38 @@ KEYBOARD_PROBLEMS = """() => {
   }
   return problems;
 }"""
+
+
+# Scrolling regions (WCAG 1.4.10 reflow, 2.1.1 keyboard): every element that scrolls sideways
+# is a region (role, name) that takes the focus; every ``.table-scroll`` is one, whether it
+# scrolls at this width or not. ``overflowing``: the indices of the ``.table-scroll`` regions
+# that do scroll now; ``pageScrolls``: the page itself is wider than the window.
+SCROLL_REGIONS = """() => {
+  const problems = [];
+  const describe = el => el.outerHTML.slice(0, 80);
+  const named = el => {
+    const ids = (el.getAttribute('aria-labelledby') || '').split(' ').filter(Boolean);
+    const text = ids.map(id => (document.getElementById(id)?.textContent || '').trim()).join('');
+    return Boolean(text || (el.getAttribute('aria-label') || '').trim());
+  };
+  const focusableRegion = el => el.getAttribute('role') === 'region' &&
+    el.getAttribute('tabindex') === '0' && named(el);
+  const regions = [...document.querySelectorAll('.table-scroll')];
+  for (const el of regions) {
+    if (!focusableRegion(el)) problems.push('not a focusable, named region: ' + describe(el));
+  }
+  for (const el of document.querySelectorAll('body *')) {
+    const overflow = getComputedStyle(el).overflowX;
+    const scrolls = ['auto', 'scroll'].includes(overflow) && el.scrollWidth > el.clientWidth;
+    if (scrolls && !focusableRegion(el)) {
+      problems.push('scrolls sideways out of keyboard reach: ' + describe(el));
+    }
+  }
+  const root = document.documentElement;
+  return {
+    problems,
+    overflowing: regions.map((el, i) => el.scrollWidth > el.clientWidth ? i : -1)
+      .filter(i => i >= 0),
+    pageScrolls: root.scrollWidth > root.clientWidth,
+  };
+}"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -74,22 +75,51 @@ def measured_page(browser) -> Iterator:
 
 
 def _page(browser, audience_route) -> Iterator:
-    context = browser.new_context(locale="fr-FR")
+    with browser_context(browser, audience_route=audience_route) as context:
+        page = context.new_page()
+        page.csp_violations = []
+        page.on(
+            "console",
+            lambda msg: (
+                page.csp_violations.append(msg.text)
+                if "Content Security Policy" in msg.text
+                else None
+            ),
+        )
+        yield page
+
+
+@contextmanager
+def browser_context(browser, *, audience_route=_answer_locally, **options) -> Iterator:
+    """A browser context whose audience reports are answered by the browser itself (or as
+    ``audience_route`` says), left safely however the test ends (see :func:`leave`). Tests that
+    open their own contexts (a persona's session) use it rather than ``browser.new_context``."""
+    context = browser.new_context(locale="fr-FR", **options)
     context.route(AUDIENCE_REPORTS, audience_route)
-    page = context.new_page()
-    page.csp_violations = []
-    page.on(
-        "console",
-        lambda msg: (
-            page.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None
-        ),
-    )
-    yield page
-    # A page sends its "leave" report as it is left: leave it while the routes still answer it,
-    # and with the refusal cookie set, so nothing reaches a server whose test is over.
-    if page.url.startswith("http"):
-        host = urlsplit(page.url).hostname
-        refusal = {"name": "mutualis_audience_refus", "value": "1", "domain": host, "path": "/"}
-        context.add_cookies([refusal])
-        page.goto("about:blank")
+    try:
+        yield context
+    finally:
+        leave(context)
+
+
+def leave(context) -> None:
+    """Close ``context`` so that nothing reaches a server whose test is over.
+
+    A page sends its "leave" report as it is left: each page is left while the routes still
+    answer it, and with the refusal cookie set for the whole site, so that a page of the site
+    loaded meanwhile sends nothing at all.
+    """
+    from mutualis.privacy.catalogue import AUDIENCE_REFUSAL_COOKIE
+
+    hosts = {urlsplit(page.url).hostname for page in context.pages if page.url.startswith("http")}
+    if hosts:
+        context.add_cookies(
+            [
+                {"name": AUDIENCE_REFUSAL_COOKIE, "value": "1", "domain": host, "path": "/"}
+                for host in sorted(hosts)
+            ]
+        )
+    for page in context.pages:
+        if page.url.startswith("http"):
+            page.goto("about:blank")
     context.close()
