@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from mutualis.lib.french import plural
 from mutualis.privacy import catalogue as c
 from mutualis.privacy import promises
 from mutualis.privacy.declaration import personal
@@ -145,8 +146,9 @@ def emails_kept_three_months_at_most(now) -> promises.Finding:
             checked += 1
             if waiting:
                 breaches.append(
-                    f"boîte de réception : {waiting} message(s) reçu(s) depuis plus d'un jour "
-                    "et non relevé(s) (manage.py fetch_mail)"
+                    f"boîte de réception : {waiting} message{plural(waiting)} "
+                    f"reçu{plural(waiting)} depuis plus d'un jour et non "
+                    f"relevé{plural(waiting)} (manage.py fetch_mail)"
                 )
     if settings.MUTUALIS_BACKUP_DIR:
         directory = Path(settings.MUTUALIS_BACKUP_DIR)
@@ -158,7 +160,8 @@ def emails_kept_three_months_at_most(now) -> promises.Finding:
             old = pruning.expired(directory, now)
             if old:
                 breaches.append(
-                    f"sauvegardes : {len(old)} fichier(s) de plus de {c.RETENTION_BACKUPS.label} "
+                    f"sauvegardes : {len(old)} fichier{plural(len(old))} de plus de "
+                    f"{c.RETENTION_BACKUPS.label} "
                     f"({', '.join(b.path.name for b in old[:5])}) — manage.py prune_backups"
                 )
     return promises.Finding(checked, breaches)

@@ -20,6 +20,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from mutualis.audit.tags import AuditTag
+from mutualis.lib.french import plural
 from mutualis.privacy import catalogue, policy, registry, restrictions, retention
 from mutualis.privacy.declaration import ModelDeclaration
 from mutualis.privacy.models import PolicyVersion, Restriction
@@ -38,7 +39,7 @@ def stage_breaches(target: retention.Target, now: datetime.datetime) -> tuple[in
         if not rows:
             return 0, []
         return rows, [
-            f"{target.label} : {rows} enregistrement(s) au-delà de leur durée "
+            f"{target.label} : {rows} enregistrement{plural(rows)} au-delà de leur durée "
             f"({target.rule.summary})"
         ]
     checked = target.model._default_manager.filter(
@@ -52,7 +53,8 @@ def stage_breaches(target: retention.Target, now: datetime.datetime) -> tuple[in
         count = qs.count()
         if count:
             lines.append(
-                f"{target.label} : {count} enregistrement(s) {label} (n° {sample(qs)}) — "
+                f"{target.label} : {count} enregistrement{plural(count)} {label} "
+                f"(n° {sample(qs)}) — "
                 f"{target.rule.summary}"
             )
     return checked, lines
@@ -132,8 +134,8 @@ def _rows_on_shredded_keys(now: datetime.datetime) -> tuple[int, list[str]]:
                 count = qs.count()
                 if count:
                     lines.append(
-                        f"{model._meta.label} : {count} enregistrement(s) d'une personne effacée "
-                        f"encore présents (n° {sample(qs)})"
+                        f"{model._meta.label} : {count} enregistrement{plural(count)} d'une "
+                        f"personne effacée encore présent{plural(count)} (n° {sample(qs)})"
                     )
     return checked, lines
 
@@ -163,8 +165,8 @@ def _clear_fields_of_shredded_people() -> list[str]:
         count = qs.count()
         if count:
             lines.append(
-                f"{model._meta.label} : {count} enregistrement(s) lisible(s) d'une personne "
-                f"effacée (n° {sample(qs)})"
+                f"{model._meta.label} : {count} enregistrement{plural(count)} "
+                f"lisible{plural(count)} d'une personne effacée (n° {sample(qs)})"
             )
     return lines
 
@@ -187,8 +189,8 @@ def _orphaned_correspondence() -> list[str]:
     if not count:
         return []
     return [
-        f"{inquiry._meta.label} : {count} échange(s) sans personne ni contact encore lisible(s), "
-        f"reste(s) d'une personne effacée (n° {sample(qs)})"
+        f"{inquiry._meta.label} : {count} échange{plural(count)} sans personne ni contact encore "
+        f"lisible{plural(count)}, reste{plural(count)} d'une personne effacée (n° {sample(qs)})"
     ]
 
 
@@ -225,7 +227,8 @@ def _audit_details_of_erased_people() -> list[str]:
         return []
     shown = ", ".join(str(pk) for pk in found[:5]) + (" …" if len(found) > 5 else "")
     return [
-        f"audit.Event : {len(found)} événement(s) sur une personne effacée portant une adresse "
+        f"audit.Event : {len(found)} événement{plural(len(found))} sur une personne effacée "
+        "portant une adresse "
         f"ou un numéro en clair (n° {shown})"
     ]
 

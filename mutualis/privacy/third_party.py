@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from mutualis.lib.french import plural
 from mutualis.privacy import catalogue as c
 from mutualis.privacy import promises
 from mutualis.privacy.declaration import personal
@@ -134,7 +135,7 @@ def no_technical_log_past_six_months(now) -> promises.Finding:
         count = model._base_manager.filter(**{f"{anchor}__lt": bound}).count()
         if count:
             breaches.append(
-                f"{model._meta.label} : {count} enregistrement(s) de plus de 6 mois "
+                f"{model._meta.label} : {count} enregistrement{plural(count)} de plus de 6 mois "
                 f"(avant le {timezone.localtime(bound):%d/%m/%Y})"
             )
     return promises.Finding(checked=checked, breaches=breaches)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 
 from mutualis.audit.models import Disclosure
+from mutualis.lib.french import plural
 from mutualis.privacy import catalogue
 from mutualis.privacy.promises import Finding, register
 from mutualis.recipients.models import DISCLOSING_OUTCOMES, RightsCheck
@@ -53,7 +54,8 @@ def answers_without_their_disclosure(checked: list[int]) -> list[str]:
     missing = list(disclosing.filter(disclosure__isnull=True).values_list("pk", flat=True))
     if missing:
         breaches.append(
-            f"{len(missing)} réponse(s) de l'API de vérification des droits sans communication "
+            f"{len(missing)} réponse{plural(len(missing))} de l'API de vérification des droits "
+            "sans communication "
             f"inscrite au registre (n° {_ids(missing)})",
         )
     mismatched = [
@@ -65,7 +67,8 @@ def answers_without_their_disclosure(checked: list[int]) -> list[str]:
     ]
     if mismatched:
         breaches.append(
-            f"{len(mismatched)} réponse(s) de l'API dont la communication ne désigne pas la même "
+            f"{len(mismatched)} réponse{plural(len(mismatched))} de l'API dont la communication "
+            "ne désigne pas la même "
             f"personne ou pas les professionnels de santé (n° {_ids(mismatched)})",
         )
     sent = ExchangeLine.objects.filter(
@@ -76,7 +79,8 @@ def answers_without_their_disclosure(checked: list[int]) -> list[str]:
     lines = list(sent.values_list("pk", flat=True)[: SHOWN + 1])
     if lines:
         breaches.append(
-            f"{sent.count()} ligne(s) de fichiers d'échange envoyés sans communication inscrite "
+            f"{sent.count()} ligne{plural(sent.count())} de fichiers d'échange envoyés sans "
+            "communication inscrite "
             f"au registre (n° {_ids(lines)})",
         )
     return breaches

@@ -33,6 +33,7 @@ from django.utils.text import get_text_list
 from mutualis import audit
 from mutualis.consent import services as consent
 from mutualis.consent.models import Source
+from mutualis.lib.french import plural
 from mutualis.members import services as members
 from mutualis.members.models import Member
 from mutualis.privacy import restrictions
@@ -193,6 +194,20 @@ def export_file(*, request: RightsRequest, actor) -> tuple[str, bytes, str]:
             RightsTag.EXPORT_DOWNLOAD, request, actor=actor, format=filename.rsplit(".", 1)[1]
         )
     return filename, data, content_type
+
+
+def _erasure_note(done, shredded: bool) -> str:
+    """What an erasure did, for the request's log: "3 fiches supprimées, 1 archivée, …"."""
+    deleted, archived, kept = (
+        sum(done.deleted.values()),
+        sum(done.archived.values()),
+        sum(done.kept.values()),
+    )
+    return (
+        f"Effacement : {deleted} fiche{plural(deleted)} supprimée{plural(deleted)}, "
+        f"{archived} archivée{plural(archived)}, {kept} conservée{plural(kept)}"
+        + (", clé détruite." if shredded else ".")
+    )
 
 
 # --- Rectification (GDPR art. 16, 19) --------------------------------------------------------
@@ -401,9 +416,7 @@ def handle_erasure(*, request: RightsRequest, actor=None) -> RightsRequest:
         request.log(
             Action.WORK,
             actor=actor,
-            note=f"Effacement : {sum(done.deleted.values())} fiche(s) supprimée(s), "
-            f"{sum(done.archived.values())} archivée(s), {sum(done.kept.values())} conservée(s)"
-            + (", clé détruite." if shredded else "."),
+            note=_erasure_note(done, shredded),
         )
         audit_step(
             RightsTag.ERASURE_APPLY,

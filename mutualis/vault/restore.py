@@ -39,6 +39,7 @@ from django.db import DatabaseError, connection, transaction
 from mutualis import audit
 from mutualis.audit.models import CHAIN_HEAD_PK, ChainHead
 from mutualis.audit.sequencer import sequence_all
+from mutualis.lib.french import plural
 from mutualis.vault import services, signals
 from mutualis.vault.backup import (
     DATA,
@@ -236,8 +237,10 @@ def _uncovered(plan: RestorePlan, journal: Journal) -> None:
     lost = plan.missing_keys - set(journal)
     if lost:
         raise BackupError(
-            f"Les fichiers ne correspondent pas : {len(lost)} clé(s) de données utilisée(s) par "
-            f"la sauvegarde du {plan.data.header.get('created_at')} manque(nt) au fichier de "
+            f"Les fichiers ne correspondent pas : {len(lost)} clé{plural(len(lost))} de données "
+            f"utilisée{plural(len(lost))} par la sauvegarde du "
+            f"{plan.data.header.get('created_at')} {'manquent' if len(lost) > 1 else 'manque'} "
+            "au fichier de "
             f"clés du {plan.keys.header.get('created_at')} (fichier de clés plus ancien que la "
             "sauvegarde ?). Utilisez un fichier de clés écrit après la sauvegarde."
         )

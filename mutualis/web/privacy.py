@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mutualis.lib.dates import add_months
+from mutualis.lib.french import plural
 from mutualis.privacy import catalogue, promises
 from mutualis.privacy.retention import cutoff
 
@@ -127,7 +128,10 @@ def _data_breaches(now: datetime.datetime) -> list[str]:
     found = []
     old = AudienceEvent.objects.filter(at__lt=cutoff(now, catalogue.RETENTION_AUDIENCE.active))
     if count := old.count():
-        found.append(f"{count} événement(s) bruts de mesure d'audience de plus de 25 mois")
+        found.append(
+            f"{count} événement{plural(count)} brut{plural(count)} de mesure d'audience "
+            "de plus de 25 mois"
+        )
     # An event more than 13 months after its cookie's first day: the cookie outlived its life.
     late = 0
     for since in AudienceEvent.objects.values_list("visitor_since", flat=True).distinct():
@@ -138,7 +142,10 @@ def _data_breaches(now: datetime.datetime) -> list[str]:
         )
         late += AudienceEvent.objects.filter(visitor_since=since, at__gte=end).count()
     if late:
-        found.append(f"{late} événement(s) enregistrés avec un cookie de plus de 13 mois")
+        found.append(
+            f"{late} événement{plural(late)} enregistré{plural(late)} avec un cookie "
+            "de plus de 13 mois"
+        )
     return found
 
 

@@ -121,7 +121,7 @@ def test_the_command_aggregates_every_finished_day_once(a_day):
             (DAY + datetime.timedelta(days=1), 1),
         ]
         call_command("aggregate_statistics", stdout=out)
-    assert "12 jour(s) agrégé(s)" in out.getvalue()
+    assert "12 jours agrégés" in out.getvalue()
     assert "Aucun jour à agréger." in out.getvalue()
 
 

@@ -149,7 +149,7 @@ def test_concurrent_writers_and_sequencers_never_fork_nor_skip_the_chain():
     }
     out = StringIO()
     call_command("audit_verify", stdout=out)
-    assert f"{total} événement(s) vérifié(s)." in out.getvalue()
+    assert f"{total} événements vérifiés." in out.getvalue()
 
 
 @pytest.mark.django_db(transaction=True)

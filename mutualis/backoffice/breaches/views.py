@@ -21,6 +21,7 @@ from mutualis.backoffice.breaches.forms import (
 from mutualis.breaches import cnil, export, letters, services
 from mutualis.breaches.clock import clock
 from mutualis.breaches.models import AffectedPerson, Breach, LetterChannel
+from mutualis.lib.french import plural
 from mutualis.members.roles import Permission
 
 MANAGE = Permission.BREACH_MANAGE
@@ -183,7 +184,7 @@ def send_letters(request: HttpRequest, breach_id: int) -> HttpResponse:
         messages.success(
             request,
             f"Lettres : {counts['email']} par courriel, {counts['post']} à imprimer pour la "
-            f"voie postale, {counts['withheld']} retenue(s).",
+            f"voie postale, {counts['withheld']} retenue{plural(counts['withheld'])}.",
         )
     return _back(breach)
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from mutualis.backoffice.access import render_page, staff_view
 from mutualis.backoffice.rights import forms
 from mutualis.backoffice.rights.views import actor_names, member_of, purpose_title
+from mutualis.lib.french import plural
 from mutualis.members.models import Person
 from mutualis.members.roles import Permission
 from mutualis.privacy import restrictions
@@ -218,10 +219,12 @@ def death(request: HttpRequest, person_id) -> HttpResponse:
             told = [d.designated_name for d in applied if d.designated_email]
             message = "Décès enregistré ; compte fermé et accords retirés."
             if applied:
-                message += f" {len(applied)} directive(s) mise(s) en œuvre."
+                n = len(applied)
+                message += f" {n} directive{plural(n)} mise{plural(n)} en œuvre."
             if told:
                 message += (
-                    " Personne(s) désignée(s) prévenue(s) par courriel : " + ", ".join(told) + "."
+                    f" Personne{plural(len(told))} désignée{plural(len(told))} "
+                    f"prévenue{plural(len(told))} par courriel : {', '.join(told)}."
                 )
             messages.success(request, message)
             return _back(person)

@@ -93,10 +93,10 @@ def test_fetch_mail_reads_a_folder_of_eml_files_idempotently(tmp_path):
         (tmp_path / name).write_bytes(raw(name))
     out = io.StringIO()
     call_command("fetch_mail", "--path", str(tmp_path), stdout=out)
-    assert "3 message(s) enregistré(s)" in out.getvalue()
+    assert "3 messages enregistrés" in out.getvalue()
     out = io.StringIO()
     call_command("fetch_mail", "--path", str(tmp_path), stdout=out)
-    assert "0 message(s) enregistré(s), 3 déjà connu(s)" in out.getvalue()
+    assert "0 message enregistré, 3 déjà connus" in out.getvalue()
     assert Inquiry.objects.count() == 2
 
 

@@ -150,7 +150,7 @@ def test_t1_names_a_backup_older_than_its_retention_until_pruned(settings, tmp_p
         assert "old.bak" in line and "recent.bak" not in line
         out = io.StringIO()
         call_command("prune_backups", stdout=out)
-        assert "1 sauvegarde(s) supprimée(s)" in out.getvalue()
+        assert "1 sauvegarde supprimée" in out.getvalue()
         assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "recent.bak"]
         assert check("--only", "T1")[0] == 0
     assert Event.objects.filter(tag="vault:backup:prune").count() == 1
@@ -312,7 +312,7 @@ def test_t5_names_an_audit_event_carrying_contact_data_of_a_person_no_longer_the
     code, text = check("--only", "T5")
     assert code == 1
     (line,) = breaches_of("T5", text)
-    assert "1 événement(s)" in line and str(event.pk) in line
+    assert "1 événement sur une personne effacée" in line and str(event.pk) in line
 
 
 # --- T9: a restricted person's data is only stored ---------------------------------------------

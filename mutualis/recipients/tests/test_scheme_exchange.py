@@ -179,12 +179,12 @@ def test_a_tampered_acknowledgement_is_refused_whole(scheme, alice, tmp_path):
 def test_the_command_writes_then_imports(scheme, alice, tmp_path, settings):
     out = io.StringIO()
     call_command("scheme_exchange", "--out", str(tmp_path), stdout=out)
-    assert "2 personne(s)" in out.getvalue()
+    assert "2 personnes" in out.getvalue()
     path = next(tmp_path.glob("MTLAFF-*"))
     settings.DEBUG = True
     call_command("scheme_exchange", "--simulate-ack", str(path), "--reject", "1:003", stdout=out)
     ack = next(tmp_path.glob("MTLARL-*"))
     call_command("scheme_exchange", "--import", str(ack), stdout=out)
-    assert "1 ligne(s) acceptée(s), 1 rejetée(s)" in out.getvalue()
+    assert "1 ligne acceptée, 1 rejetée" in out.getvalue()
     with pytest.raises(CommandError, match="introuvable"):
         call_command("scheme_exchange", "--import", str(tmp_path / "absent.txt"))

@@ -79,7 +79,7 @@ def test_a_person_erased_after_the_backup_is_gone_again_after_restoring_it(tmp_p
 
     output = run("restore", data, keys, "--yes")
 
-    assert "1 personne(s) effacée(s) depuis la sauvegarde" in output
+    assert "1 personne effacée depuis la sauvegarde en est revenue" in output
     assert not Person.objects.filter(pk=paul.pk).exists()
     assert not Person.objects.filter(last_name="Prospect").exists()
     assert not Person.objects.filter(email="paul@example.org").exists()

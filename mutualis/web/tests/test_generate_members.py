@@ -28,7 +28,7 @@ def test_generated_members_are_encrypted_as_the_models_do_and_read_back(settings
     settings.DEBUG = True
     output = generate(30)
 
-    assert "30 adhérent(s) généré(s)" in output
+    assert "30 adhérents générés" in output
     assert Member.objects.count() == 30
     for member in Member.objects.select_related("person"):
         person = member.person

@@ -78,7 +78,7 @@ def test_raw_events_past_25_months_are_a_breach_at_the_day(db):
         _event(datetime.datetime(2025, 5, 15, 13, tzinfo=PARIS), datetime.date(2025, 5, 1))
         assert not any("25 mois" in d for d in _t7())
         _event(datetime.datetime(2025, 5, 15, 11, tzinfo=PARIS), datetime.date(2025, 5, 1))
-        assert "1 événement(s) bruts de mesure d'audience de plus de 25 mois" in _t7()
+        assert "1 événement brut de mesure d'audience de plus de 25 mois" in _t7()
 
 
 def test_an_event_recorded_with_a_cookie_past_13_months_is_a_breach(db):
@@ -87,7 +87,7 @@ def test_an_event_recorded_with_a_cookie_past_13_months_is_a_breach(db):
         _event(datetime.datetime(2027, 3, 27, 23, 59, tzinfo=PARIS), datetime.date(2026, 2, 28))
         assert not any("13 mois" in d for d in _t7())
         _event(datetime.datetime(2027, 3, 28, 0, 0, tzinfo=PARIS), datetime.date(2026, 2, 28))
-        assert "1 événement(s) enregistrés avec un cookie de plus de 13 mois" in _t7()
+        assert "1 événement enregistré avec un cookie de plus de 13 mois" in _t7()
 
 
 def test_t7_is_named_in_privacy_check(settings, capsys):
@@ -115,7 +115,7 @@ def test_a_technical_log_older_than_six_months_is_a_breach(db):
         "audit.SecurityEvent",
         "axes.AccessAttempt",
     }
-    assert "1 enregistrement(s)" in breaches[0]
+    assert "1 enregistrement de plus de 6 mois" in breaches[0]
     SecurityEvent.objects.filter(pk=old.pk).delete()
     AccessAttempt.objects.all().delete()
     with time_machine.travel(NOW, tick=False):

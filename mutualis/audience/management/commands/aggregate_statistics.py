@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mutualis.audience.aggregation import aggregate_pending
+from mutualis.lib.french import plural
 from mutualis.lib.jobs import JobCommand
 
 
@@ -19,5 +20,6 @@ class Command(JobCommand):
             self.stdout.write("Aucun jour à agréger.")
             return
         self.stdout.write(
-            f"{len(days)} jour(s) agrégé(s), du {days[0]:%d/%m/%Y} au {days[-1]:%d/%m/%Y}."
+            f"{len(days)} jour{plural(len(days))} agrégé{plural(len(days))}, "
+            f"du {days[0]:%d/%m/%Y} au {days[-1]:%d/%m/%Y}."
         )

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import InterfaceError, OperationalError, connections
 
 from mutualis.audit.sequencer import DEFAULT_BATCH_SIZE, sequence
+from mutualis.lib.french import plural
 
 
 class Command(BaseCommand):
@@ -65,4 +66,6 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         if options["verbosity"] > 0:
-            self.stdout.write(f"{total} événement(s) placé(s) dans la chaîne d'audit.")
+            self.stdout.write(
+                f"{total} événement{plural(total)} placé{plural(total)} dans la chaîne d'audit."
+            )

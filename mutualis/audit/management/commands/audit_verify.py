@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.progress import Progress
 
 from mutualis.audit.verify import DEFAULT_CHUNK_SIZE, verify_chain
+from mutualis.lib.french import plural
 
 
 class Command(BaseCommand):
@@ -44,11 +45,13 @@ class Command(BaseCommand):
         if result.first_break is not None:
             raise CommandError(
                 f"Journal d'audit altéré : {result.first_break.reason}. "
-                f"({result.checked} événement(s) vérifié(s) avant.)"
+                f"({result.checked} événement{plural(result.checked)} "
+                f"vérifié{plural(result.checked)} avant.)"
             )
         waiting = f", dont {result.pending} en attente de placement" if result.pending else ""
         self.stdout.write(
             self.style.SUCCESS(
-                f"Journal d'audit intègre : {result.checked} événement(s) vérifié(s){waiting}."
+                f"Journal d'audit intègre : {result.checked} événement{plural(result.checked)} "
+                f"vérifié{plural(result.checked)}{waiting}."
             )
         )

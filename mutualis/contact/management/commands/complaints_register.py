@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from mutualis.contact.models import Complaint
+from mutualis.lib.french import plural
 
 COLUMNS = [
     "reference",
@@ -84,4 +85,7 @@ class Command(BaseCommand):
         for row in rows(start, end):
             count += 1
             self.stdout.write(" | ".join(value or "—" for value in row))
-        self.stdout.write(f"{count} réclamation(s) reçue(s) du {start:%d/%m/%Y} au {end:%d/%m/%Y}.")
+        self.stdout.write(
+            f"{count} réclamation{plural(count)} reçue{plural(count)} du {start:%d/%m/%Y} au "
+            f"{end:%d/%m/%Y}."
+        )

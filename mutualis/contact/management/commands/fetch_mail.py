@@ -17,6 +17,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from mutualis.contact import mailbox as imap
 from mutualis.contact.inbound import ingest
+from mutualis.lib.french import plural
 from mutualis.lib.jobs import JobCommand
 
 
@@ -58,11 +59,14 @@ class Command(JobCommand):
             except imap.MailboxError as exc:
                 raise CommandError(str(exc)) from None
         self.stdout.write(
-            f"{counts['created']} message(s) enregistré(s), {counts['skipped']} déjà connu(s), "
-            f"{counts['failed']} en erreur."
+            f"{counts['created']} message{plural(counts['created'])} "
+            f"enregistré{plural(counts['created'])}, {counts['skipped']} déjà "
+            f"connu{plural(counts['skipped'])}, {counts['failed']} en erreur."
         )
         if counts["failed"]:
-            raise CommandError(f"{counts['failed']} message(s) n'ont pas pu être enregistrés.")
+            failed = counts["failed"]
+            verb = "n'ont pas pu être enregistrés" if failed > 1 else "n'a pas pu être enregistré"
+            raise CommandError(f"{failed} message{plural(failed)} {verb}.")
 
     def _store(self, name: str, raw: bytes, counts: dict[str, int]) -> bool:
         """Record one message; True once it is stored (now or before)."""

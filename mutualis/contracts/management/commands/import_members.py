@@ -22,6 +22,7 @@ from mutualis.contracts.member_import.run import (
     ImportResult,
     import_members,
 )
+from mutualis.lib.french import plural
 
 
 def default_report_path(path: Path) -> Path:
@@ -114,6 +115,7 @@ class Command(BaseCommand):
         if result.rejected:
             # The rows accepted stay imported; the exit code tells a cron job to look at the report.
             raise CommandError(
-                f"{_number(result.rejected)} ligne(s) rejetée(s) : voir le rapport {report}.",
+                f"{_number(result.rejected)} ligne{plural(result.rejected)} "
+                f"rejetée{plural(result.rejected)} : voir le rapport {report}.",
                 returncode=3,
             )

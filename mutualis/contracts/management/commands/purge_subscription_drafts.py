@@ -6,6 +6,7 @@ Idempotent and safe to run from cron on several hosts (rows are locked with ``sk
 from __future__ import annotations
 
 from mutualis.contracts import drafts
+from mutualis.lib.french import plural
 from mutualis.lib.jobs import JobCommand
 
 
@@ -17,4 +18,5 @@ class Command(JobCommand):
 
     def handle(self, *args, batch_size: int, **options) -> None:
         purged = drafts.purge_expired(batch_size=max(1, batch_size))
-        self.stdout.write(f"{purged} adhésion(s) en ligne expirée(s) supprimée(s).")
+        s = plural(purged)
+        self.stdout.write(f"{purged} adhésion{s} en ligne expirée{s} supprimée{s}.")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mutualis import audit
+from mutualis.lib.french import plural
 from mutualis.lib.jobs import JobCommand
 from mutualis.privacy import retention
 from mutualis.privacy.models import RetentionRun
@@ -93,14 +94,15 @@ class Command(JobCommand):
                     target=run,
                     details={"rows": report.total, "only": only or "", "as_of": now.isoformat()},
                 )
-        verb = "seraient traitées" if options["dry_run"] else "traitées"
+        s = plural(report.total)
+        verb = f"seraient traitée{s}" if options["dry_run"] else f"traitée{s}"
         for step in report.steps:
             if step.rows:
                 self.stdout.write(
                     f"{step.model:<28} {STAGE_LABELS[step.stage]:<26} {step.rows:>9} "
-                    f"ligne(s) en {step.batches} lot(s)"
+                    f"ligne{plural(step.rows)} en {step.batches} lot{plural(step.batches)}"
                 )
-        self.stdout.write(f"Total : {report.total} ligne(s) {verb} (au {now:%d/%m/%Y}).")
+        self.stdout.write(f"Total : {report.total} ligne{s} {verb} (au {now:%d/%m/%Y}).")
         if options["report"]:
             Path(options["report"]).write_text(
                 json.dumps(

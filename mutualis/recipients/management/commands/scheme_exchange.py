@@ -18,6 +18,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from mutualis.lib.french import plural
 from mutualis.lib.jobs import JobCommand
 from mutualis.recipients.exchange import acknowledgement, inbound, outbound
 from mutualis.recipients.exchange.format import FormatError
@@ -99,7 +100,8 @@ class Command(JobCommand):
             return
         exchange = result.exchange
         self.stdout.write(
-            f"{organisation.name} : {result.path} — {exchange.affiliations} personne(s), "
+            f"{organisation.name} : {result.path} — {exchange.affiliations} "
+            f"personne{plural(exchange.affiliations)}, "
             f"{exchange.notices} avis, empreinte SHA-256 {exchange.sha256}"
         )
         if result.skipped_restricted or result.skipped_unreadable:
@@ -120,8 +122,10 @@ class Command(JobCommand):
                 self.stdout.write(f"{path.name} : déjà importé, rien à refaire.")
                 continue
             self.stdout.write(
-                f"{path.name} : fichier n° {result.exchange.sequence} — {result.accepted} ligne(s) "
-                f"acceptée(s), {result.rejected} rejetée(s) (à traiter par le service gestion)."
+                f"{path.name} : fichier n° {result.exchange.sequence} — {result.accepted} "
+                f"ligne{plural(result.accepted)} acceptée{plural(result.accepted)}, "
+                f"{result.rejected} rejetée{plural(result.rejected)} (à traiter par le service "
+                "gestion)."
             )
 
     def _simulate(self, path: Path, rejects: list[str]) -> None:

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from mutualis.lib.cli import os_error
+from mutualis.lib.french import plural
 from mutualis.lib.jobs import JobCommand
 from mutualis.privacy.catalogue import RETENTION_BACKUPS
 from mutualis.vault import pruning
@@ -44,11 +45,12 @@ class Command(JobCommand):
             raise CommandError(f"Dossier introuvable : {directory}") from None
         except OSError as exc:
             raise CommandError(f"Suppression impossible : {os_error(exc)}.") from None
-        verb = "à supprimer" if dry_run else "supprimée(s)"
+        verb = "à supprimer" if dry_run else f"supprimée{plural(len(old))}"
         for backup in old:
             self.stdout.write(
                 f"  {backup.path.name} ({timezone.localtime(backup.created_at):%d/%m/%Y})"
             )
         self.stdout.write(
-            f"{len(old)} sauvegarde(s) {verb} (conservation : {RETENTION_BACKUPS.label})."
+            f"{len(old)} sauvegarde{plural(len(old))} {verb} "
+            f"(conservation : {RETENTION_BACKUPS.label})."
         )

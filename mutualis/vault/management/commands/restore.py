@@ -10,7 +10,21 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from mutualis.lib.french import plural
 from mutualis.vault.restore import BackupError, restore, verify
+
+
+def _forgotten(count: int) -> str:
+    """The people erased since the backup that the restore brought back, erased again."""
+    if count > 1:
+        return (
+            f"{count} personnes effacées depuis la sauvegarde en sont revenues : elles sont de "
+            "nouveau supprimées, avec leurs dossiers."
+        )
+    return (
+        "1 personne effacée depuis la sauvegarde en est revenue : elle est de nouveau "
+        "supprimée, avec son dossier."
+    )
 
 
 class Command(BaseCommand):
@@ -62,17 +76,17 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         say(
             self.style.SUCCESS(
-                f"Restauration terminée : {report['rows']} lignes dans {report['tables']} tables, "
-                f"{report['keys']} clés. Journal des effacements rejoué : {report['journal']} "
-                f"effacement(s), dont {report['replayed']} clé(s) revenue(s) intacte(s) et "
-                "détruite(s) à nouveau."
+                f"Restauration terminée : {report['rows']} ligne{plural(report['rows'])} dans "
+                f"{report['tables']} table{plural(report['tables'])}, {report['keys']} "
+                f"clé{plural(report['keys'])}. Journal des effacements rejoué : "
+                f"{report['journal']} effacement{plural(report['journal'])}, dont "
+                f"{report['replayed']} clé{plural(report['replayed'])} "
+                f"revenue{plural(report['replayed'])} intacte{plural(report['replayed'])} et "
+                f"détruite{plural(report['replayed'])} à nouveau."
             )
         )
         if report["forgotten"]:
-            say(
-                f"{report['forgotten']} personne(s) effacée(s) depuis la sauvegarde en sont "
-                "revenues : elles sont de nouveau supprimées, avec leurs dossiers."
-            )
+            say(_forgotten(report["forgotten"]))
         if report["previous_head_seq"] > report["restored_head_seq"]:
             say(
                 f"Journal d'audit ramené à l'événement n° {report['restored_head_seq']} (il en "

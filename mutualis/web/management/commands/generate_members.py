@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.progress import Progress
 
 from mutualis.generate import generate
+from mutualis.lib.french import plural
 
 MAX_MEMBERS = 10_000_000
 
@@ -50,7 +51,8 @@ class Command(BaseCommand):
             )
         if options["verbosity"] > 0:
             self.stdout.write(
-                f"{members} adhérent(s) généré(s) en {time.perf_counter() - began:.0f} s :"
+                f"{members} adhérent{plural(members)} généré{plural(members)} "
+                f"en {time.perf_counter() - began:.0f} s :"
             )
             for table, count in sorted(counts.items()):
                 self.stdout.write(f"  {table:40} {count:>10}")
