@@ -72,9 +72,7 @@ def python_strings(path: Path) -> Iterator[tuple[int, str]]:
             )
             yield node.lineno, text
         elif (
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and id(node) not in skip
+            isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
         ):
             yield node.lineno, node.value
 
