@@ -32,6 +32,7 @@ class Field:
     name: str
     width: int
     kind: str = "text"  # text, digits, date, datetime, hex
+    optional: bool = False  # may be blank (text fields always may)
 
 
 def _layout(*fields: Field) -> tuple[Field, ...]:
@@ -58,10 +59,10 @@ LAYOUTS: dict[tuple[str, str], tuple[Field, ...]] = {
         Field("rank", 1, "digits"),  # twins attached to one NIR and one birth date: 1, 2…
         Field("regime", 2, "digits"),
         Field("caisse", 3, "digits"),
-        Field("centre", 4, "digits"),
+        Field("centre", 4, "digits", optional=True),  # blank when the person's is unknown
         Field("contract", 10),
-        Field("start", 8, "date"),
-        Field("end", 8, "date"),  # blank: open-ended
+        Field("start", 8, "date", optional=True),
+        Field("end", 8, "date", optional=True),  # blank: open-ended
         Field("status", 1),  # C covered, S suspended, R terminated, N not yet covered
         Field("quality", 1),  # A member, C spouse, P partner, E child
     ),
@@ -105,13 +106,16 @@ LAYOUTS: dict[tuple[str, str], tuple[Field, ...]] = {
     ),
 }
 
+# What a field's text (trailing spaces removed) must match. A number, a date or a hash is
+# never blank unless its field is optional: ``int("")`` must never be reached.
 _PATTERNS = {
-    "digits": r"\d*",
-    "date": r"(\d{8})?",
+    "digits": r"\d+",
+    "date": r"\d{8}",
     "datetime": r"\d{14}",
     "hex": r"[0-9a-f]{64}",
     "text": r"[\x20-\x7e]*",
 }
+_CALENDAR = {"date": "%Y%m%d", "datetime": "%Y%m%d%H%M%S"}
 
 
 def _text(value) -> str:
@@ -150,8 +154,17 @@ def parse(file_format: str, record: str, number: int) -> dict[str, str]:
     for spec in layout:
         text = record[position : position + spec.width].rstrip()
         position += spec.width
-        if not re.fullmatch(_PATTERNS[spec.kind], text):
+        if not text and spec.kind != "text" and not spec.optional:
+            raise FormatError(f"Ligne {number} : champ « {spec.name} » vide.")
+        if text and not re.fullmatch(_PATTERNS[spec.kind], text):
             raise FormatError(f"Ligne {number} : champ « {spec.name} » invalide.")
+        if text and spec.kind in _CALENDAR:
+            try:
+                datetime.datetime.strptime(text, _CALENDAR[spec.kind])
+            except ValueError:
+                raise FormatError(
+                    f"Ligne {number} : champ « {spec.name} » : date impossible."
+                ) from None
         values[spec.name] = text
     if record[position:].strip():
         raise FormatError(f"Ligne {number} : caractères au-delà des champs de l'enregistrement.")

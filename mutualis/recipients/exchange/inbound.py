@@ -1,7 +1,8 @@
 """Importing a scheme organisation's acknowledgement file (accepted and rejected lines).
 
-The file is checked whole before anything is written (format, counts, hash, the outbound file
-it acknowledges by sequence and SHA-256, each line known and acknowledged once); then, in one
+The file is checked whole before anything is written (format — every number, date and hash
+present and well formed —, counts, hash, addressed to the mutuelle's number, the outbound
+file it acknowledges by sequence and SHA-256, each line known and acknowledged once); then, in one
 transaction, every line gets its result, each rejected person's line joins the *gestion*
 service's queue, and the import is audited. Importing the same file again does nothing (its
 hash is kept); a file that fails any check changes nothing.
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,6 +40,11 @@ class Imported:
 
 
 def _exchange_of(header: dict) -> ExchangeFile:
+    if header["receiver"] != settings.MUTUALIS_AMC_NUMBER:
+        raise fmt.FormatError(
+            f"Ligne 1 : cet accusé de réception est adressé à l'organisme n° "
+            f"{header['receiver']}, pas à la mutuelle (n° {settings.MUTUALIS_AMC_NUMBER})."
+        )
     exchange = (
         ExchangeFile.objects.select_related("organisation")
         .filter(
