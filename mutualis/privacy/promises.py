@@ -8,25 +8,26 @@ rows checked, breaches) and exits non-zero on any breach.
 
 The promises, and who checks them:
 
-====  =======  ===============================================================  ==================
-id    section  promise                                                          registered by
-====  =======  ===============================================================  ==================
-T1    II       e-mails received: 3 months at most, mailbox and backups included  ``contact``
-T2    2        no record past its retention stage (active, archive, end)        ``privacy``
-T3    7        complaints acknowledged and answered within the ACPR deadlines    ``contact``
-T4    5        rights requests answered within their deadline                   ``rights``
-T5    5        an erased person has no readable personal data left anywhere     ``privacy``
-T6    3        each disclosure within what the declaration grants its recipient  (recipients)
-T7    II       cookies and audience statistics within the CNIL exemption         (statistics)
-T8    1-C, 6   each campaign recipient had consent and no objection              (campaigns)
-T9    5        a restricted person's data is only stored (GDPR art. 18)          ``privacy``
-T10   1-D      no technical log past six months                                  (statistics)
-T11   4        the audit log is intact                                          ``privacy``
-T12   III      the published policy is the one today's declaration renders      ``privacy``
-====  =======  ===============================================================  ==================
+====  =======  ==========================================================  =========================
+id    section  promise                                                     registered in
+====  =======  ==========================================================  =========================
+T1    II       e-mails received: 3 months at most, mailbox and backups     contact/privacy.py
+T2    2        no record past its retention stage                          privacy/promise_checks.py
+T3    7        complaints acknowledged and answered within ACPR deadlines  contact/privacy.py
+T4    5        rights requests answered within their deadline              rights/privacy.py
+T5    5        an erased person has nothing readable left anywhere         privacy/promise_checks.py
+T6    3        each disclosure within what its recipient is granted        recipients/promises.py
+T7    II       cookies and audience statistics within the CNIL exemption   web/privacy.py
+T8    1-C, 6   each campaign recipient had consent and no objection        consent/promises.py
+T9    5        a restricted person's data is only stored (art. 18)         privacy/promise_checks.py
+T10   1-D      no technical log past six months                            privacy/third_party.py
+T11   4        the audit log is intact                                     privacy/promise_checks.py
+T12   III      the published policy is what the declaration renders        privacy/promise_checks.py
+====  =======  ==========================================================  =========================
 
-The ground's own checks are in :mod:`mutualis.privacy.promise_checks`. An app registers its
-promise in its ``privacy.py``::
+The ground's own checks are in :mod:`mutualis.privacy.promise_checks` (T10 beside the technical
+data it checks, in :mod:`mutualis.privacy.third_party`). An app registers its promise in its
+``privacy.py`` (or a module it imports)::
 
     from mutualis.privacy import promises
 

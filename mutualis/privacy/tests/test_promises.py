@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import re
 import zoneinfo
 from pathlib import Path
 
@@ -85,6 +86,19 @@ def test_a_clean_database_passes_every_promise_with_its_section_in_the_table(ali
         p.code for p in promises.registered()
     }
     assert int(row_of("T11", text)[-2]) > 0  # the audit events of alice's subscription
+
+
+def test_the_table_of_promises_names_the_module_each_one_is_registered_in():
+    table = {}
+    for line in (promises.__doc__ or "").splitlines():
+        match = re.match(r"^(T\d+)\s{2,}.*\s{2,}(\S+\.py)$", line)
+        if match:
+            table[match[1]] = match[2]
+    registered = {
+        p.code: p.check.__module__.removeprefix("mutualis.").replace(".", "/") + ".py"
+        for p in promises.registered()
+    }
+    assert table == registered
 
 
 def test_the_json_format_carries_each_promise_with_its_counts(alice, published):

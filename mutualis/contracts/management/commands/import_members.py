@@ -4,8 +4,10 @@ Rows are checked by the rules of the online form and written by batches, each ro
 nothing; rejected rows go to a report (line, column, reason; never a NIR nor an IBAN). Running
 the same file again skips the rows already imported. See ``docs/import_members.md``.
 
-Exit status: non-zero when the file cannot be imported at all (unreadable, wrong columns, no
-published privacy policy); zero otherwise, rejected rows included (they are in the report).
+Exit status: 0 when every row was imported or was already there; 3 when rows were rejected
+(the summary is printed, the rows accepted stay imported and the rejected ones are in the
+report, so a scheduled run is noticed); 1 when the file cannot be imported at all (unreadable,
+wrong columns, no published privacy policy).
 """
 
 from __future__ import annotations
