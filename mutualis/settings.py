@@ -463,3 +463,18 @@ MUTUALIS_SEPA_CREDITOR_BIC = env_str("MUTUALIS_SEPA_CREDITOR_BIC", "AGRIFRPPXXX"
 MUTUALIS_SEPA_OUT_DIR = env_str("MUTUALIS_SEPA_OUT_DIR", str(VAR_DIR / "sepa"))
 # Fee charged to the member for a rejected debit when the bank's file carries none ("0": none).
 MUTUALIS_SEPA_REJECTION_FEE = env_str("MUTUALIS_SEPA_REJECTION_FEE", "0")
+# Permissions of the pain.008 files written (octal): they hold names and IBANs.
+MUTUALIS_SEPA_FILE_MODE = int(env_str("MUTUALIS_SEPA_FILE_MODE", "600"), 8)
+# Days between a debit's pre-notification and the debit (SEPA rulebook: 14 unless the mandate
+# agrees on fewer).
+MUTUALIS_SEPA_PRENOTIFICATION_DAYS = env_int("MUTUALIS_SEPA_PRENOTIFICATION_DAYS", 14)
+# `sepa_batch --next` builds the batch of a collection date at most this many days ahead.
+MUTUALIS_SEPA_SUBMIT_DAYS = env_int("MUTUALIS_SEPA_SUBMIT_DAYS", 5)
+# A mandate lapses after this many months without a collection (SEPA rulebook: 36).
+MUTUALIS_MANDATE_LAPSE_MONTHS = env_int("MUTUALIS_MANDATE_LAPSE_MONTHS", 36)
+# From this day of the year (MM-DD), next year's schedule is built and announced (new rates
+# apply on 1 January: members are told of the new amounts before then).
+MUTUALIS_SCHEDULE_NEXT_YEAR_FROM = env_str("MUTUALIS_SCHEDULE_NEXT_YEAR_FROM", "11-01")
+# Unpaid premiums (C. mutualité L221-7): send the formal notice as soon as the law allows it
+# (10 days after the due date) without waiting for the cotisations service.
+MUTUALIS_DUNNING_AUTOMATIC_NOTICE = env_bool("MUTUALIS_DUNNING_AUTOMATIC_NOTICE", True)

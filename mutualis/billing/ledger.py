@@ -73,7 +73,7 @@ def book(
             debit=debit,
             reference=reference[:64],
             idempotency_key=key,
-            created_by=_actor_label(actor),
+            created_by=actor_label(actor),
         )
         try:
             with transaction.atomic():
@@ -112,7 +112,7 @@ def entries(member: Member, *, until: datetime.date | None = None):
     return qs.order_by("booked_on", "created_at")
 
 
-def _actor_label(actor) -> str:
+def actor_label(actor) -> str:
     if actor is None:
         return ""
     name = getattr(actor, "display_name", "") or getattr(actor, "email", "")

@@ -23,7 +23,8 @@ def new_mandate_reference() -> str:
 
 class MandateQuerySet(models.QuerySet):
     def current(self) -> MandateQuerySet:
-        return self.filter(ended_at__isnull=True)
+        """Mandates that may still be debited: neither revoked nor lapsed."""
+        return self.filter(ended_at__isnull=True, lapsed_at__isnull=True)
 
 
 class Mandate(models.Model):
@@ -38,6 +39,8 @@ class Mandate(models.Model):
     bic = models.CharField("BIC", max_length=11, blank=True)
     signed_at = models.DateTimeField("signé le", default=timezone.now)
     signed_place = models.CharField("lieu de signature", max_length=100)
+    # A one-off mandate allows a single debit (sequence type OOFF), then it is used up.
+    one_off = models.BooleanField("mandat ponctuel", default=False)
     ended_at = models.DateTimeField("révoqué le", null=True, blank=True)
     # An amendment waiting for the next debit: the former reference and IBAN are sent with it
     # (SEPA rulebook), then cleared.
@@ -109,6 +112,11 @@ class Instalment(AccountingRecord):
     due_date = models.DateField("échéance")
     amount = models.DecimalField("montant", **AMOUNT)
     computed_at = models.DateTimeField("calculée le", default=timezone.now)
+    # The direct debit that collected this month (or tried to: a rejected debit stays linked,
+    # the unpaid premium then goes through the L221-7 sequence, it is never debited again).
+    debit = models.ForeignKey(
+        "Debit", on_delete=models.PROTECT, null=True, blank=True, related_name="instalments"
+    )
 
     class Meta:
         verbose_name = "échéance de cotisation"
@@ -178,12 +186,20 @@ class BatchStatus(models.TextChoices):
     RELEASED = "released", "transmis"
 
 
+class BatchFormat(models.TextChoices):
+    # The current EPC rulebook's message, and the former one some banks still take.
+    V08 = "pain.008.001.08", "pain.008.001.08 (recueil EPC en vigueur)"
+    V02 = "pain.008.001.02", "pain.008.001.02 (ancien format)"
+
+
 class DebitBatch(models.Model):
     """The debits of one collection date, written as one pain.008 file."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     collection_date = models.DateField("date d'échéance du prélèvement")
-    format = models.CharField("format", max_length=20, default="pain.008.001.08")
+    format = models.CharField(
+        "format", max_length=20, choices=BatchFormat.choices, default=BatchFormat.V08
+    )
     message_id = models.CharField("identifiant du message", max_length=35, unique=True)
     status = models.CharField(
         "état", max_length=20, choices=BatchStatus.choices, default=BatchStatus.BUILDING
@@ -199,9 +215,7 @@ class DebitBatch(models.Model):
         verbose_name = "remise de prélèvements"
         ordering = ["-collection_date"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["collection_date", "format"], name="batch_one_per_date_and_format"
-            )
+            models.UniqueConstraint(fields=["collection_date"], name="batch_one_per_date")
         ]
 
     def __str__(self) -> str:
@@ -230,10 +244,9 @@ class Debit(AccountingRecord):
     batch = models.ForeignKey(DebitBatch, on_delete=models.PROTECT, related_name="debits")
     mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="debits")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="debits")
-    instalment = models.ForeignKey(
-        Instalment, on_delete=models.PROTECT, null=True, blank=True, related_name="debits"
-    )
     amount = models.DecimalField("montant", **AMOUNT)
+    # The unstructured remittance text the debtor's bank shows ("Cotisations 01/2027 ...").
+    remittance = models.CharField("libellé", max_length=140)
     end_to_end_id = models.CharField("référence de bout en bout", max_length=35, unique=True)
     sequence_type = models.CharField("séquence", max_length=4, choices=SequenceType.choices)
     # Amendment sent with this debit (SEPA rulebook): the mandate's former reference, and
@@ -244,6 +257,8 @@ class Debit(AccountingRecord):
     original_debtor_account_changed = models.BooleanField(
         "changement de banque du débiteur transmis", default=False
     )
+    # A new account at the same bank: the former IBAN is sent (OrgnlDbtrAcct).
+    original_account_sent = models.BooleanField("ancien compte transmis", default=False)
     status = models.CharField(
         "état", max_length=20, choices=DebitStatus.choices, default=DebitStatus.PENDING
     )
@@ -252,9 +267,20 @@ class Debit(AccountingRecord):
     class Meta:
         verbose_name = "prélèvement"
         ordering = ["batch", "end_to_end_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "mandate"], name="debit_one_per_mandate")
+        ]
 
     def __str__(self) -> str:
         return self.end_to_end_id
+
+    @property
+    def amended(self) -> bool:
+        return bool(
+            self.original_mandate_reference
+            or self.original_debtor_account_changed
+            or self.original_account_sent
+        )
 
     def accounting_date(self) -> datetime.date:
         return self.batch.collection_date
@@ -338,12 +364,10 @@ class PreNotification(AccountingRecord):
 
     class Meta:
         verbose_name = "pré-notification de prélèvement"
-        ordering = ["collection_date"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["mandate", "collection_date", "schedule"], name="prenotification_once"
-            )
-        ]
+        ordering = ["collection_date", "created_at"]
+        # The latest notice of a mandate for a date, made at least 14 days before it, is the
+        # amount that may be debited that day (docs/billing.md, "Pre-notification").
+        indexes = [models.Index(fields=["mandate", "collection_date"], name="prenotice_date")]
 
     def __str__(self) -> str:
         return f"{self.collection_date} : {self.amount} €"
@@ -432,6 +456,9 @@ class PaymentPlan(models.Model):
     first_date = models.DateField("première échéance")
     granted_by = models.CharField("accordé par", max_length=150)
     granted_at = models.DateTimeField("accordé le", default=timezone.now)
+    # While a plan runs the L221-7 steps wait; it ends when the case is settled or the
+    # cotisations service ends it (a missed instalment).
+    ended_at = models.DateTimeField("terminé le", null=True, blank=True)
     archived_at = models.DateTimeField("archivé le", null=True, blank=True)
 
     class Meta:

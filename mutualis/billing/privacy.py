@@ -17,6 +17,7 @@ declare(
         "bic": personal(c.BANK, _BANK, provided=True, kept_for=_KEPT),
         "signed_at": personal(c.BANK, _BANK, provided=True, kept_for=_KEPT),
         "signed_place": personal(c.BANK, _BANK, provided=True, kept_for=_KEPT),
+        "one_off": personal(c.BANK, _BANK, provided=False, kept_for=_KEPT),
         "ended_at": personal(c.BANK, _BANK, provided=False, kept_for=_KEPT),
         "previous_reference": personal(c.BANK, _BANK, provided=False, kept_for=_KEPT),
         "previous_iban": personal(c.BANK, _BANK, provided=True, encrypted=True, kept_for=_KEPT),
@@ -48,7 +49,7 @@ _ACCOUNTING = {
 declare(
     "billing.Instalment",
     fields={"month": _PAYMENT, "due_date": _PAYMENT, "amount": _PAYMENT},
-    not_personal=["id", "contract", "computed_at", "year_end", "archived_at"],
+    not_personal=["id", "contract", "debit", "computed_at", "year_end", "archived_at"],
     subject_field="contract__member__person",
     **_ACCOUNTING,
 )
@@ -81,10 +82,12 @@ declare(
     "billing.Debit",
     fields={
         "amount": _PAYMENT,
+        "remittance": _PAYMENT,
         "end_to_end_id": _PAYMENT,
         "sequence_type": _PAYMENT,
         "original_mandate_reference": personal(c.BANK, _BANK, provided=False),
         "original_debtor_account_changed": personal(c.BANK, _BANK, provided=False),
+        "original_account_sent": personal(c.BANK, _BANK, provided=False),
         "status": _PAYMENT,
     },
     not_personal=[
@@ -92,7 +95,6 @@ declare(
         "batch",
         "mandate",
         "member",
-        "instalment",
         "created_at",
         "year_end",
         "archived_at",
@@ -180,6 +182,7 @@ declare(
         "instalment_count": _PAYMENT,
         "instalment_amount": _PAYMENT,
         "first_date": _PAYMENT,
+        "ended_at": _PAYMENT,
         "granted_by": _STAFF,
     },
     not_personal=["id", "case", "granted_at", "archived_at"],

@@ -19,12 +19,12 @@ import calendar
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from mutualis import audit
 from mutualis.billing import ledger
+from mutualis.billing.calendar import due_day
 from mutualis.billing.models import Instalment, LedgerEntry, LedgerKind
 from mutualis.billing.tags import BillingTag
 from mutualis.contracts.models import Contract, PremiumRate
@@ -42,13 +42,6 @@ def next_month(month: datetime.date) -> datetime.date:
 
 def last_of(month: datetime.date) -> datetime.date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
-
-
-def due_day() -> int:
-    day = int(getattr(settings, "MUTUALIS_PREMIUM_DUE_DAY", 5))
-    if not 1 <= day <= 28:
-        raise ValueError("MUTUALIS_PREMIUM_DUE_DAY must be between 1 and 28")
-    return day
 
 
 def due_date(contract: Contract, month: datetime.date) -> datetime.date:
@@ -139,13 +132,15 @@ def build_schedule(contract: Contract, *, until: datetime.date, actor=None) -> l
 
 
 def unposted(contract: Contract, *, from_month: datetime.date):
-    """The instalments from ``from_month`` on that no ledger entry has booked yet."""
+    """The instalments from ``from_month`` on that no ledger entry has booked yet and no debit
+    has collected."""
     posted = LedgerEntry.objects.filter(
         instalment__contract=contract, kind=LedgerKind.PREMIUM
     ).values("instalment_id")
-    return Instalment.objects.filter(contract=contract, month__gte=from_month).exclude(
-        pk__in=posted
+    pending = Instalment.objects.filter(
+        contract=contract, month__gte=from_month, debit__isnull=True
     )
+    return pending.exclude(pk__in=posted)
 
 
 def recompute(

@@ -47,3 +47,22 @@ def add_working_days(day: datetime.date, count: int) -> datetime.date:
         if is_working_day(current):
             remaining -= 1
     return current
+
+
+@lru_cache(maxsize=64)
+def target_closing_days(year: int) -> frozenset[datetime.date]:
+    """The days TARGET2 (the euro area's settlement system, which SEPA direct debits settle
+    through) is closed besides weekends, from the ``holidays`` library's ECB calendar."""
+    return frozenset(holidays.financial_holidays("XECB", years=year))
+
+
+def is_target_day(day: datetime.date) -> bool:
+    return day.weekday() < 5 and day not in target_closing_days(day.year)
+
+
+def next_target_day(day: datetime.date) -> datetime.date:
+    """``day`` itself when TARGET2 settles that day, otherwise the next day it does: a debit's
+    requested collection date must be a settlement day (SEPA SDD Core rulebook)."""
+    while not is_target_day(day):
+        day += datetime.timedelta(days=1)
+    return day

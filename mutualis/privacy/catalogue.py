@@ -158,12 +158,24 @@ PRINTER = Recipient(
     "sous-traitant lié par contrat, qui reçoit pour chaque envoi par courrier les seuls "
     "civilité, nom, prénoms et adresse postale des destinataires, et les détruit après l'envoi",
 )
+# A processor (GDPR art. 28): the bank that keeps the mutuelle's account presents each
+# month's direct debits (pain.008 file) to the members' banks.
+SEPA_BANK = Recipient(
+    "sepa_bank",
+    "Banque de la mutuelle (prélèvements SEPA)",
+    RecipientKind.PROCESSOR,
+    frozenset({IDENTITY, BANK, PAYMENT_TERMS}),
+    "sous-traitant lié par contrat, teneur du compte de la mutuelle, qui reçoit pour chaque "
+    "prélèvement le nom du titulaire du compte, son IBAN, la référence du mandat, le montant et "
+    "la date, et qui transmet les rejets et les remboursements",
+)
 ALL_RECIPIENTS = (
     INTERNAL_SERVICES,
     MANDATORY_SCHEMES,
     HEALTH_PROFESSIONALS,
     AUTHORITIES,
     PRINTER,
+    SEPA_BANK,
 )
 
 # --- Internal services (policy section 3): staff roles and the categories each may see --------
@@ -437,7 +449,13 @@ CONTRACT = Purpose(
     ),
     data_subjects=frozenset({MEMBERS, BENEFICIARIES, FORMER_MEMBERS}),
     retention=RETENTION_CONTRACT,
-    recipients=(INTERNAL_SERVICES, MANDATORY_SCHEMES, HEALTH_PROFESSIONALS, AUTHORITIES),
+    recipients=(
+        INTERNAL_SERVICES,
+        MANDATORY_SCHEMES,
+        HEALTH_PROFESSIONALS,
+        SEPA_BANK,
+        AUTHORITIES,
+    ),
     security_measures=SECURITY_MEASURES,
 )
 COMMUNICATION = Purpose(

@@ -6,7 +6,9 @@ from mutualis.lib.dates import (
     add_months,
     add_working_days,
     french_public_holidays,
+    is_target_day,
     is_working_day,
+    next_target_day,
 )
 
 D = datetime.date
@@ -74,3 +76,24 @@ def test_weekends_and_holidays_are_not_working_days():
 )
 def test_ten_working_days(start, expected):
     assert add_working_days(start, 10) == expected
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (datetime.date(2027, 2, 5), datetime.date(2027, 2, 5)),  # a Friday, open
+        (datetime.date(2027, 6, 5), datetime.date(2027, 6, 7)),  # a Saturday: Monday
+        (datetime.date(2027, 1, 1), datetime.date(2027, 1, 4)),  # New Year's Day, Friday
+        (datetime.date(2027, 3, 26), datetime.date(2027, 3, 30)),  # Good Friday, Easter Monday
+        (datetime.date(2027, 5, 1), datetime.date(2027, 5, 3)),  # Labour Day (a Saturday)
+        (datetime.date(2026, 12, 25), datetime.date(2026, 12, 28)),  # Christmas, 26th (Sat)
+    ],
+)
+def test_a_collection_date_moves_to_the_next_target2_settlement_day(day, expected):
+    assert next_target_day(day) == expected
+
+
+def test_french_holidays_that_target2_keeps_open_are_settlement_days():
+    assert is_target_day(datetime.date(2027, 7, 14))  # Bastille Day, a Wednesday
+    assert is_target_day(datetime.date(2027, 5, 13))  # Ascension Thursday
+    assert not is_working_day(datetime.date(2027, 7, 14))

@@ -1,4 +1,6 @@
-"""Change of bank account: a new mandate, the old one ended, the IBAN never echoed in clear."""
+"""Change of bank account: the mandate amended (same reference, the former IBAN kept for the
+next debit's amendment information), a new mandate only when none runs, the IBAN never echoed in
+clear."""
 
 from __future__ import annotations
 
@@ -45,25 +47,31 @@ def test_the_page_shows_the_mandate_text_with_creditor_and_ics(alice_client, set
     assert 'type="checkbox" name="accept_mandate"' in body
 
 
-def test_a_new_account_ends_the_old_mandate_and_creates_a_new_one(alice_client, alice, new_iban):
+def test_a_new_account_amends_the_current_mandate(alice_client, alice, new_iban):
     old = Mandate.objects.get(member=alice)
+    old_iban = old.iban
     response = alice_client.post(URL, _form(_grouped(new_iban), bic="bnpa fr pp"))
     assert response.status_code == 302
     assert response["Location"] == "/espace/compte-bancaire/confirmation/"
-    mandates = Mandate.objects.filter(member=alice)
-    assert mandates.count() == 2
-    current = mandates.current().get()
-    assert current.pk != old.pk
+    current = Mandate.objects.filter(member=alice).current().get()
+    assert current.pk == old.pk and current.reference == old.reference
     assert current.iban == new_iban and current.bic == "BNPAFRPP"
-    assert current.signed_place == "Lyon"
-    old.refresh_from_db()
-    assert old.ended_at is not None
+    assert current.previous_iban == old_iban and current.amendment_pending
     tags = list(Event.objects.filter(tag__startswith="billing:mandate").values_list("tag", "actor"))
-    assert ("billing:mandate:end", f"user:{alice.account.pk}") in tags
-    assert ("billing:mandate:create", f"user:{alice.account.pk}") in tags
+    assert ("billing:mandate:amend", f"user:{alice.account.pk}") in tags
 
 
-def test_the_confirmation_shows_the_masked_iban_and_the_new_reference(
+def test_without_a_running_mandate_a_new_one_is_signed(alice_client, alice, new_iban):
+    from django.utils import timezone
+
+    Mandate.objects.filter(member=alice).update(ended_at=timezone.now())
+    alice_client.post(URL, _form(new_iban))
+    current = Mandate.objects.filter(member=alice).current().get()
+    assert current.iban == new_iban and current.signed_place == "Lyon"
+    assert Mandate.objects.filter(member=alice).count() == 2
+
+
+def test_the_confirmation_shows_the_masked_iban_and_the_reference(
     alice_client, alice, new_iban
 ):
     response = alice_client.post(URL, _form(new_iban), follow=True)

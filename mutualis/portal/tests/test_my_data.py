@@ -104,9 +104,13 @@ def test_erased_data_show_the_marker(alice_client, alice):
 
 
 def test_the_page_lists_every_mandate_old_and_new(alice_client, alice):
+    from django.utils import timezone
+
+    from mutualis.billing.models import Mandate
     from mutualis.billing.services import change_bank_account
     from mutualis.members.testing import make_french_iban
 
+    Mandate.objects.filter(member=alice).update(ended_at=timezone.now())  # revoked
     change_bank_account(
         member=alice, iban=make_french_iban(), debtor_name="Alice Martin", signed_place="Lyon"
     )

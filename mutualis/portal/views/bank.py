@@ -1,7 +1,9 @@
-"""Change of bank account: a new SEPA mandate replaces the current one (SDD Core rulebook).
+"""Change of bank account: the running SEPA mandate is amended (same reference, the new account
+announced to the bank with the next debit), or a mandate is signed when none runs (SDD Core
+rulebook).
 
 The IBAN typed is never shown back in clear once accepted: the confirmation page shows the
-masked IBAN and the new mandate reference (RUM) only.
+masked IBAN and the mandate reference (RUM) only.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class BankAccountView(MemberRequiredMixin, FormView):
 
     def form_valid(self, form: BankAccountForm) -> HttpResponse:
         data = form.cleaned_data
+        # The form refuses the current account already (current_iban), so no ValueError here.
         services.change_bank_account(
             member=self.member,
             iban=data["iban"],

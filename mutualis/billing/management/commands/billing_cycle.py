@@ -1,0 +1,81 @@
+"""The daily run of the collection cycle (docs/billing.md): schedules, premiums due, lapsed
+mandates, pre-notifications, unpaid premiums.
+
+    manage.py billing_cycle [--date AAAA-MM-JJ]
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.management.base import CommandError, CommandParser
+from django.utils import timezone
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from mutualis.billing import cycle
+from mutualis.lib.french import plural
+from mutualis.lib.jobs import JobCommand
+
+
+class Command(JobCommand):
+    help = (
+        "Cycle quotidien des cotisations : échéanciers, cotisations échues, mandats caducs, "
+        "pré-notifications des prélèvements, impayés (C. mutualité L221-7)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--date", metavar="AAAA-MM-JJ", help="jour du cycle (aujourd'hui par défaut)"
+        )
+
+    def handle(self, *args, **options) -> None:
+        today = timezone.localdate()
+        if options["date"]:
+            try:
+                today = datetime.date.fromisoformat(options["date"])
+            except ValueError:
+                raise CommandError(
+                    f"Date invalide : {options['date']!r} (format AAAA-MM-JJ)."
+                ) from None
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed}"),
+        )
+        with Progress(*columns, TimeElapsedColumn(), disable=not self.stdout.isatty()) as bar:
+
+            def step(label: str, total: int | None):
+                task = bar.add_task(label, total=total)
+                return lambda n: bar.advance(task, n)
+
+            report = cycle.run(today=today, step=step)
+        d = report.dunning
+        lines = [
+            f"Cycle des cotisations du {today:%d/%m/%Y}",
+            _count(report.instalments, "échéance créée", "échéances créées")
+            + f" ({_count(report.schedules, 'contrat', 'contrats')})",
+            _count(report.tariff_notices, "avis de tarif envoyé", "avis de tarif envoyés"),
+            _count(
+                report.premiums_posted,
+                "cotisation échue comptabilisée",
+                "cotisations échues comptabilisées",
+            ),
+            _count(report.lapsed, "mandat devenu caduc", "mandats devenus caducs"),
+            _count(report.prenotified, "pré-notification", "pré-notifications"),
+            "Impayés : "
+            + ", ".join(
+                [
+                    _count(d.opened, "dossier ouvert", "dossiers ouverts"),
+                    _count(d.notices, "mise en demeure", "mises en demeure"),
+                    _count(d.suspended, "suspension", "suspensions"),
+                    _count(d.settled, "dossier soldé", "dossiers soldés"),
+                    _count(d.restored, "garantie rétablie", "garanties rétablies"),
+                    _count(len(d.to_terminate), "résiliation possible", "résiliations possibles"),
+                ]
+            ),
+        ]
+        self.stdout.write("\n".join(lines))
+
+
+def _count(n: int, singular: str, plural_form: str) -> str:
+    return f"{n} {plural_form if plural(n) else singular}"

@@ -1,0 +1,243 @@
+"""Pre-notification of debits (SEPA SDD Core rulebook): the debtor learns the amount and date of
+each debit at least 14 days before it (``MUTUALIS_SEPA_PRENOTIFICATION_DAYS``).
+
+A notice is a :class:`~mutualis.billing.models.PreNotification` row: (mandate, collection date,
+amount). The amount a mandate may be debited on a date is that of its *latest notice made at
+least 14 days before* (:func:`announced`); the batch of that date debits exactly it, or nothing.
+The notices of one run that concern one member go out as one e-mail (the yearly schedule, or the
+dates whose amount changed) and stay readable in the member space.
+
+:func:`plan` is what the schedule says each coming collection date should take: every premium
+not yet collected, due on or before the date, on the first date it can still be announced for.
+:func:`notify` compares it with what was announced and announces every difference (a beneficiary
+added, a new year's rates, a debit that could not be presented) — a date whose planned amount
+fell to nothing is announced as such (0 €). It is idempotent: a second run announces nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from mutualis import audit
+from mutualis.billing import calendar
+from mutualis.billing.models import Instalment, Mandate, PreNotification
+from mutualis.billing.tags import BillingTag
+from mutualis.privacy import catalogue, restrictions
+
+ZERO = Decimal("0.00")
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Due:
+    due_date: datetime.date
+    amount: Decimal
+
+
+@dataclass
+class Outcome:
+    members: int = 0
+    notices: int = 0
+    emails: int = 0
+    restricted: int = 0
+    notified: list = field(default_factory=list)
+
+
+def matured(
+    notices: Iterable[tuple[datetime.date, Decimal, datetime.datetime]], day: datetime.date
+) -> Decimal | None:
+    """Of ``(collection date, amount, made at)`` notices, the amount announced for ``day`` in
+    time: the latest one made on or before the last notice day."""
+    limit = calendar.latest_notice_day(day)
+    best: tuple[datetime.datetime, Decimal] | None = None
+    for date, amount, made in notices:
+        if date == day and timezone.localdate(made) <= limit and (best is None or made > best[0]):
+            best = (made, amount)
+    return None if best is None else best[1]
+
+
+def latest(
+    notices: Iterable[tuple[datetime.date, Decimal, datetime.datetime]], day: datetime.date
+) -> Decimal | None:
+    """The amount of the latest notice for ``day``, in time or not."""
+    best: tuple[datetime.datetime, Decimal] | None = None
+    for date, amount, made in notices:
+        if date == day and (best is None or made > best[0]):
+            best = (made, amount)
+    return None if best is None else best[1]
+
+
+def announced(mandate: Mandate, day: datetime.date) -> Decimal | None:
+    """The amount ``mandate`` may be debited on ``day``: its latest notice made in time."""
+    rows = PreNotification.objects.filter(mandate=mandate, collection_date=day).values_list(
+        "collection_date", "amount", "created_at"
+    )
+    return matured(rows, day)
+
+
+def plan(
+    dues: list[Due],
+    notices: list[tuple[datetime.date, Decimal, datetime.datetime]],
+    *,
+    today: datetime.date,
+    horizon: datetime.date,
+) -> dict[datetime.date, Decimal]:
+    """What each collection date from tomorrow to ``horizon`` should take (dates it is too late
+    to announce for keep what was announced in time, when it matches what is due by then)."""
+    first_open = today + datetime.timedelta(days=calendar.notice_days())
+    remaining = sorted(dues, key=lambda d: d.due_date)
+    planned: dict[datetime.date, Decimal] = {}
+    for day in calendar.collection_dates(today + datetime.timedelta(days=1), horizon):
+        taken = [d for d in remaining if d.due_date <= day]
+        total = sum((d.amount for d in taken), ZERO)
+        if day < first_open:
+            if total > 0 and matured(notices, day) == total:
+                remaining = [d for d in remaining if d.due_date > day]
+            continue
+        planned[day] = total
+        remaining = [d for d in remaining if d.due_date > day]
+    return planned
+
+
+def notify(
+    *, today: datetime.date, actor=None, progress: Callable[[int], None] | None = None
+) -> Outcome:
+    """Announce every planned debit whose amount differs from what was announced; e-mail each
+    member concerned once. Restricted people (GDPR art. 18) are left out: no debit is presented
+    for them either."""
+    horizon = calendar.schedule_horizon(today)
+    outcome = Outcome()
+    mandates = restrictions.exclude_restricted(
+        Mandate.objects.current(), purpose=catalogue.CONTRACT, subject_field="member__person"
+    )
+    outcome.restricted = Mandate.objects.current().count() - mandates.count()
+    last = None
+    while True:
+        chunk = mandates.order_by("pk")
+        if last is not None:
+            chunk = chunk.filter(pk__gt=last)
+        rows = list(
+            chunk.select_related("member__person").only(
+                "pk",
+                "reference",
+                "creditor_identifier",
+                "member__id",
+                "member__person__id",
+                "member__person__email",
+                "member__person__first_names",
+                "member__person__last_name",
+                "member__person__civility",
+            )[:CHUNK]
+        )
+        if not rows:
+            break
+        last = rows[-1].pk
+        _notify_chunk(rows, today=today, horizon=horizon, actor=actor, outcome=outcome)
+        if progress:
+            progress(len(rows))
+    return outcome
+
+
+def _notify_chunk(
+    mandates: list[Mandate],
+    *,
+    today: datetime.date,
+    horizon: datetime.date,
+    actor,
+    outcome: Outcome,
+) -> None:
+    by_member: dict = defaultdict(list)
+    for member_id, due_date, amount in Instalment.objects.filter(
+        contract__member_id__in=[m.member_id for m in mandates],
+        debit__isnull=True,
+        amount__gt=0,
+        due_date__lte=horizon,
+    ).values_list("contract__member_id", "due_date", "amount"):
+        by_member[member_id].append(Due(due_date, amount))
+    by_mandate: dict = defaultdict(list)
+    for mandate_id, day, amount, made in PreNotification.objects.filter(
+        mandate__in=mandates, collection_date__gt=today
+    ).values_list("mandate_id", "collection_date", "amount", "created_at"):
+        by_mandate[mandate_id].append((day, amount, made))
+
+    now = timezone.now()
+    new: list[PreNotification] = []
+    letters: list[tuple[Mandate, list[PreNotification], bool]] = []
+    for mandate in mandates:
+        notices = by_mandate[mandate.pk]
+        planned = plan(by_member[mandate.member_id], notices, today=today, horizon=horizon)
+        changed = [
+            PreNotification(
+                member_id=mandate.member_id,
+                mandate=mandate,
+                collection_date=day,
+                amount=amount,
+                created_at=now,
+                year_end=datetime.date(day.year, 12, 31),
+            )
+            for day, amount in planned.items()
+            if (latest(notices, day) or ZERO) != amount
+        ]
+        if not changed:
+            continue
+        # A notice of several dates is the schedule (échéancier) of the coming months.
+        schedule = len(changed) > 1
+        for notice in changed:
+            notice.schedule = schedule
+        new.extend(changed)
+        letters.append((mandate, changed, schedule))
+    if not new:
+        return
+    with transaction.atomic():
+        PreNotification.objects.bulk_create(new, batch_size=1000)
+        emailed = [(m, n, s) for m, n, s in letters if m.member.person.email]
+        ids = [n.pk for _, notices, _ in emailed for n in notices]
+        PreNotification.objects.filter(pk__in=ids).update(emailed_at=now)
+        audit.record(
+            BillingTag.PRENOTIFY,
+            actor=actor,
+            details={"members": len(letters), "notices": len(new), "emails": len(emailed)},
+        )
+        transaction.on_commit(lambda: _send(emailed))
+    outcome.members += len(letters)
+    outcome.notices += len(new)
+    outcome.emails += len(emailed)
+    outcome.notified.extend(m.member_id for m, _, _ in letters)
+
+
+def _send(letters: list[tuple[Mandate, list[PreNotification], bool]]) -> None:
+    organisation = settings.MUTUALIS_ORGANISATION
+    messages = []
+    for mandate, notices, schedule in letters:
+        body = render_to_string(
+            "billing/email/prenotification.txt",
+            {
+                "person": mandate.member.person,
+                "mandate": mandate,
+                "notices": sorted(notices, key=lambda n: n.collection_date),
+                "schedule": schedule,
+                "organisation": organisation,
+                "creditor_identifier": mandate.creditor_identifier,
+                "site_url": settings.MUTUALIS_SITE_URL.rstrip("/"),
+            },
+        )
+        subject = "Votre échéancier de prélèvements" if schedule else "Votre prochain prélèvement"
+        messages.append(
+            EmailMessage(
+                subject=f"{subject} — {organisation['short_name']}",
+                body=body.strip() + "\n",
+                to=[mandate.member.person.email],
+            )
+        )
+    if messages:
+        get_connection().send_messages(messages)
