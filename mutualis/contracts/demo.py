@@ -13,6 +13,7 @@ from mutualis.contracts.testing import (
     make_person_data,
     spouse_of,
 )
+from mutualis.lib import links
 from mutualis.lib.demo import DemoLogin, site_url
 from mutualis.members.models import Member
 from mutualis.members.validators import CIVILITY_FEMALE, CIVILITY_MALE
@@ -93,7 +94,7 @@ def load() -> list[DemoLogin]:
         logins.append(
             DemoLogin(
                 role=f"Adhérent ({first} {last})",
-                url=site_url("/espace/connexion/"),
+                url=site_url(links.path(links.MEMBER_LOGIN)),
                 login=email,
                 password=DEMO_PASSWORD,
             )

@@ -34,7 +34,7 @@ from mutualis.contracts.models import (
     TermsAcceptance,
 )
 from mutualis.contracts.tags import ContractsTag
-from mutualis.lib import textdiff
+from mutualis.lib import links, textdiff
 from mutualis.members.models import Member
 from mutualis.privacy.models import PolicyVersion
 
@@ -45,9 +45,13 @@ class TermsError(ValueError):
 
 # --- Terms of use --------------------------------------------------------------------------------
 def render_cgu_body() -> str:
-    return render_to_string(
-        "contracts/cgu_body.html", {"organisation": settings.MUTUALIS_ORGANISATION}
-    )
+    """The terms as they read today. They link the policy and the cookies page, whose paths
+    the public site's face declares (``lib/links.py``): a domain module never names a face."""
+    context = {
+        "organisation": settings.MUTUALIS_ORGANISATION,
+        "links": {"policy": links.path(links.POLICY), "cookies": links.path(links.COOKIES)},
+    }
+    return render_to_string("contracts/cgu_body.html", context)
 
 
 def current_cgu() -> CguVersion | None:

@@ -7,6 +7,7 @@ import datetime
 
 from django.utils import timezone
 
+from mutualis.lib import links
 from mutualis.lib.demo import DemoLogin, site_url
 from mutualis.members.models import Member
 from mutualis.privacy import catalogue
@@ -17,7 +18,6 @@ from mutualis.recipients.testing import fixed_key, make_authority, make_pharmacy
 
 # Development only: a key anyone reading this file knows. Never in production data.
 DEMO_KEY = "mtl_pharmademo_Demo-tiers-payant-ne-pas-utiliser-en-production"
-API_PATH = "/api/v1/rights-checks"
 
 
 def _organisation(kind: str, name: str, make) -> Organisation:
@@ -58,7 +58,7 @@ def load() -> list[DemoLogin]:
     return [
         DemoLogin(
             role="API tiers payant (Pharmacie du Centre)",
-            url=site_url(API_PATH),
+            url=site_url(links.path(links.RIGHTS_CHECK_API)),
             login="clé d'API",
             password=DEMO_KEY,
             extra=extra,

@@ -24,12 +24,6 @@ PLURALIZE = re.compile(r"\|\s*pluralize\b")
 # "de {{ person.full_name }}": a name after "de" without the |de filter ("de Alice").
 NAME_AFTER_DE = re.compile(r"\b[dD]e \{\{(?P<expr>[^}]*name[^}]*)\}\}")
 
-# Strings of files another piece of work owns right now, to be fixed there (then removed here:
-# a test below fails as soon as an entry no longer offends).
-PENDING = {
-    ("consent/promises.py", "envoi(s)"),
-}
-
 
 def _relative(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
@@ -80,8 +74,7 @@ def python_strings(path: Path) -> Iterator[tuple[int, str]]:
 def _offences(rel: str, line: int, text: str) -> list[str]:
     found = []
     for match in PARENS_PLURAL.finditer(text):
-        if (rel, match.group()) not in PENDING:
-            found.append(f"{rel}:{line}: « {match.group()} » (use lib.french.plural)")
+        found.append(f"{rel}:{line}: « {match.group()} » (use lib.french.plural)")
     if PLURALIZE.search(text):
         found.append(f"{rel}:{line}: |pluralize (use |pluriel: 0 takes the singular)")
     return found
@@ -128,15 +121,3 @@ def test_the_scan_sees_what_it_must_refuse(tmp_path):
     assert "demande(s)" in found[0] and "ouverte(s)" in found[1] and "pluralize" in found[2]
     assert NAME_AFTER_DE.search("Compte de {{ account.display_name }}")
     assert not NAME_AFTER_DE.search("Compte de l'espace {{ x }}")
-
-
-def test_every_pending_wording_is_still_there_to_fix():
-    """An entry of PENDING that no longer offends is removed, so the list only shrinks."""
-    seen = set()
-    for rel, text in PENDING:
-        path = ROOT / rel
-        if path.exists():
-            for _number, literal in python_strings(path):
-                if text in literal:
-                    seen.add((rel, text))
-    assert seen == PENDING, f"fixed since, remove from PENDING: {sorted(PENDING - seen)}"
