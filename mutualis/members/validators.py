@@ -182,10 +182,6 @@ def validate_phone(value: str) -> str:
     return compact
 
 
-def is_mobile(phone: str) -> bool:
-    return phone.startswith(("+336", "+337"))
-
-
 def format_phone(phone: str) -> str:
     if re.fullmatch(r"\+33[1-9]\d{8}", phone or ""):
         national = "0" + phone[3:]

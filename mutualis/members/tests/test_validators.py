@@ -146,8 +146,7 @@ def test_it_rejects_other_phone_numbers(bad):
         v.validate_phone(bad)
 
 
-def test_mobile_numbers_are_recognised():
-    assert v.is_mobile("+33612345678") and not v.is_mobile("+33123456789")
+def test_a_stored_phone_number_is_shown_in_pairs_of_digits():
     assert v.format_phone("+33612345678") == "06 12 34 56 78"
 
 
