@@ -32,7 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from mutualis import audit
-from mutualis.contracts.cover import CoverStatus, cover_status
+from mutualis.contracts.cover import CoverStatus
 from mutualis.contracts.models import Contract, Guarantee
 from mutualis.members.models import Member, Person
 from mutualis.privacy import catalogue, restrictions
@@ -42,6 +42,7 @@ from mutualis.recipients.models import (
     Credential,
     RightsCheck,
 )
+from mutualis.recipients.ranking import best_cover
 from mutualis.recipients.tags import RecipientsTag
 from mutualis.vault.erased import is_erased
 from mutualis.vault.exceptions import VaultError
@@ -54,13 +55,6 @@ USE = RecipientsTag.CHECK_ANSWER  # the use the art. 18 guard is asked about
 # Care may be checked ahead (a scheduled stay) or afterwards (an invoice): within these bounds.
 CARE_PAST = datetime.timedelta(days=2 * 365)  # invoices are time-barred after two years
 CARE_FUTURE = datetime.timedelta(days=180)
-
-_RANK = {
-    CoverStatus.COVERED: 0,
-    CoverStatus.SUSPENDED: 1,
-    CoverStatus.NOT_COVERED: 2,
-    CoverStatus.TERMINATED: 3,
-}
 
 
 class CheckInputError(ValueError):
@@ -143,18 +137,18 @@ def _match(candidates: list[Person], birth_date: datetime.date) -> tuple[list[Pe
 
 
 def cover_of(person: Person, *, on: datetime.date) -> tuple[CoverStatus, Contract | None]:
-    """The person's best cover on ``on`` among their contracts (as member or beneficiary)."""
+    """The person's cover on ``on`` among their contracts (as member or beneficiary), ranked as
+    the scheme exchange ranks it (:mod:`mutualis.recipients.ranking`). Two queries whatever the
+    number of contracts: the contracts with their offer, and their unpaid-premium files, which
+    the cover status may read (a suspension)."""
     contracts = (
         Contract.objects.filter(Q(member__person=person) | Q(beneficiaries__person=person))
         .select_related("offer")
+        .prefetch_related("dunning_cases")
         .distinct()
     )
-    best: tuple[CoverStatus, Contract | None] = (CoverStatus.NOT_COVERED, None)
-    for contract in contracts:
-        status = cover_status(contract, on=on)
-        if best[1] is None or _RANK[status] < _RANK[best[0]]:
-            best = (status, contract)
-    return best
+    status, contract, _ = best_cover(((c, None) for c in contracts), on=on)
+    return status, contract
 
 
 def reason_for(credential: Credential, care_date: datetime.date) -> str:

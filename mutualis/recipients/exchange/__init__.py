@@ -1,2 +1,3 @@
 """The affiliation exchange with the mandatory schemes: the file format (:mod:`.format`), the
-outbound file (:mod:`.outbound`) and the acknowledgement import (:mod:`.inbound`)."""
+outbound file's steps (:mod:`.outbound`) and records (:mod:`.render`), and the acknowledgement
+import (:mod:`.inbound`)."""

@@ -6,38 +6,42 @@
    by person, so an interrupted run continues where it stopped; then one notice line per
    earlier line an art. 19 notice concerns. People whose processing is restricted (GDPR
    art. 18) and people whose NIR can no longer be read are left out, and counted.
-2. **File**: the records are written to a temporary file, flushed, then renamed; its SHA-256
-   is kept with the exchange, so a rerun finds the same file rather than writing another.
-3. **Disclosures**: each person's line becomes one disclosure to the mandatory schemes, with
-   the file's name and hash in its reason, in batches (each its own transaction).
-4. **Sent**: the exchange is ``WRITTEN``, its notices sent, the run audited.
+2. **File**: the records are rendered from the lines and the people's current data (anyone
+   restricted or erased since their line was chosen is left out now) and written under a
+   hidden name (``.MTLAFF-….txt.part``), flushed to disk. Nothing has left yet: a transfer
+   job takes only ``MTLAFF-*`` files.
+3. **Sent**, in one transaction: each person's line becomes one disclosure to the mandatory
+   schemes, with the file's name and SHA-256 in its reason; the exchange is recorded
+   ``WRITTEN`` with that SHA-256; its notices are sent; the run is audited. A crash before the
+   commit leaves nothing recorded (the rerun starts this step again, the hidden file is
+   overwritten); so no person's data is ever recorded as sent without its disclosure, nor
+   disclosed in a file that was not recorded as sent.
+4. **Published**: after the commit, the hidden file is renamed to its name. If the run stops
+   between the commit and the rename, the next run finds the exchange sent and the hidden file
+   with the recorded hash, and renames it (it never renders the file again).
 
 Running the command again the same day does nothing more: the exchange of the day exists.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import os
-import tempfile
-from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from mutualis import audit
-from mutualis.contracts.cover import CoverStatus, cover_status
 from mutualis.contracts.models import Contract
 from mutualis.members.models import Person
 from mutualis.privacy import catalogue, restrictions
 from mutualis.recipients.exchange import format as fmt
-from mutualis.recipients.models import Notice, NoticeCause, NoticeChannel, Organisation
+from mutualis.recipients.exchange.render import Rendered, readable_nir, render_file
+from mutualis.recipients.models import Notice, NoticeChannel, Organisation
 from mutualis.recipients.models_exchange import (
     ExchangeFile,
     ExchangeLine,
@@ -45,22 +49,31 @@ from mutualis.recipients.models_exchange import (
     LineKind,
 )
 from mutualis.recipients.tags import RecipientsTag
-from mutualis.vault.erased import is_erased
-from mutualis.vault.exceptions import VaultError
 
 RECIPIENT = catalogue.MANDATORY_SCHEMES
 CATEGORIES = (catalogue.ADMINISTRATIVE, catalogue.IDENTITY, catalogue.CONTRACT_DATA)
 BATCH = 500
-STATUS_CODES = {
-    CoverStatus.COVERED: "C",
-    CoverStatus.SUSPENDED: "S",
-    CoverStatus.TERMINATED: "R",
-    CoverStatus.NOT_COVERED: "N",
-}
-QUALITY = {"": "A", "spouse": "C", "partner": "P", "child": "E"}
-NATURE = {NoticeCause.RECTIFICATION: "R", NoticeCause.ERASURE: "E"}
+# The steps a progress bar shows (French: the operator reads them).
+STEP_LINES = "choix des personnes"
+STEP_DISCLOSURES = "inscription au registre des communications"
 
-Progress = Callable[[int], None]
+
+class Progress(Protocol):
+    """What a run tells of its progress: a step begins (its total, when known), work is done."""
+
+    def step(self, label: str, total: int | None) -> None: ...
+
+    def advance(self, count: int) -> None: ...
+
+
+class Silent:
+    """No progress shown (tests, calls from code)."""
+
+    def step(self, label: str, total: int | None) -> None:
+        pass
+
+    def advance(self, count: int) -> None:
+        pass
 
 
 class ExchangeError(ValueError):
@@ -83,6 +96,11 @@ def file_name(exchange: ExchangeFile) -> str:
         f"MTLAFF-{exchange.organisation.identifier}-{exchange.sequence:06d}-"
         f"{exchange.as_of:%Y%m%d}.txt"
     )
+
+
+def pending_name(exchange: ExchangeFile) -> str:
+    """The hidden name the file has until it is recorded as sent."""
+    return f".{exchange.file_name}.part"
 
 
 def _open_exchange(organisation: Organisation, as_of: datetime.date) -> tuple[ExchangeFile, bool]:
@@ -126,18 +144,6 @@ def _people(organisation: Organisation, contracts):
     return Person.objects.filter(covered).filter(own | inherited).distinct()
 
 
-def _readable_nir(person: Person) -> str:
-    try:
-        nir = (
-            person.nir
-            if person.nir is not None
-            else (person.nir_holder.nir if person.nir_holder_id else None)
-        )
-    except VaultError:
-        return ""
-    return "" if nir is None or is_erased(nir) else str(nir)
-
-
 def add_lines(exchange: ExchangeFile, *, progress: Progress, outcome: Outcome) -> None:
     """Step 1, resumable: one line per person covered, then the notice lines."""
     organisation = exchange.organisation
@@ -147,7 +153,8 @@ def add_lines(exchange: ExchangeFile, *, progress: Progress, outcome: Outcome) -
     done = exchange.lines.filter(kind=LineKind.AFFILIATION)
     last_subject = done.order_by("-number").values_list("subject_id", flat=True).first()
     number = exchange.lines.aggregate(Max("number"))["number__max"] or 0
-    progress(done.count())
+    progress.step(STEP_LINES, None)
+    progress.advance(done.count())
     pending = allowed.order_by("pk")
     if last_subject:
         pending = pending.filter(pk__gt=last_subject)
@@ -158,7 +165,7 @@ def add_lines(exchange: ExchangeFile, *, progress: Progress, outcome: Outcome) -
         )
         lines = []
         for person in sorted(batch, key=lambda p: p.pk):
-            if not _readable_nir(person):
+            if not readable_nir(person):
                 outcome.skipped_unreadable += 1
                 continue
             number += 1
@@ -172,7 +179,7 @@ def add_lines(exchange: ExchangeFile, *, progress: Progress, outcome: Outcome) -
             )
         with transaction.atomic():
             ExchangeLine.objects.bulk_create(lines)
-        progress(len(lines))
+        progress.advance(len(lines))
     if not exchange.lines.filter(kind=LineKind.NOTICE).exists():
         _add_notice_lines(exchange, number)
 
@@ -192,171 +199,48 @@ def _add_notice_lines(exchange: ExchangeFile, number: int) -> None:
         ExchangeLine.objects.bulk_create(lines)
 
 
-def _contracts_of(people: list[Person], as_of: datetime.date) -> dict:
-    """Each person's contracts (as member or beneficiary), two queries per batch."""
-    found = defaultdict(list)
-    ids = [p.pk for p in people]
-    for contract in Contract.objects.filter(member__person__in=ids).select_related("member"):
-        found[contract.member.person_id].append((contract, ""))
-    through = Contract.beneficiaries.through.objects.filter(
-        beneficiary__person__in=ids
-    ).select_related("contract", "beneficiary")
-    for row in through:
-        found[row.beneficiary.person_id].append((row.contract, row.beneficiary.role))
-    return found
-
-
-def _affiliation(line: ExchangeLine, person: Person, contracts: list, as_of) -> str:
-    ranked = sorted(
-        ((cover_status(c, on=as_of), c, role) for c, role in contracts),
-        key=lambda item: list(STATUS_CODES).index(item[0]),
-    )
-    status, contract, role = ranked[0] if ranked else (CoverStatus.NOT_COVERED, None, "")
-    if person.nir is not None:
-        nir, regime, caisse, centre = (
-            person.nir,
-            person.scheme_regime,
-            person.scheme_caisse,
-            person.scheme_centre,
-        )
-        rank = 1
-    else:
-        holder = person.nir_holder
-        nir = holder.nir
-        regime = person.scheme_regime or holder.scheme_regime
-        caisse = person.scheme_caisse or holder.scheme_caisse
-        centre = person.scheme_centre or holder.scheme_centre
-        twins = sorted(
-            p.pk
-            for p in Person.objects.filter(nir_holder=holder).select_related("data_key")
-            if p.birth_date == person.birth_date
-        )
-        rank = twins.index(person.pk) + 1 if person.pk in twins else 1
-    return fmt.render(
-        fmt.OUTBOUND_FORMAT,
-        fmt.AFFILIATION,
-        line=line.number,
-        nir=nir,
-        birth_date=person.birth_date,
-        rank=rank,
-        regime=regime,
-        caisse=caisse,
-        centre=centre or "",
-        contract=contract.number if contract else "",
-        start=contract.start_date if contract else None,
-        end=contract.end_date if contract else None,
-        status=STATUS_CODES[status],
-        quality=QUALITY.get(role, "A"),
-    )
-
-
-def _notice_record(line: ExchangeLine, reference: str) -> str:
-    notice = line.notice
-    return fmt.render(
-        fmt.OUTBOUND_FORMAT,
-        fmt.NOTICE,
-        line=line.number,
-        nature=NATURE[notice.cause],
-        reference=reference,
-        date=timezone.localdate(notice.created_at),
-    )
-
-
-def render_file(exchange: ExchangeFile) -> bytes:
-    """The whole file, from the exchange's lines and the people's current data."""
-    organisation = exchange.organisation
-    parts = [
-        fmt.render(
-            fmt.OUTBOUND_FORMAT,
-            fmt.HEADER,
-            format=fmt.OUTBOUND_FORMAT,
-            version=fmt.VERSION,
-            sender=settings.MUTUALIS_AMC_NUMBER,
-            receiver=organisation.identifier,
-            sequence=exchange.sequence,
-            created_at=timezone.localtime(exchange.created_at).replace(tzinfo=None),
-            as_of=exchange.as_of,
-        )
-    ]
-    lines = list(exchange.lines.select_related("notice").order_by("number"))
-    chosen = [line for line in lines if line.kind == LineKind.AFFILIATION]
-    affiliations = []
-    for start in range(0, len(chosen), BATCH):
-        batch = chosen[start : start + BATCH]
-        people = Person.objects.select_related("data_key", "nir_holder__data_key").in_bulk(
-            [line.subject_id for line in batch]
-        )
-        contracts = _contracts_of(list(people.values()), exchange.as_of)
-        for line in batch:
-            person = people.get(_uuid(line.subject_id))
-            if person is None or not _readable_nir(person):
-                # Erased since the line was chosen: the line goes (numbers may have gaps).
-                line.delete()
-                continue
-            parts.append(_affiliation(line, person, contracts[person.pk], exchange.as_of))
-            affiliations.append(line)
-    notice_lines = [line for line in lines if line.kind == LineKind.NOTICE]
-    references_used: dict = defaultdict(int)
-    for line in notice_lines:
-        index = references_used[line.notice_id]
-        references_used[line.notice_id] += 1
-        parts.append(_notice_record(line, line.notice.references[index]))
-    body = "".join(parts).encode(fmt.ENCODING)
-    end = fmt.trailer(
-        fmt.OUTBOUND_FORMAT,
-        body,
-        records=len(parts) + 1,
-        affiliations=len(affiliations),
-        notices=len(notice_lines),
-    )
-    return body + end.encode(fmt.ENCODING)
-
-
-def _uuid(text: str):
-    return Person._meta.pk.to_python(text)
-
-
-def write_file(exchange: ExchangeFile, directory: Path) -> Path:
-    """Step 2: write the file atomically (or find it again, the same, on a rerun)."""
-    path = directory / exchange.file_name
-    if exchange.sha256:
-        if path.exists() and fmt.sha256(path.read_bytes()) == exchange.sha256:
-            return path
-        if exchange.lines.filter(disclosure__isnull=False).exists():
-            raise ExchangeError(
-                f"Le fichier {exchange.file_name} a déjà été produit (empreinte "
-                f"{exchange.sha256}) et n'est plus dans {directory} : il ne peut pas être "
-                "reconstitué à l'identique."
-            )
-    data = render_file(exchange)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".mtlaff-", suffix=".tmp")
+def _sync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    exchange.sha256 = fmt.sha256(data)
-    exchange.save(update_fields=["sha256"])
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def write_pending(exchange: ExchangeFile, directory: Path, data: bytes) -> Path:
+    """Step 2: the file under its hidden name, flushed to disk (mode 0600)."""
+    path = directory / pending_name(exchange)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.chmod(path, 0o600)
     return path
 
 
-def record_disclosures(exchange: ExchangeFile, *, progress: Progress) -> int:
-    """Step 3, resumable: one disclosure per person's line, with the file's hash."""
+def send(exchange: ExchangeFile, rendered: Rendered, *, progress: Progress) -> int:
+    """Step 3, one transaction: each person's line a disclosure naming the file and its hash,
+    the exchange recorded as sent with that hash, its notices sent, the run audited. Returns
+    the number of disclosures."""
+    digest = fmt.sha256(rendered.data)
     reason = (
         f"Échange d'affiliation avec {exchange.organisation.identity} : fichier "
-        f"{exchange.file_name}, empreinte SHA-256 {exchange.sha256} (exécution du contrat, "
+        f"{exchange.file_name}, empreinte SHA-256 {digest} (exécution du contrat, "
         "RGPD art. 6(1)(b))"
     )
-    pending = exchange.lines.filter(kind=LineKind.AFFILIATION, disclosure__isnull=True)
-    done = 0
-    while batch := list(pending.order_by("number")[:BATCH]):
-        with transaction.atomic():
+    lines = rendered.affiliations
+    now = timezone.now()
+    with transaction.atomic():
+        locked = ExchangeFile.objects.select_for_update().get(pk=exchange.pk)
+        if locked.status != ExchangeStatus.BUILDING:
+            raise ExchangeError(
+                f"{exchange.file_name} vient d'être produit par une autre exécution."
+            )
+        ExchangeLine.objects.filter(pk__in=[line.pk for line in rendered.dropped]).delete()
+        progress.step(STEP_DISCLOSURES, len(lines))
+        for start in range(0, len(lines), BATCH):
+            batch = lines[start : start + BATCH]
             for line in batch:
                 line.disclosure = audit.record_disclosure(
                     recipient=RECIPIENT,
@@ -364,35 +248,44 @@ def record_disclosures(exchange: ExchangeFile, *, progress: Progress) -> int:
                     categories=CATEGORIES,
                     reason=reason,
                 )
-                line.save(update_fields=["disclosure"])
-        done += len(batch)
-        progress(len(batch))
-    return done
-
-
-def finish(exchange: ExchangeFile) -> None:
-    """Step 4: the file is sent; the notices it carries too."""
-    now = timezone.now()
-    with transaction.atomic():
-        exchange.affiliations = exchange.lines.filter(kind=LineKind.AFFILIATION).count()
-        exchange.notices = exchange.lines.filter(kind=LineKind.NOTICE).count()
-        exchange.move_to(ExchangeStatus.WRITTEN)
-        exchange.written_at = now
-        exchange.save(update_fields=["affiliations", "notices", "status", "written_at"])
-        Notice.objects.filter(exchange_lines__exchange=exchange, sent_at__isnull=True).update(
+            ExchangeLine.objects.bulk_update(batch, ["disclosure"])
+            progress.advance(len(batch))
+        locked.sha256 = digest
+        locked.affiliations = len(lines)
+        locked.notices = locked.lines.filter(kind=LineKind.NOTICE).count()
+        locked.move_to(ExchangeStatus.WRITTEN)
+        locked.written_at = now
+        locked.save(update_fields=["sha256", "affiliations", "notices", "status", "written_at"])
+        Notice.objects.filter(exchange_lines__exchange=locked, sent_at__isnull=True).update(
             sent_at=now
         )
         audit.record(
             RecipientsTag.EXCHANGE_WRITE,
-            target=exchange,
+            target=locked,
             details={
-                "organisation": exchange.organisation_id,
-                "sequence": exchange.sequence,
-                "sha256": exchange.sha256,
-                "affiliations": exchange.affiliations,
-                "notices": exchange.notices,
+                "organisation": locked.organisation_id,
+                "sequence": locked.sequence,
+                "sha256": digest,
+                "affiliations": locked.affiliations,
+                "notices": locked.notices,
             },
         )
+    exchange.refresh_from_db()
+    return len(lines)
+
+
+def publish(exchange: ExchangeFile, directory: Path) -> Path:
+    """Step 4: the hidden file of a sent exchange takes its name (its hash checked first)."""
+    pending = directory / pending_name(exchange)
+    path = directory / exchange.file_name
+    if fmt.sha256(pending.read_bytes()) != exchange.sha256:
+        raise ExchangeError(
+            f"{pending.name} ne correspond pas au fichier enregistré comme envoyé (empreinte "
+            f"{exchange.sha256}) : il n'est pas publié."
+        )
+    os.replace(pending, path)
+    _sync_directory(directory)
+    return path
 
 
 def run(
@@ -400,26 +293,45 @@ def run(
     *,
     as_of: datetime.date,
     directory: Path,
-    progress: Progress = lambda n: None,
+    progress: Progress | None = None,
 ) -> Outcome:
     """Produce (or finish) the organisation's file of the day in ``directory``."""
+    progress = progress or Silent()
     if organisation.kind != "scheme":
         raise ExchangeError(f"{organisation} n'est pas un organisme de régime obligatoire.")
     if not directory.is_dir():
         raise ExchangeError(f"Le dossier {directory} n'existe pas.")
     exchange, created = _open_exchange(organisation, as_of)
-    outcome = Outcome(exchange=exchange, path=None, created=created)
+    outcome = Outcome(exchange=exchange, path=directory / exchange.file_name, created=created)
     if exchange.status != ExchangeStatus.BUILDING:
-        outcome.path = directory / exchange.file_name
-        outcome.messages.append(
-            f"{exchange.file_name} déjà produit le "
-            f"{timezone.localtime(exchange.written_at):%d/%m/%Y à %H:%M} (empreinte "
-            f"{exchange.sha256}) : rien à refaire."
+        written = (
+            f"le {timezone.localtime(exchange.written_at):%d/%m/%Y à %H:%M} (empreinte "
+            f"{exchange.sha256})"
         )
+        if (directory / pending_name(exchange)).exists():
+            publish(exchange, directory)
+            outcome.messages.append(
+                f"{exchange.file_name} enregistré comme envoyé {written} : publié maintenant."
+            )
+        else:
+            outcome.messages.append(
+                f"{exchange.file_name} déjà produit {written} : rien à refaire."
+            )
         return outcome
-    if not exchange.sha256:
-        add_lines(exchange, progress=progress, outcome=outcome)
-    outcome.path = write_file(exchange, directory)
-    outcome.disclosures = record_disclosures(exchange, progress=lambda n: None)
-    finish(exchange)
+    add_lines(exchange, progress=progress, outcome=outcome)
+    rendered = render_file(exchange)
+    # People restricted since their line was chosen are already among those add_lines counted
+    # (it counts everyone covered and restricted now); people erased since were not.
+    outcome.skipped_unreadable += rendered.unreadable
+    write_pending(exchange, directory, rendered.data)
+    try:
+        outcome.disclosures = send(exchange, rendered, progress=progress)
+    except restrictions.ProcessingRestricted:
+        raise ExchangeError(
+            f"Le traitement des données d'une personne de {exchange.file_name} vient d'être "
+            "limité (RGPD art. 18) : rien n'a été envoyé. Relancez la commande : elle "
+            "l'écartera."
+        ) from None
+    outcome.exchange = exchange
+    publish(exchange, directory)
     return outcome

@@ -15,10 +15,15 @@ from mutualis.members.models import Person
 from mutualis.privacy import catalogue, promises, restrictions
 from mutualis.privacy.models import RestrictionGround
 from mutualis.recipients import notices
-from mutualis.recipients.exchange import acknowledgement, inbound, outbound
+from mutualis.recipients.exchange import acknowledgement, inbound, outbound, render
 from mutualis.recipients.exchange import format as fmt
 from mutualis.recipients.models import NoticeCause
-from mutualis.recipients.models_exchange import ExchangeLine, ExchangeStatus, LineStatus
+from mutualis.recipients.models_exchange import (
+    ExchangeFile,
+    ExchangeLine,
+    ExchangeStatus,
+    LineStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -90,9 +95,8 @@ def test_a_second_run_the_same_day_changes_nothing(scheme, alice, tmp_path):
     assert Disclosure.objects.count() == 2  # alice and her child, once
 
 
-def test_an_interrupted_run_resumes_and_records_each_disclosure_once(
-    scheme, alice, dave, tmp_path, monkeypatch
-):
+def _flaky_disclosures(monkeypatch, fail_at: int):
+    """``audit.record_disclosure`` failing at its ``fail_at``-th call (a crash mid-step)."""
     from mutualis import audit
 
     real = audit.record_disclosure
@@ -100,22 +104,141 @@ def test_an_interrupted_run_resumes_and_records_each_disclosure_once(
 
     def flaky(**kwargs):
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == fail_at:
             raise RuntimeError("coupure")
         return real(**kwargs)
 
-    monkeypatch.setattr(outbound, "BATCH", 2)
     monkeypatch.setattr(audit, "record_disclosure", flaky)
+    return real
+
+
+def test_an_interrupted_run_records_and_publishes_nothing_and_a_rerun_sends_each_line_once(
+    scheme, alice, dave, tmp_path, monkeypatch
+):
+    """The disclosures and the record of the file as sent commit together: a crash at the
+    third disclosure (batches of two) leaves none of them, and no file under its name."""
+    from mutualis import audit
+
+    monkeypatch.setattr(outbound, "BATCH", 2)
+    real = _flaky_disclosures(monkeypatch, fail_at=3)
     with pytest.raises(RuntimeError):
         _run(scheme, tmp_path)
-    written = next(tmp_path.glob("MTLAFF-*")).read_bytes()
-    assert Disclosure.objects.count() == 2  # the first batch committed
+    assert not Disclosure.objects.exists()
+    assert ExchangeFile.objects.get().status == ExchangeStatus.BUILDING
+    assert list(tmp_path.glob("MTLAFF-*")) == []  # only the hidden, unsent file
+    assert [p.name for p in tmp_path.glob(".MTLAFF-*")] == [".MTLAFF-01751-000001-" + _day()]
     monkeypatch.setattr(audit, "record_disclosure", real)
     result = _run(scheme, tmp_path)
     assert result.exchange.status == ExchangeStatus.WRITTEN
-    assert result.path.read_bytes() == written
-    assert Disclosure.objects.count() == 4
+    assert Disclosure.objects.count() == 4 == result.disclosures
     assert ExchangeLine.objects.filter(disclosure__isnull=True).count() == 0
+    assert list(tmp_path.glob(".MTLAFF-*")) == []
+    assert fmt.sha256(result.path.read_bytes()) == result.exchange.sha256
+    assert all(result.exchange.sha256 in d.reason for d in Disclosure.objects.all())
+
+
+def _day() -> str:
+    return f"{timezone.localdate():%Y%m%d}.txt.part"
+
+
+def test_a_run_stopped_after_the_commit_publishes_the_recorded_file_next_time(
+    scheme, alice, tmp_path, monkeypatch
+):
+    real = outbound.publish
+
+    def cut(exchange, directory):
+        raise RuntimeError("coupure")
+
+    monkeypatch.setattr(outbound, "publish", cut)
+    with pytest.raises(RuntimeError):
+        _run(scheme, tmp_path)
+    exchange = ExchangeFile.objects.get()
+    assert exchange.status == ExchangeStatus.WRITTEN and Disclosure.objects.count() == 2
+    assert list(tmp_path.glob("MTLAFF-*")) == []
+    monkeypatch.setattr(outbound, "publish", real)
+    second = _run(scheme, tmp_path)
+    assert "publié maintenant" in second.messages[0]
+    assert fmt.sha256(second.path.read_bytes()) == exchange.sha256
+    assert Disclosure.objects.count() == 2  # recorded once, with the hash of the file sent
+    assert list(tmp_path.glob(".MTLAFF-*")) == []
+
+
+def test_a_file_taken_away_after_publication_is_not_produced_again(scheme, alice, tmp_path):
+    first = _run(scheme, tmp_path)
+    taken = tmp_path / "envoyes"
+    taken.mkdir()
+    first.path.rename(taken / first.path.name)
+    again = _run(scheme, tmp_path)
+    assert "rien à refaire" in again.messages[0]
+    assert list(tmp_path.glob("*MTLAFF-*")) == []
+    assert Disclosure.objects.count() == 2
+
+
+def test_a_person_restricted_after_their_line_was_chosen_is_left_out_of_the_file(
+    scheme, alice, dave, tmp_path, monkeypatch
+):
+    from mutualis import audit
+
+    real = _flaky_disclosures(monkeypatch, fail_at=1)
+    with pytest.raises(RuntimeError):
+        _run(scheme, tmp_path)
+    assert ExchangeLine.objects.filter(subject_id=str(dave.person_id)).exists()
+    restrictions.start(
+        subject=dave.person,
+        purpose=restrictions.ALL_PURPOSES,
+        ground=RestrictionGround.RESTRICTION,
+        reason="Exactitude contestée",
+    )
+    monkeypatch.setattr(audit, "record_disclosure", real)
+    result = _run(scheme, tmp_path)
+    assert result.skipped_restricted == 1 and result.exchange.affiliations == 3
+    assert not ExchangeLine.objects.filter(subject_id=str(dave.person_id)).exists()
+    assert not Disclosure.objects.filter(subject_id=str(dave.person_id)).exists()
+    # Dave's own line is gone; his child's stays, under his NIR (quality E).
+    daves = [f for _, f in _records(result.path)[1:-1] if f["nir"] == dave.person.nir]
+    assert [f["quality"] for f in daves] == ["E"]
+
+
+class _Recorded:
+    def __init__(self) -> None:
+        self.steps: list[list] = []
+
+    def step(self, label, total) -> None:
+        self.steps.append([label, total, 0])
+
+    def advance(self, count) -> None:
+        self.steps[-1][2] += count
+
+
+def test_each_step_reports_its_progress_the_disclosures_with_their_total(
+    scheme, alice, dave, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(outbound, "BATCH", 3)
+    progress = _Recorded()
+    _run(scheme, tmp_path, progress=progress)
+    assert progress.steps == [
+        [outbound.STEP_LINES, None, 4],
+        [outbound.STEP_DISCLOSURES, 4, 4],
+    ]
+
+
+def test_rendering_a_file_takes_as_many_queries_whatever_the_number_of_children(
+    scheme, alice, dave, tmp_path
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    exchange = _run(scheme, tmp_path).exchange
+    render.render_file(exchange)  # caches warm
+    with CaptureQueriesContext(connection) as two_children:
+        rendered = render.render_file(exchange)
+    assert len(rendered.affiliations) == 4
+    ExchangeLine.objects.filter(
+        subject_id__in=[str(dave.person_id), str(dave.beneficiaries.get().person_id)]
+    ).delete()
+    with CaptureQueriesContext(connection) as one_child:
+        assert len(render.render_file(exchange).affiliations) == 2
+    assert len(two_children.captured_queries) == len(one_child.captured_queries)
 
 
 def test_restricted_people_and_other_schemes_are_left_out(scheme, alice, dave, tmp_path):

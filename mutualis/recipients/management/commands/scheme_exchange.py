@@ -5,7 +5,8 @@
     manage.py scheme_exchange --simulate-ack FILE [--reject LIGNE:CODE …]   (DEBUG only)
 
 ``--out`` writes (or finishes) the day's file of every active scheme organisation, with a
-progress bar; it is idempotent and resumable. ``--import`` reads acknowledgement files.
+progress bar per step (choosing the people, recording the disclosures); it is idempotent and
+resumable. ``--import`` reads acknowledgement files.
 """
 
 from __future__ import annotations
@@ -23,6 +24,20 @@ from mutualis.lib.jobs import JobCommand
 from mutualis.recipients.exchange import acknowledgement, inbound, outbound
 from mutualis.recipients.exchange.format import FormatError
 from mutualis.recipients.models import Organisation, OrganisationKind
+
+
+class _Bar:
+    """One bar per step of an organisation's run (choosing the people, then the register)."""
+
+    def __init__(self, bar: Progress, name: str) -> None:
+        self.bar, self.name, self.task = bar, name, None
+
+    def step(self, label: str, total: int | None) -> None:
+        self.task = self.bar.add_task(f"{self.name} : {label}", total=total)
+
+    def advance(self, count: int) -> None:
+        if self.task is not None:
+            self.bar.advance(self.task, count)
 
 
 class Command(JobCommand):
@@ -81,13 +96,12 @@ class Command(JobCommand):
             disable=not self.stdout.isatty(),
         ) as bar:
             for organisation in organisations:
-                task = bar.add_task(organisation.name, total=None)
                 try:
                     result = outbound.run(
                         organisation,
                         as_of=as_of,
                         directory=directory,
-                        progress=lambda n, task=task: bar.advance(task, n),
+                        progress=_Bar(bar, organisation.name),
                     )
                 except outbound.ExchangeError as error:
                     raise CommandError(str(error)) from None
