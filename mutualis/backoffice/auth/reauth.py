@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -114,7 +115,13 @@ def _page(request: HttpRequest, form: ReauthenticationForm, **context) -> HttpRe
 def challenge(request: HttpRequest, view: Callable, args: tuple, kwargs: dict) -> HttpResponse:
     """What ``staff_view`` answers when a recent re-authentication is needed."""
     if request.method != "POST":
-        return redirect(f"{reverse('backoffice:reauthenticate')}?next={request.path}")
+        # Back to the same page afterwards, with its query (an export's filters) when no value
+        # in it looks like a NIR or an IBAN: such a value is never carried into another address.
+        target, pairs = request.path, [(k, v) for k, values in request.GET.lists() for v in values]
+        if pairs and _replayed(request.GET) == pairs:
+            target = f"{target}?{urlencode(pairs)}"
+        login = reverse("backoffice:reauthenticate")
+        return redirect(f"{login}?{urlencode({'next': target}, safe='/')}")
     if f"{PREFIX}-password" not in request.POST:
         return _page(
             request, ReauthenticationForm(), action=request.path, replay=_replayed(request.POST)

@@ -52,13 +52,13 @@ def _download(request: HttpRequest, campaign_id, kind: str) -> HttpResponse:
     return response
 
 
-@staff_view(Permission.CAMPAIGN_SEND)
+@staff_view(Permission.CAMPAIGN_SEND, recent_auth=True)
 @require_safe
 def printer_csv(request: HttpRequest, campaign_id) -> HttpResponse:
     return _download(request, campaign_id, "csv")
 
 
-@staff_view(Permission.CAMPAIGN_SEND)
+@staff_view(Permission.CAMPAIGN_SEND, recent_auth=True)
 @require_safe
 def printer_pdf(request: HttpRequest, campaign_id) -> HttpResponse:
     return _download(request, campaign_id, "pdf")

@@ -79,7 +79,7 @@ def disclosure_register(request: HttpRequest) -> HttpResponse:
     return render_page(request, "backoffice/disclosures/register.html", context)
 
 
-@staff_view(Permission.DISCLOSURE_VIEW)
+@staff_view(Permission.DISCLOSURE_VIEW, recent_auth=True)
 @require_safe
 def disclosure_register_csv(request: HttpRequest) -> HttpResponse:
     form = _form(request)

@@ -121,7 +121,7 @@ def _shown_once(request, organisation, credential, key) -> HttpResponse:
     return _detail(request, organisation, new_key=key, new_credential=credential)
 
 
-@staff_view(Permission.ORGANISATION_MANAGE)
+@staff_view(Permission.ORGANISATION_MANAGE, recent_auth=True)
 @require_POST
 def key_create(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation = get_object_or_404(Organisation, pk=organisation_id)
@@ -142,7 +142,7 @@ def key_create(request: HttpRequest, organisation_id: int) -> HttpResponse:
     return _shown_once(request, organisation, credential, key)
 
 
-@staff_view(Permission.ORGANISATION_MANAGE)
+@staff_view(Permission.ORGANISATION_MANAGE, recent_auth=True)
 @require_POST
 def key_rotate(request: HttpRequest, organisation_id: int, credential_id: int) -> HttpResponse:
     organisation = get_object_or_404(Organisation, pk=organisation_id)

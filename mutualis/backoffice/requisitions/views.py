@@ -114,7 +114,7 @@ def requisition_decide(request: HttpRequest, requisition_id: int) -> HttpRespons
     return redirect("backoffice:requisition_detail", requisition.pk)
 
 
-@staff_view(Permission.REQUISITION_DECIDE)
+@staff_view(Permission.REQUISITION_DECIDE, recent_auth=True)
 @require_POST
 def requisition_export(request: HttpRequest, requisition_id: int) -> HttpResponse:
     requisition = get_object_or_404(Requisition, pk=requisition_id)
@@ -129,7 +129,7 @@ def requisition_export(request: HttpRequest, requisition_id: int) -> HttpRespons
     return _detail(request, requisition, export_key=sealed.key)
 
 
-@staff_view(Permission.REQUISITION_DECIDE)
+@staff_view(Permission.REQUISITION_DECIDE, recent_auth=True)
 @require_safe
 def requisition_download(request: HttpRequest, requisition_id: int) -> HttpResponse:
     requisition = get_object_or_404(Requisition, pk=requisition_id)

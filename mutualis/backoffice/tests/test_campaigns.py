@@ -42,7 +42,8 @@ def camille(db):
 
 @pytest.fixture
 def staff_client(client, camille):
-    login_verified(client, camille)
+    # Just re-authenticated: the printer's files are exports.
+    login_verified(client, camille, reauthenticated=True)
     return client
 
 
