@@ -34,7 +34,6 @@ def render(letters: list[Letter], *, title: str, author: str) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.set_title(pdf_text(title))
     pdf.set_author(pdf_text(author))
-    pdf.set_creation_date(None)  # the same letter gives the same bytes
     for letter in letters:
         pdf.add_page()
         pdf.set_font("helvetica", size=10)

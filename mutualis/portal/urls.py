@@ -7,7 +7,7 @@ Every page holds private data or leads to it: each view is wrapped in ``never_ca
 from django.urls import path
 from django.views.decorators.cache import never_cache
 
-from mutualis.portal import urls_consent, urls_contact, urls_rights
+from mutualis.portal import urls_consent, urls_contact, urls_premiums, urls_rights
 from mutualis.portal.views import auth, bank, contact, dashboard, my_data, password, terms
 
 app_name = "portal"
@@ -55,4 +55,4 @@ urlpatterns = [
     ),
 ]
 urlpatterns += urls_contact.urlpatterns + urls_rights.urlpatterns
-urlpatterns += urls_consent.urlpatterns
+urlpatterns += urls_consent.urlpatterns + urls_premiums.urlpatterns

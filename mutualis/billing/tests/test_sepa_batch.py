@@ -138,8 +138,11 @@ def test_a_batch_killed_anywhere_then_run_again_ends_with_the_same_file(
     if where == "build":
         monkeypatch.setattr(build, "_build_chunk", kill_after_first(build._build_chunk))
     elif where == "write":
-        monkeypatch.setattr(document.TransactionBuilder, "element", kill_after_first(
-            document.TransactionBuilder.element))
+        monkeypatch.setattr(
+            document.TransactionBuilder,
+            "element",
+            kill_after_first(document.TransactionBuilder.element),
+        )
     elif where == "rename":
         monkeypatch.setattr(release, "release", kill_after_first(lambda *a, **k: None))
         calls["n"] = 1

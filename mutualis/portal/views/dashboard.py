@@ -7,7 +7,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
 
+from mutualis.billing import ledger, statement
 from mutualis.billing.models import Mandate
+from mutualis.contracts.cover import CoverStatus, cover_status
 from mutualis.contracts.models import Contract
 from mutualis.members.models import Beneficiary, Member
 from mutualis.portal.access import MemberRequiredMixin
@@ -31,13 +33,17 @@ def current_mandate(member: Member) -> Mandate | None:
     return Mandate.objects.filter(member=member).current().first()
 
 
+STATUS_LABELS = {
+    CoverStatus.COVERED: "En cours",
+    CoverStatus.NOT_COVERED: "À venir",
+    CoverStatus.TERMINATED: "Terminé",
+    CoverStatus.SUSPENDED: "Garanties suspendues (cotisation impayée)",
+}
+
+
 def contract_status(contract: Contract) -> str:
-    today = timezone.localdate()
-    if contract.start_date > today:
-        return "À venir"
-    if contract.end_date is not None and contract.end_date < today:
-        return "Terminé"
-    return "En cours"
+    """The contract's state for the member, from the one reader of cover status."""
+    return STATUS_LABELS[cover_status(contract, on=timezone.localdate())]
 
 
 class DashboardView(MemberRequiredMixin, TemplateView):
@@ -49,7 +55,13 @@ class DashboardView(MemberRequiredMixin, TemplateView):
         for contract in contracts:
             contract.status_label = contract_status(contract)
             contract.premium = contract.monthly_premium()
-        context.update(contracts=contracts, mandate=current_mandate(self.member))
+        today = timezone.localdate()
+        context.update(
+            contracts=contracts,
+            mandate=current_mandate(self.member),
+            balance=ledger.balance(self.member, on=today),
+            next_debit=statement.next_debit(self.member, today=today),
+        )
         return context
 
 

@@ -1,0 +1,235 @@
+"""Bank reports on our debits: pain.002 rejects, camt.054 returns and refunds, the CSV fallback.
+Each return books the ledger, opens the queue line and tells the member; a file is applied
+whole or not at all, and once."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from mutualis.audit.models import Event
+from mutualis.billing import ledger
+from mutualis.billing.models import (
+    Debit,
+    DebitReturn,
+    DebitStatus,
+    LedgerEntry,
+    LedgerKind,
+    Mandate,
+    ReturnFile,
+    ReturnKind,
+    ReturnStatus,
+)
+from mutualis.billing.returns.apply import import_bytes
+from mutualis.billing.returns.parse import ReturnFileError
+from mutualis.billing.testing import batch_on, cycle_on, on, subscribed_on
+
+pytestmark = pytest.mark.django_db
+
+START = datetime.date(2026, 12, 1)
+JAN = datetime.date(2027, 1, 5)
+
+
+@pytest.fixture
+def sent(tmp_path):
+    """Alice's and Dave's first debits, sent to the bank for 5 January."""
+    alice = subscribed_on(START, first_names="Alice", email="alice@example.org", seed=1)
+    dave = subscribed_on(START, first_names="Dave", email="dave@example.org", seed=2, children=0)
+    cycle_on(START)
+    batch = batch_on(JAN, tmp_path).batch
+    cycle_on(JAN)  # December's and January's premiums are booked as due
+    mail.outbox.clear()
+    return {
+        "alice": Debit.objects.get(member=alice.member),
+        "dave": Debit.objects.get(member=dave.member),
+        "batch": batch,
+    }
+
+
+def pain002(batch, rejects, *, group_status="PART", message="STS-1") -> bytes:
+    txs = "".join(
+        f"""<TxInfAndSts><StsId>{n}</StsId><OrgnlEndToEndId>{debit.end_to_end_id}</OrgnlEndToEndId>
+        <TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>{code}</Cd></Rsn></StsRsnInf>
+        <OrgnlTxRef><Amt><InstdAmt Ccy="EUR">{debit.amount}</InstdAmt></Amt></OrgnlTxRef>
+        </TxInfAndSts>"""
+        for n, (debit, code) in enumerate(rejects, start=1)
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"><CstmrPmtStsRpt>
+<GrpHdr><MsgId>{message}</MsgId><CreDtTm>2027-01-07T08:00:00</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>{batch.message_id}</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.08</OrgnlMsgNmId>
+<GrpSts>{group_status}</GrpSts></OrgnlGrpInfAndSts>
+<OrgnlPmtInfAndSts><OrgnlPmtInfId>{batch.message_id}-FRST</OrgnlPmtInfId>{txs}</OrgnlPmtInfAndSts>
+</CstmrPmtStsRpt></Document>""".encode()
+
+
+def camt054(entries, *, message="NTF-1") -> bytes:
+    body = "".join(
+        f"""<Ntry><Amt Ccy="EUR">{debit.amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd>
+        <RvslInd>true</RvslInd>
+        <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{day.isoformat()}</Dt></BookgDt>
+        <NtryDtls><TxDtls><Refs><EndToEndId>{debit.end_to_end_id}</EndToEndId></Refs>
+        <AmtDtls><TxAmt><Amt Ccy="EUR">{debit.amount}</Amt></TxAmt></AmtDtls>
+        <Chrgs><TtlChrgsAndTaxAmt Ccy="EUR">{fee}</TtlChrgsAndTaxAmt>
+        <Rcrd><Amt Ccy="EUR">{fee}</Amt></Rcrd></Chrgs>
+        <RtrInf><Rsn><Cd>{code}</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>"""
+        for debit, code, day, fee in entries
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>
+<GrpHdr><MsgId>{message}</MsgId><CreDtTm>2027-02-10T08:00:00</CreDtTm></GrpHdr>
+<Ntfctn><Id>N1</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id></Acct>{body}</Ntfctn>
+</BkToCstmrDbtCdtNtfctn></Document>""".encode()
+
+
+def test_a_rejected_debit_books_the_rejection_opens_the_queue_and_tells_the_member(
+    sent, smtp_server, django_capture_on_commit_callbacks
+):
+    alice = sent["alice"]
+    with on(datetime.date(2027, 1, 7)), django_capture_on_commit_callbacks(execute=True):
+        outcome = import_bytes(pain002(sent["batch"], [(alice, "AM04")]), file_name="sts.xml")
+    assert outcome.applied == 1
+    returned = DebitReturn.objects.get(debit=alice)
+    assert returned.kind == ReturnKind.REJECT and returned.reason_code == "AM04"
+    assert returned.status == ReturnStatus.OPEN
+    alice.refresh_from_db()
+    assert alice.status == DebitStatus.REJECTED
+    rejection = LedgerEntry.objects.get(member=alice.member, kind=LedgerKind.REJECTION)
+    assert rejection.amount == alice.amount and rejection.booked_on == datetime.date(2027, 1, 7)
+    assert ledger.balance(alice.member, on=datetime.date(2027, 1, 7)) == alice.amount
+    # The member is told, by a real SMTP exchange on loopback.
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["alice@example.org"]]
+    body = smtp_server.messages[0].body
+    assert "provision insuffisante" in body and "L221-7" in body
+    assert alice.mandate.iban not in body
+    # Dave's debit went through: nothing changed for him.
+    assert Debit.objects.get(pk=sent["dave"].pk).status == DebitStatus.SENT
+    assert Event.objects.filter(tag="billing:returns:import").count() == 2  # the file, the return
+
+
+def test_importing_the_same_file_twice_changes_nothing_the_second_time(sent):
+    data = pain002(sent["batch"], [(sent["alice"], "AM04")])
+    import_bytes(data, file_name="sts.xml")
+    entries = LedgerEntry.objects.count()
+    events = Event.objects.count()
+    again = import_bytes(data, file_name="copie.xml")
+    assert again.already and again.applied == 0
+    assert LedgerEntry.objects.count() == entries and Event.objects.count() == events
+    assert ReturnFile.objects.count() == 1
+
+
+def test_a_return_and_a_refund_in_a_camt_054_with_the_bank_s_fee(
+    sent, django_capture_on_commit_callbacks
+):
+    alice, dave = sent["alice"], sent["dave"]
+    data = camt054(
+        [
+            (alice, "AC04", datetime.date(2027, 1, 12), "7.50"),
+            (dave, "MD06", datetime.date(2027, 2, 10), "0.00"),
+        ]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = import_bytes(data, file_name="camt.xml")
+    assert outcome.applied == 2 and outcome.mandates_ended == 1 and outcome.late_refunds == 0
+    assert DebitReturn.objects.get(debit=alice).kind == ReturnKind.RETURN
+    fee = LedgerEntry.objects.get(member=alice.member, kind=LedgerKind.FEE)
+    assert fee.amount == Decimal("7.50")
+    # A closed account (AC04) ends the mandate: no debit will be presented on it any more.
+    assert Mandate.objects.get(pk=alice.mandate_id).ended_at is not None
+    refund = LedgerEntry.objects.get(member=dave.member, kind=LedgerKind.REFUND)
+    assert refund.amount == dave.amount
+    assert Debit.objects.get(pk=dave.pk).status == DebitStatus.REFUNDED
+    assert "remboursé" in mail.outbox[1].body
+
+
+def test_a_refund_asked_after_eight_weeks_is_booked_and_flagged(sent):
+    late = datetime.date(2027, 3, 10)  # more than 8 weeks after 5 January
+    outcome = import_bytes(camt054([(sent["dave"], "MD06", late, "0")]), file_name="late.xml")
+    assert outcome.late_refunds == 1
+    assert "à contester" in DebitReturn.objects.get(debit=sent["dave"]).note
+
+
+def test_the_csv_fallback(sent):
+    alice = sent["alice"]
+    amount = f"{alice.amount}".replace(".", ",")
+    data = (
+        "reference;motif;montant;date;nature;frais\n"
+        f"{alice.end_to_end_id};MS02;{amount};07/01/2027;rejet;2,50\n"
+    )
+    outcome = import_bytes(("\ufeff" + data).encode(), file_name="retours.csv")
+    assert outcome.applied == 1
+    assert LedgerEntry.objects.get(member=alice.member, kind=LedgerKind.FEE).amount == Decimal(
+        "2.50"
+    )
+
+
+def test_a_whole_remittance_rejected_by_the_bank(sent):
+    data = pain002(sent["batch"], [], group_status="RJCT")
+    data = data.replace(b"<GrpSts>RJCT</GrpSts>", b"<GrpSts>RJCT</GrpSts>")
+    outcome = import_bytes(data, file_name="rjct.xml")
+    assert outcome.applied == 2
+    assert set(Debit.objects.values_list("status", flat=True)) == {DebitStatus.REJECTED}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "vide"),
+        (b"<Document><oops></Document>", "bien form"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]>'
+            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"/>',
+            "entités",
+        ),
+        (
+            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09">'
+            b"<CstmrCdtTrfInitn/></Document>",
+            "seuls les rapports",
+        ),
+        (b"\x00\x01binary", "non reconnu"),
+        (b"nom;prenom\nMartin;Alice\n", "Format non reconnu"),
+    ],
+)
+def test_a_malformed_or_foreign_file_is_refused_whole(sent, data, message):
+    with pytest.raises(ReturnFileError, match=message):
+        import_bytes(data, file_name="x")
+    assert not ReturnFile.objects.exists() and not DebitReturn.objects.exists()
+
+
+def test_one_bad_line_refuses_the_whole_file(sent):
+    alice, dave = sent["alice"], sent["dave"]
+    data = pain002(sent["batch"], [(alice, "AM04"), (dave, "ZZ99")])
+    with pytest.raises(ReturnFileError, match="ZZ99"):
+        import_bytes(data, file_name="x.xml")
+    unknown = pain002(sent["batch"], [(alice, "AM04")]).replace(
+        alice.end_to_end_id.encode(), b"NOT-OURS"
+    )
+    with pytest.raises(ReturnFileError, match="pas le nôtre"):
+        import_bytes(unknown, file_name="y.xml")
+    wrong_amount = pain002(sent["batch"], [(alice, "AM04")]).replace(
+        f">{alice.amount}<".encode(), b">1.00<"
+    )
+    with pytest.raises(ReturnFileError, match=r"annonce 1\.00"):
+        import_bytes(wrong_amount, file_name="z.xml")
+    assert not DebitReturn.objects.exists()
+    assert not LedgerEntry.objects.filter(kind=LedgerKind.REJECTION).exists()
+    assert Debit.objects.get(pk=alice.pk).status == DebitStatus.SENT
+
+
+def test_the_command_reports_in_french_and_fails_on_a_refused_file(sent, tmp_path, capsys):
+    good = tmp_path / "sts.xml"
+    good.write_bytes(pain002(sent["batch"], [(sent["alice"], "AM04")]))
+    call_command("import_sepa_returns", str(good))
+    assert "1 retour enregistré" in capsys.readouterr().out
+    call_command("import_sepa_returns", str(good))
+    assert "déjà importé" in capsys.readouterr().out
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(b"<nope")
+    with pytest.raises(CommandError, match="refusé"):
+        call_command("import_sepa_returns", str(bad))
+    assert "Rien n'a été importé" in capsys.readouterr().err
+    with pytest.raises(CommandError, match="introuvable"):
+        call_command("import_sepa_returns", str(tmp_path / "absent.xml"))
