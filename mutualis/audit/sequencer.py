@@ -28,9 +28,6 @@ sees every event that will ever have a lower id: the watermark follows the last 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from django.db import connections, transaction
 
 from mutualis.audit.models import (
@@ -163,22 +160,3 @@ def sequence_all(*, batch_size: int = DEFAULT_BATCH_SIZE, using: str = "default"
     while placed := sequence(batch_size=batch_size, using=using):
         total += placed
     return total
-
-
-@contextmanager
-def trigger_bypass(setting: str, using: str) -> Iterator[None]:
-    """Let the statements run inside through a PostgreSQL trigger that checks ``setting``.
-
-    The setting is transaction-local and switched off again at once, so that it never reaches
-    later statements of a caller's transaction.
-    """
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL {setting} = 'on'")
-        try:
-            yield
-        finally:
-            cursor.execute(f"SET LOCAL {setting} = 'off'")

@@ -28,7 +28,7 @@ from mutualis.audit.models import (
     Event,
     canonical_content,
 )
-from mutualis.audit.sequencer import locked_head, sequence_all, trigger_bypass
+from mutualis.audit.sequencer import locked_head, sequence_all
 from mutualis.audit.tags import AuditTag, validate_tag
 from mutualis.lib import iban
 from mutualis.privacy import catalogue
@@ -378,11 +378,13 @@ def prune(*, before, batch_size: int = 5000, dry_run: bool = False) -> tuple[int
     """Remove the oldest events, recorded before ``before``, from the start of the chain.
 
     The one audited path for the audit log's retention (technical logs): pending events are
-    placed first; then each batch deletes a contiguous run of links following the checkpoint with
-    their events, moves the checkpoint to the last one removed (its seq and hash) and records an
-    ``audit:chain:prune`` event, in one transaction, so ``audit_verify`` still passes. An event a
-    disclosure refers to stops the pruning until that disclosure is itself past its retention.
-    Returns ``(events, batches)``.
+    placed first; then each batch, in one transaction, records an ``audit:chain:prune`` event
+    naming the new checkpoint (the last link removed: its seq and hash), moves the checkpoint to
+    it, deletes the events of the contiguous run of links following the former checkpoint, then
+    those links, so ``audit_verify`` still passes. On PostgreSQL the triggers check each step
+    (audit migration 0007): the checkpoint moves only beside the pruning event that names it,
+    and only what lies at or before it may be deleted. An event a disclosure refers to stops the
+    pruning until that disclosure is itself past its retention. Returns ``(events, batches)``.
     """
     using = Event.objects.db
     if dry_run:
@@ -405,12 +407,6 @@ def prune(*, before, batch_size: int = 5000, dry_run: bool = False) -> tuple[int
             )
             event_ids = list(links.values_list("event_id", flat=True))
             last_hash = ChainLink.objects.using(using).values_list("hash", flat=True).get(seq=upto)
-            with trigger_bypass("mutualis.audit_prune", using):
-                links._raw_delete(using)
-                Event.objects.using(using).filter(id__in=event_ids)._raw_delete(using)
-            ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(
-                checkpoint_seq=upto, checkpoint_hash=last_hash
-            )
             record(
                 AuditTag.CHAIN_PRUNE,
                 details={
@@ -421,6 +417,13 @@ def prune(*, before, batch_size: int = 5000, dry_run: bool = False) -> tuple[int
                 },
                 using=using,
             )
+            ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(
+                checkpoint_seq=upto, checkpoint_hash=last_hash
+            )
+            # Events first, while their links still show them at or before the checkpoint (the
+            # links' foreign key is checked at commit).
+            Event.objects.using(using).filter(id__in=event_ids)._raw_delete(using)
+            links._raw_delete(using)
         events += len(event_ids)
         batches += 1
 

@@ -258,12 +258,24 @@ def _empty(tables: list[Table]) -> None:
     postgresql = connection.vendor == "postgresql"
     if postgresql:
         _execute(f"LOCK TABLE {', '.join(qn(t.name) for t in tables)} IN ACCESS EXCLUSIVE MODE")
-        # The audit triggers let DELETE through for this transaction only (audit 0006).
-        _execute("SET LOCAL mutualis.audit_prune = 'on'")
+        # The audit triggers refuse these DELETEs (audit 0007): the tables' owner, which a
+        # restore runs as, switches them off inside this transaction only, until the restored
+        # rows are checked (_audit_triggers_on). No foreign-key check may be pending then.
+        connection.check_constraints()
+        for table in _AUDIT_GUARDED:
+            _execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
     for table in reversed(tables):
         _execute(f"DELETE FROM {qn(table.name)}")  # noqa: S608 (quoted model metadata)
-    if postgresql:
-        _execute("SET LOCAL mutualis.audit_prune = 'off'")
+
+
+_AUDIT_GUARDED = ("audit_event", "audit_chainlink", "audit_chainhead")
+
+
+def _audit_triggers_on() -> None:
+    """Back on, once the foreign keys are checked (PostgreSQL: no check may be pending)."""
+    if connection.vendor == "postgresql":
+        for table in _AUDIT_GUARDED:
+            _execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
 def _load(reader: BackupReader, tables: list[Table], *, skip: Iterable[str] = ()) -> int:
@@ -373,6 +385,7 @@ def restore(plan: RestorePlan, *, actor: Any = None, progress: Progress = silent
                 batch_size=INSERT_ROWS,
             )
             connection.check_constraints(table_names=[t.name for t in replaced])
+            _audit_triggers_on()
             _reset_sequences(tables)
             progress("Vérification du contenu restauré…")
             if content_hash(table_digests(tables)) != plan.data.header["content_sha256"]:

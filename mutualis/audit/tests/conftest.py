@@ -60,12 +60,12 @@ def chain(db) -> Callable[..., list[Event]]:
 def tamper(db) -> Callable[..., None]:
     """Run raw SQL on the audit table as an attacker with database access would.
 
-    On PostgreSQL the attacker first disables the append-only triggers (the table owner can); the
+    On PostgreSQL the attacker first disables the audit triggers (the tables' owner can); the
     test transaction rolls the change back.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for table in ("audit_event", "audit_chainlink"):
+            for table in ("audit_event", "audit_chainlink", "audit_chainhead"):
                 cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
 
     def run(sql: str, params: list | None = None) -> None:

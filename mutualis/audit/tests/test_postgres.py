@@ -3,18 +3,23 @@ wait for one another nor fork the chain."""
 
 from __future__ import annotations
 
+import datetime
+import json
 import threading
 from collections import Counter
 from io import StringIO
 
 import pytest
+import time_machine
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from mutualis.audit.models import ChainHead, ChainLink, Event
 from mutualis.audit.sequencer import sequence, sequence_all
-from mutualis.audit.services import record
+from mutualis.audit.services import prune, record
 from mutualis.audit.tests.conftest import SampleTag
+from mutualis.audit.verify import verify_chain
 
 pytestmark = pytest.mark.postgres
 
@@ -93,13 +98,63 @@ def test_a_writer_does_not_wait_for_another_writers_commit():
 
 @pytest.mark.django_db(transaction=True)
 def test_an_event_commits_or_rolls_back_with_the_write_it_records():
+    users = get_user_model().objects
     with transaction.atomic():
-        record(SampleTag.MEMBER_UPDATE, actor="staff:1")
-    with pytest.raises(RuntimeError), transaction.atomic():
-        record(SampleTag.MEMBER_UPDATE, actor="staff:2")
-        raise RuntimeError("the write failed")
-    assert list(Event.objects.values_list("actor", flat=True)) == ["staff:1"]
+        kept = users.create_user("kept@example.org")
+        record(SampleTag.MEMBER_UPDATE, actor="staff:1", target=kept)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        lost = users.create_user("lost@example.org")
+        record(SampleTag.MEMBER_UPDATE, actor="staff:2", target=lost)
+        users.create_user("kept@example.org")  # the write fails in the database: address taken
+    assert list(users.values_list("email", flat=True)) == ["kept@example.org"]
+    assert list(Event.objects.values_list("actor", "target")) == [
+        ("staff:1", f"members.user:{kept.pk}")
+    ]
     assert sequence_all() == 1
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_committed_after_higher_ones_were_placed_is_placed_after_them():
+    """The watermark race: a lower id still uncommitted while the sequencer places higher ones."""
+    holding, release = threading.Event(), threading.Event()
+    slow: list[int] = []
+
+    def slow_writer(n: int) -> None:
+        with transaction.atomic():
+            slow.append(record(SampleTag.MEMBER_UPDATE, actor="staff:1").pk)
+            holding.set()
+            release.wait(timeout=30)
+
+    errors: list[BaseException] = []
+    writer = threading.Thread(target=lambda: errors.extend(_in_threads(slow_writer, 1)))
+    writer.start()
+    try:
+        assert holding.wait(timeout=30)
+        with transaction.atomic():
+            fast = record(SampleTag.MEMBER_UPDATE, actor="staff:2")
+        assert fast.pk > slow[0]
+        for _ in range(3):  # passes while the lower id is still uncommitted
+            sequence()
+        assert list(ChainLink.objects.values_list("event_id", flat=True)) == [fast.pk]
+        assert ChainHead.objects.get().watermark < slow[0]  # never raised past the open one
+    finally:
+        release.set()
+        writer.join()
+    assert errors == []
+
+    # Committed now: placed at the next passes, and the watermark passes both. A bounded number
+    # of passes, so that a sequencer that never places it fails the test instead of hanging it.
+    for _ in range(20):
+        sequence()
+        head = ChainHead.objects.get()
+        if head.watermark >= fast.pk and ChainLink.objects.filter(event_id=slow[0]).exists():
+            break
+    else:
+        pytest.fail("the event committed late was not placed, or the watermark did not pass it")
+    order = ChainLink.objects.order_by("seq").values_list("event_id", flat=True)
+    assert list(order) == [fast.pk, slow[0]]
+    assert verify_chain().ok
 
 
 @pytest.mark.django_db(transaction=True)
@@ -176,3 +231,115 @@ def test_a_second_sequencer_leaves_the_head_to_the_one_holding_it():
     assert _in_threads(holder, 2) == []
     assert seen == [0]
     assert sequence() == 1
+
+
+# --- Pruning is the one way out, and the database checks it ------------------------------------
+def _link(seq: int) -> ChainLink:
+    return ChainLink.objects.get(seq=seq)
+
+
+def _as_a_plain_session(sql: str, params: list | None = None) -> None:
+    """What any session of the application's role may try, the former bypass setting included."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL mutualis.audit_prune = 'on'")
+        cursor.execute(sql, params)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "refusal"),
+    [
+        ("DELETE FROM audit_event WHERE id = {pending}", "append-only"),
+        ("DELETE FROM audit_event", "append-only"),
+        ("DELETE FROM audit_chainlink WHERE seq = 4", "append-only"),
+        ("DELETE FROM audit_chainlink", "append-only"),
+        (
+            "UPDATE audit_chainhead SET checkpoint_seq = 2, checkpoint_hash = '{hash2}'",
+            "checkpoint",
+        ),
+        ("UPDATE audit_chainhead SET last_seq = 2, last_hash = '{hash2}'", "end"),
+        ("UPDATE audit_chainhead SET last_seq = 5, last_hash = repeat('a', 64)", "end"),
+        ("UPDATE audit_chainhead SET watermark = 0", "watermark"),
+        ("UPDATE audit_chainhead SET watermark = {pending}", "watermark"),
+        ("DELETE FROM audit_chainhead", "never deleted"),
+    ],
+)
+def test_a_plain_session_cannot_delete_events_or_links_nor_move_the_head(chain, attempt, refusal):
+    chain(4)
+    (pending,) = chain(1, placed=False)
+    head = ChainHead.objects.values_list(
+        "last_seq", "last_hash", "checkpoint_seq", "checkpoint_hash", "watermark"
+    ).get()
+    sql = attempt.format(pending=pending.pk, hash2=_link(2).hash)
+
+    with pytest.raises(DatabaseError, match=refusal):
+        _as_a_plain_session(sql)
+
+    assert Event.objects.count() == 5 and ChainLink.objects.count() == 4
+    assert (
+        head
+        == ChainHead.objects.values_list(
+            "last_seq", "last_hash", "checkpoint_seq", "checkpoint_hash", "watermark"
+        ).get()
+    )
+    assert verify_chain().ok
+
+
+def test_a_checkpoint_moved_with_a_forged_pruning_event_is_named_by_audit_verify(chain):
+    """Without the audit key, the pruning event a session must write beside the move is forged:
+    it stays after the checkpoint, where ``audit_verify`` checks its MAC."""
+    events = chain(4)
+    hash2 = _link(2).hash
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_event (uid, at, actor, tag, subject_id, target, details, mac) "
+            "VALUES (gen_random_uuid(), now(), 'system', 'audit:chain:prune', '', '', %s::jsonb, "
+            "%s) RETURNING id",
+            [json.dumps({"to_seq": 2, "checkpoint_hash": hash2}), events[0].mac],
+        )
+        (forged,) = cursor.fetchone()
+        cursor.execute(
+            "UPDATE audit_chainhead SET checkpoint_seq = 2, checkpoint_hash = %s", [hash2]
+        )
+        cursor.execute("DELETE FROM audit_event WHERE id IN (%s, %s)", [e.pk for e in events[:2]])
+        cursor.execute("DELETE FROM audit_chainlink WHERE seq <= 2")
+
+    result = verify_chain()
+    assert not result.ok
+    assert result.first_break.event_id == forged
+    assert "a été modifié" in result.first_break.reason
+
+
+def test_pruning_still_removes_the_start_of_the_chain_and_keeps_it_verifiable(db):
+    start = datetime.datetime(2025, 1, 1, 9, tzinfo=datetime.UTC)
+    events = []
+    for day in range(5):
+        with (
+            time_machine.travel(start + datetime.timedelta(days=day), tick=False),
+            transaction.atomic(),
+        ):
+            events.append(record(SampleTag.MEMBER_UPDATE, actor=f"staff:{day}"))
+    sequence_all()
+
+    removed, batches = prune(before=start + datetime.timedelta(days=3), batch_size=2)
+
+    assert (removed, batches) == (3, 2)
+    assert ChainHead.objects.get().checkpoint_seq == 3
+    assert not Event.objects.filter(pk__in=[e.pk for e in events[:3]]).exists()
+    assert not ChainLink.objects.filter(seq__lte=3).exists()
+    assert Event.objects.filter(tag="audit:chain:prune").count() == 2
+    sequence_all()
+    assert verify_chain().ok
+
+
+def test_a_restore_leaves_the_guards_on(chain, tmp_path):
+    """A restore, run as the tables' owner, switches the triggers off for its own transaction."""
+    chain(3)
+    data, keys = tmp_path / "donnees.bak", tmp_path / "cles.bak"
+    call_command("backup", str(data), stdout=StringIO())
+    call_command("backup_keys", str(keys), stdout=StringIO())
+    call_command("restore", str(data), str(keys), "--yes", stdout=StringIO(), stderr=StringIO())
+
+    for attempt in ("DELETE FROM audit_chainlink", "DELETE FROM audit_chainhead"):
+        with pytest.raises(DatabaseError, match=r"append-only|never deleted"):
+            _as_a_plain_session(attempt)
+    assert verify_chain().ok
