@@ -43,6 +43,9 @@ class Case:
     # Why a role holding the permission may still get 404: the object belongs to one service
     # (an inquiry is its service's). At least one role must then reach it.
     row_scope: str = ""
+    # Why a POST without a CSRF token is rightly accepted (a view marked ``csrf_exempt``, such
+    # as the RFC 8058 one-click unsubscribe a mail client posts by itself); empty: it is refused.
+    csrf_exempt: str = ""
     module: str = ""
 
 

@@ -1,7 +1,7 @@
 """The member space's pages for the security and accessibility suites (``mutualis.lib.pages``):
 each URL and how to build, for one member, the objects it names."""
 
-from mutualis.lib.pages import cover, exempt
+from mutualis.lib.pages import cover
 
 
 def _inquiry(member, world):
@@ -20,6 +20,12 @@ def _directive(member, world):
     from mutualis.rights.testing import directive
 
     return world.get(("directive", member.pk), lambda w: directive(member))
+
+
+def _consent(member, world):
+    from mutualis.tests_security.world import consent_event
+
+    return consent_event(world, member)
 
 
 # A link's arguments that look like a real one but open nothing: the page says the link is void.
@@ -65,12 +71,11 @@ cover(
 )
 cover("portal:rights_revoke_directive", owned=lambda member, w: {"pk": _directive(member, w).pk})
 cover("portal:terms")
-exempt(
-    "portal:policy_seen", "a POST that only marks the policy notice read; covered by the CSRF test"
+# A POST only (GET answers 405): it marks the policy notice read and goes back.
+cover("portal:policy_seen", status=405)
+cover("portal:consent_receipt", owned=lambda member, w: {"event_id": _consent(member, w).pk})
+cover(
+    "portal:consent_receipt_json",
+    owned=lambda member, w: {"event_id": _consent(member, w).pk},
+    download="the member's own consent receipt, to the member logged in: not a staff export",
 )
-for name in ("consent_receipt", "consent_receipt_json"):
-    exempt(
-        f"portal:{name}",
-        "needs a consent event the suite world does not build yet; its own tests cover "
-        "ownership (another member's receipt answers 404)",
-    )

@@ -1,11 +1,13 @@
-"""Generated from the resolver: every member-space URL with an object in it, asked by another
-member, answers 404; every private member-space URL sends an anonymous visitor to the login."""
+"""Generated from the resolver: every member-space URL with an object in it is covered as
+``owned`` and, asked by another member, answers 404; every private member-space URL sends an
+anonymous visitor to the login."""
 
 import pytest
 from django.urls import reverse
 
+from mutualis.lib.pages import Case, Exemption
 from mutualis.tests_security.requests import fetch, is_login_redirect
-from mutualis.tests_security.world import cases, routes
+from mutualis.tests_security.world import Route, cases, exemptions, routes
 
 pytestmark = pytest.mark.django_db
 
@@ -13,6 +15,36 @@ pytestmark = pytest.mark.django_db
 def _member_cases():
     names = {route.name for route in routes() if route.face == "portal"}
     return [case for name, case in sorted(cases().items()) if name in names]
+
+
+def _not_owned(routes_: list[Route], registered: dict[str, Case | Exemption]) -> list[str]:
+    """Private member-space URLs with an argument (a converter) not covered as ``owned``: the
+    argument names an object, which must be one member's and refused to every other. A public
+    page's arguments are a link's token, not an object."""
+    wrong = []
+    for route in routes_:
+        if route.face != "portal" or "<" not in route.pattern:
+            continue
+        entry = registered.get(route.name)
+        if isinstance(entry, Case) and (entry.public or entry.owned is not None):
+            continue
+        wrong.append(route.name)
+    return wrong
+
+
+def test_every_member_space_url_naming_an_object_is_covered_as_owned():
+    assert not _not_owned(routes(), cases() | exemptions())
+
+
+def test_a_member_space_object_covered_otherwise_is_caught():
+    route = Route("portal:new_thing", "/espace/choses/<uuid:pk>/", lambda request: None)
+    plain = Case("portal:new_thing", kwargs=lambda w: {"pk": "0"})
+    exempted = Exemption("portal:new_thing", "built by no one yet")
+    owned = Case("portal:new_thing", owned=lambda member, w: {"pk": "0"})
+    assert _not_owned([route], {route.name: plain}) == [route.name]
+    assert _not_owned([route], {route.name: exempted}) == [route.name]
+    assert _not_owned([route], {}) == [route.name]
+    assert _not_owned([route], {route.name: owned}) == []
 
 
 def test_another_members_objects_answer_404_and_ones_own_do_not(world):

@@ -146,3 +146,244 @@ class World:
             catalogue.COMPLAINT.code: [COMPLAINT_MARKER],
             catalogue.RIGHTS_REQUEST.code: [RIGHTS_MARKER],
         }
+
+
+# --- Objects the pages name, each built once per world through the services ------------------
+# (alice is the person concerned wherever one is; the DPO or the service's staff acts.)
+LETTER_PDF = b"%PDF-1.4\n% courrier de l'adherente, numerise\n%%EOF\n"
+
+
+def consent_event(world: World, member):
+    """The member's own consent to the newsletter by e-mail, given in the member space: the
+    event a consent receipt shows (one grant per member)."""
+    from mutualis.consent import services
+
+    return world.get(
+        ("consent", member.pk),
+        lambda w: services.grant(
+            person=member.person,
+            topic="newsletter",
+            channel="email",
+            source="member_space",
+            actor=member.account,
+        ),
+    )
+
+
+def letter_consent(world: World):
+    """alice's consent to letters, recorded by the member relations service from her letter,
+    with its scan (the document a choice rests on)."""
+    from mutualis.consent import notices, services
+
+    return world.get(
+        "letter_consent",
+        lambda w: services.record_for_person(
+            person=w.alice.person,
+            topic="newsletter",
+            channel="post",
+            granted=True,
+            source="letter",
+            actor=w.charlie,
+            notice=notices.current_notice("newsletter"),
+            document=services.Document("lettre.pdf", LETTER_PDF, "application/pdf"),
+        ),
+    )
+
+
+# What each state is made of; a state named after an act ("to_cancel") is a campaign of its
+# own, so that the act done by one suite leaves every other page's campaign as it was.
+CAMPAIGN_STATES = {
+    "draft": "draft",
+    "to_send": "draft",
+    "to_cancel": "draft",
+    "sending": "sending",
+    "to_pause": "sending",
+    "paused": "paused",
+    "post_sending": "post_sending",
+    "post_handed": "post_handed",
+}
+
+
+def campaign(world: World, state: str):
+    """A newsletter: a draft, being sent by e-mail (to alice), paused, by post and not yet
+    handed to the printer, or handed over (the printer's files ready)."""
+    # All at once: an act of a suite (an unsubscription) cannot empty the audience of a
+    # campaign built after it.
+    every = world.get(
+        "campaigns", lambda w: {n: _campaign(w, n, s) for n, s in CAMPAIGN_STATES.items()}
+    )
+    return every[state]
+
+
+def _campaign(world: World, name: str, state: str):
+    from mutualis.consent import campaigns, postal
+
+    actor = world.staff("communication")
+    by_post = state.startswith("post")
+    made = campaigns.create_campaign(
+        title=f"Lettre d'information ({name})",
+        kind="newsletter",
+        channel="post" if by_post else "email",
+        subject="Nos nouvelles",
+        body="Bonjour {prenom},\n\nVoici nos nouvelles.",
+        actor=actor,
+    )
+    if state == "draft":
+        return made
+    if by_post:
+        letter_consent(world)
+    else:
+        consent_event(world, world.alice)
+    made = campaigns.start_sending(campaign=made, actor=actor)
+    if state == "paused":
+        made = campaigns.pause(campaign=made, actor=actor)
+    if state == "post_handed":
+        postal.hand_to_printer(campaign=made, actor=actor)
+        postal.hand_over(made)
+    made.refresh_from_db()
+    return made
+
+
+def unsubscribe_token(world: World) -> str:
+    """The unsubscribe link's token of alice's message of the campaign being sent."""
+    from mutualis.consent import unsubscribe
+
+    delivery = campaign(world, "sending").deliveries.get(person=world.alice.person)
+    return unsubscribe.token_for(delivery.pk)
+
+
+REQUISITION_STATES = {
+    "received": "received",
+    "approved": "approved",
+    "exported": "exported",
+    "to_deliver": "exported",
+    "secret": "secret",
+}
+
+
+def requisition(world: World, state: str):
+    """A judicial requisition about alice: received, approved by the DPO, exported (its archive
+    ready to download), or exported under secrecy (alice not told yet). A state named after
+    an act ("to_deliver") is a requisition of its own."""
+    return world.get(
+        ("requisition", state), lambda w: _requisition(w, state, REQUISITION_STATES[state])
+    )
+
+
+def authority(world: World):
+    from mutualis.recipients.testing import make_authority
+
+    return world.get("authority", lambda w: make_authority())
+
+
+def _requisition(world: World, name: str, state: str):
+    import datetime
+
+    from django.utils import timezone
+
+    from mutualis.recipients import requisitions
+    from mutualis.rights.export import build_access_export
+
+    today = timezone.localdate()
+    secret = state == "secret"
+    made = requisitions.register(
+        organisation=authority(world),
+        legal_basis="C. procédure pénale art. 60-1",
+        reference=f"PV 2026/{list(REQUISITION_STATES).index(name) + 1}",
+        received_on=today,
+        deadline=today + datetime.timedelta(days=10),
+        people=[world.alice.person],
+        categories=["identity"],
+        forbids_notice=secret,
+        secrecy_ground="C. procédure pénale art. 11" if secret else "",
+        actor=world.bob,
+    )
+    if state == "received":
+        return made
+    requisitions.decide(
+        requisition=made,
+        approve=True,
+        reasons="Réquisition régulière, périmètre limité.",
+        actor=world.bob,
+    )
+    if state != "approved":
+        requisitions.export(requisition=made, read_copy=build_access_export, actor=world.bob)
+    made.refresh_from_db()
+    return made
+
+
+def authority_letter(world: World):
+    """An art. 19 letter to the authority, to post: alice's identity, which it received by the
+    exported requisition, was rectified."""
+
+    def build(w: World):
+        from django.db import transaction
+
+        from mutualis.recipients import notices
+        from mutualis.recipients.models import NoticeCause
+
+        requisition(w, "exported")
+        with transaction.atomic():
+            (letter,) = notices.notify(
+                subject_id=str(w.alice.person_id),
+                categories=["identity"],
+                cause=NoticeCause.RECTIFICATION,
+                source="suite",
+                actor=w.bob,
+            )
+        return letter
+
+    return world.get("authority_letter", build)
+
+
+PHARMACIES = {"pharmacy": "75000001", "to_suspend": "75000002"}
+
+
+def pharmacy(world: World, purpose: str = "pharmacy"):
+    """A pharmacy using the API; ``to_suspend`` is one of its own, for the act that suspends."""
+    from mutualis.recipients.testing import make_pharmacy
+
+    return world.get(
+        ("pharmacy", purpose),
+        lambda w: make_pharmacy(
+            name=f"Pharmacie {purpose.replace('_', ' ')}", first_eight=PHARMACIES[purpose]
+        ),
+    )
+
+
+def credential(world: World, purpose: str):
+    """One of the pharmacy's API keys, one per ``purpose`` (to rotate, to revoke...), so that
+    an act on one leaves the others as they were."""
+    from mutualis.recipients import services
+    from mutualis.recipients.testing import ALL_SCOPES
+
+    return world.get(
+        ("credential", purpose),
+        lambda w: services.issue_key(
+            organisation=pharmacy(w), scopes=ALL_SCOPES, label=purpose, actor=w.bob
+        )[0],
+    )
+
+
+def rejected_exchange_line(world: World):
+    """A line of the scheme's affiliation file that the scheme rejected, to resolve."""
+
+    def build(w: World):
+        import tempfile
+        from pathlib import Path
+
+        from django.utils import timezone
+
+        from mutualis.recipients.exchange import acknowledgement, inbound, outbound
+        from mutualis.recipients.testing import make_scheme
+
+        scheme = make_scheme()
+        with tempfile.TemporaryDirectory() as directory:
+            sent = outbound.run(scheme, as_of=timezone.localdate(), directory=Path(directory))
+            ack = acknowledgement.acknowledge(
+                sent.path, Path(directory) / "ack.txt", rejected={1: "001"}
+            )
+            inbound.import_acknowledgement(ack)
+        return scheme.exchanges.get().lines.get(number=1)
+
+    return world.get("rejected_line", build)

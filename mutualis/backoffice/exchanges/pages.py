@@ -1,11 +1,13 @@
 """Mandatory-scheme exchanges, for the security and accessibility suites."""
 
-from mutualis.lib.pages import cover, exempt
+from mutualis.lib.pages import cover
 
-_PENDING = (
-    "needs an object the suite world does not build yet; its own tests cover its "
-    "permissions, CSRF and bad input"
-)
+
+def _rejected_line(world) -> dict:
+    from mutualis.tests_security.world import rejected_exchange_line
+
+    return {"line_id": rejected_exchange_line(world).pk}
+
 
 cover("backoffice:exchange_list")
-exempt("backoffice:rejection_resolve", _PENDING)
+cover("backoffice:rejection_resolve", kwargs=_rejected_line)
