@@ -92,8 +92,8 @@ class Requisition(models.Model):
 
 
 class ToldChannel(models.TextChoices):
-    EMAIL = "email", "courriel"
-    LETTER = "letter", "courrier à envoyer"
+    EMAIL = "email", "courriel envoyé"
+    LETTER = "letter", "courrier préparé, à poster par le service (envoi non enregistré)"
     WITHHELD = "withheld", "non informée : la réquisition l'interdit"
 
 
@@ -109,7 +109,12 @@ class RequisitionSubject(models.Model):
         on_delete=models.SET_NULL,
         related_name="requisition_subject",
     )
-    told_at = models.DateTimeField("informée le", null=True, blank=True)
+    # When the person's information was sent (an e-mail, handed to the mail server once the
+    # export commits) or, without an e-mail address, when their letter was prepared for posting:
+    # the posting itself is not recorded.
+    told_at = models.DateTimeField(
+        "information envoyée (courriel) ou préparée (courrier) le", null=True, blank=True
+    )
     told_channel = models.CharField(
         "information de la personne", max_length=10, choices=ToldChannel.choices, blank=True
     )

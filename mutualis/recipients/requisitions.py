@@ -1,11 +1,13 @@
 """The authorities' requisitions: register, the DPO's decision, the scoped encrypted export.
 
 - **Register** (:func:`register`): authority, legal basis, the authority's reference, the
-  people and categories asked for, the deadline, and whether the person may be told.
+  people (members or beneficiaries, each named: :func:`.requisition_scope.designate`) and
+  categories asked for, the deadline, and whether the person may be told.
 - **Decision** (:func:`decide`): the DPO approves or refuses, always with reasons.
-- **Export** (:func:`export`): for an approved requisition, each person's data in exactly the
-  categories asked for — read by the access copy's walk of the declaration, which the face
-  passes in (``read_copy``: the rights app sits above this one) — in an encrypted archive with a
+- **Export** (:func:`export`): for an approved requisition, each person named, and only their
+  own data, in exactly the categories asked for (:func:`.requisition_scope.document`) — read by
+  the access copy's walk of the declaration, which the face passes in (``read_copy``: the
+  rights app sits above this one) — in an encrypted archive with a
   checksum manifest. The container is the backups' (:mod:`mutualis.vault.backup_file`: AES-256-
   GCM frames, authenticated header), under a key made for this export alone, shown once to the
   DPO to hand over apart from the archive, never stored. Each person's data is one disclosure
@@ -38,6 +40,7 @@ from django.utils import timezone
 from mutualis import audit
 from mutualis.members.models import Person
 from mutualis.privacy import catalogue, restrictions
+from mutualis.recipients import requisition_scope as scope
 from mutualis.recipients.models import Organisation, OrganisationKind
 from mutualis.recipients.models_requisitions import (
     Requisition,
@@ -97,6 +100,7 @@ def register(
     if forbids_notice and not (secrecy_ground or "").strip():
         raise RecipientsError("Indiquez le texte qui interdit d'informer les personnes.")
     codes = _codes(categories)
+    people = list({p.pk: p for p in people}.values())
     with transaction.atomic():
         requisition = Requisition.objects.create(
             organisation=organisation,
@@ -110,8 +114,7 @@ def register(
             registered_by=actor_label(actor),
         )
         RequisitionSubject.objects.bulk_create(
-            RequisitionSubject(requisition=requisition, subject_id=str(p.pk))
-            for p in {p.pk: p for p in people}.values()
+            RequisitionSubject(requisition=requisition, subject_id=str(p.pk)) for p in people
         )
         audit.record(
             RecipientsTag.REQUISITION_REGISTER,
@@ -143,17 +146,6 @@ def decide(*, requisition: Requisition, approve: bool, reasons: str, actor) -> R
             details={"approved": approve},
         )
     return requisition
-
-
-def _document(requisition: Requisition, person: Person, copy: dict) -> dict:
-    """One person's data within the requisition's categories, with what explains each field."""
-    categories = [c for c in copy["categories"] if c["code"] in requisition.categories]
-    models = {r["model_code"] for c in categories for r in c["records"]}
-    return {
-        "personne": copy["subject"],
-        "categories": categories,
-        "declaration": {code: info for code, info in copy["declaration"].items() if code in models},
-    }
 
 
 def _line(value: dict) -> bytes:
@@ -244,7 +236,10 @@ def export(*, requisition: Requisition, read_copy: ReadCopy, actor) -> Export:
                 "cette limitation, ou refusez cette partie de la réquisition."
             ) from None
         name = f"personne-{number:03d}.json"
-        documents.append((name, _line(_document(requisition, person, read_copy(person)))))
+        data = scope.document(
+            categories=requisition.categories, rank=number, copy=read_copy(person)
+        )
+        documents.append((name, _line(data)))
         exported.append((subject, person))
     sealed = _seal(requisition, documents)
     reason = reason_for(requisition)

@@ -1,18 +1,17 @@
-"""Forms of the requisitions area. People are designated by member number (never a NIR)."""
+"""Forms of the requisitions area. People are designated by member number, a beneficiary by
+their member's number and their birth date (never a NIR)."""
 
 from __future__ import annotations
-
-import re
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from mutualis.backoffice.members.search import must_stay_out_of_urls
-from mutualis.members.models import Member
+from mutualis.members.models import Beneficiary, Member
 from mutualis.privacy import catalogue
 from mutualis.recipients.models import Organisation, OrganisationKind
-
-_NUMBER = re.compile(r"[A-Z]\d{9}")
+from mutualis.recipients.requisition_scope import designate
+from mutualis.recipients.services import RecipientsError
 
 
 class RequisitionForm(forms.Form):
@@ -32,9 +31,12 @@ class RequisitionForm(forms.Form):
         label="Délai de réponse", widget=forms.DateInput(attrs={"type": "date"})
     )
     members = forms.CharField(
-        label="Personnes visées (numéros d'adhérent)",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Un numéro par ligne. Jamais de numéro de sécurité sociale ici.",
+        label="Personnes visées",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Une personne par ligne : le numéro d'adhérent ; pour un bénéficiaire de ses "
+        "contrats, le numéro de l'adhérent suivi de la date de naissance du bénéficiaire "
+        "(JJ/MM/AAAA) et, pour des jumeaux, de son prénom. Jamais de numéro de sécurité sociale "
+        "ici.",
     )
     with_beneficiaries = forms.BooleanField(
         label="Inclure les bénéficiaires de leurs contrats", required=False
@@ -54,25 +56,23 @@ class RequisitionForm(forms.Form):
         if must_stay_out_of_urls(text):
             raise ValidationError(
                 "N'y recopiez aucun numéro de sécurité sociale ni IBAN : les numéros d'adhérent "
-                "seulement."
+                "et les dates de naissance seulement."
             )
-        numbers = [n.strip().upper() for n in text.split() if n.strip()]
-        bad = [n for n in numbers if not _NUMBER.fullmatch(n)]
-        if bad or not numbers:
-            raise ValidationError("Un numéro d'adhérent est une lettre suivie de 9 chiffres.")
-        members = list(Member.objects.filter(number__in=numbers).select_related("person"))
-        unknown = sorted(set(numbers) - {m.number for m in members})
-        if unknown:
-            raise ValidationError(f"Numéros inconnus : {', '.join(unknown)}.")
-        return members
+        try:
+            return designate(text)
+        except RecipientsError as error:
+            raise ValidationError(str(error)) from None
 
     def people(self) -> list:
-        people = []
-        for member in self.cleaned_data["members"]:
-            people.append(member.person)
-            if self.cleaned_data.get("with_beneficiaries"):
-                people += [b.person for b in member.beneficiaries.select_related("person")]
-        return people
+        """The people named, then (when asked) every beneficiary of the members named."""
+        people = list(self.cleaned_data["members"])
+        if self.cleaned_data.get("with_beneficiaries"):
+            members = Member.objects.filter(person__in=people)
+            people += [
+                b.person
+                for b in Beneficiary.objects.filter(member__in=members).select_related("person")
+            ]
+        return list({person.pk: person for person in people}.values())
 
 
 class DecisionForm(forms.Form):

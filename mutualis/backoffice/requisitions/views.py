@@ -14,12 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from mutualis.backoffice.access import render_page, staff_view
 from mutualis.backoffice.requisitions.forms import DecisionForm, RequisitionForm
-from mutualis.members.models import Member
 from mutualis.members.roles import Permission
 from mutualis.privacy import catalogue
 from mutualis.recipients import notices, requisitions
 from mutualis.recipients.models import Notice, NoticeChannel
 from mutualis.recipients.models_requisitions import Requisition, ToldChannel
+from mutualis.recipients.requisition_scope import describe
 from mutualis.recipients.services import RecipientsError
 from mutualis.rights.export import build_access_export
 
@@ -68,15 +68,10 @@ def requisition_create(request: HttpRequest) -> HttpResponse:
 
 def _detail(request: HttpRequest, requisition: Requisition, **extra) -> HttpResponse:
     subjects = list(requisition.subjects.all())
-    numbers = dict(
-        Member.objects.filter(person_id__in=[s.subject_id for s in subjects]).values_list(
-            "person_id", "number"
-        )
-    )
-    numbers = {str(k): v for k, v in numbers.items()}
+    names = describe(subjects)
     context = {
         "requisition": requisition,
-        "subjects": [(s, numbers.get(s.subject_id, "")) for s in subjects],
+        "subjects": [(s, names[s.subject_id]) for s in subjects],
         "categories": [CATEGORY_LABELS.get(c, c) for c in requisition.categories],
         "can_decide": request.user.has_perm(Permission.REQUISITION_DECIDE),
         "decision_form": extra.pop("decision_form", None) or DecisionForm(),
