@@ -12,9 +12,12 @@ prospection):
   death is recorded, whose data key is shredded, or who cannot be reached on the channel.
 - Sending freezes that audience into the send log (:class:`~mutualis.consent.models.Delivery`),
   one row per recipient with the revision of the text and the consent relied on. The messages
-  themselves leave through :mod:`mutualis.consent.sending` (e-mail) or the printer's export
-  (:mod:`mutualis.consent.postal`); both check each person again just before, so a withdrawal
-  made during the sending is honoured at once.
+  themselves leave through :mod:`mutualis.consent.sending` (e-mail) or the printer's hand-over
+  (:mod:`mutualis.consent.postal`), both run by the periodic job; both check each person again
+  just before, so a withdrawal made during the sending is honoured at once.
+- Each message or letter is a processing use of the recipient's data (:func:`use_of`, declared
+  in the app's ``privacy.py``): the restriction guard (GDPR art. 18) stands before it and it is
+  audited under that use, one event per person (``privacy_check`` T9).
 
 Every write runs in one transaction with its audit event; details hold codes and counts only.
 """
@@ -49,6 +52,7 @@ from mutualis.consent.models.campaigns import CAMPAIGN_CHANNELS, KIND_TOPIC
 from mutualis.consent.tags import ConsentTag
 from mutualis.members.models import Civility, Person
 from mutualis.privacy import catalogue, restrictions
+from mutualis.privacy.declaration import Purpose
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 PLACEHOLDERS = {
@@ -62,6 +66,19 @@ FREEZE_BATCH = 2000
 
 class CampaignError(ValueError):
     """A campaign operation the rules refuse; the message is French, for the page."""
+
+
+def purpose_of(kind: str) -> Purpose:
+    """The purpose a campaign of ``kind`` serves: service information rests on the contract,
+    the others on the person's consent (communication)."""
+    return catalogue.CONTRACT if KIND_TOPIC[kind] is None else catalogue.COMMUNICATION
+
+
+def use_of(kind: str) -> str:
+    """The declared processing use of sending one person a campaign of ``kind``."""
+    if KIND_TOPIC[kind] is None:
+        return ConsentTag.SERVICE_DELIVER
+    return ConsentTag.CAMPAIGN_DELIVER
 
 
 # --- The text -------------------------------------------------------------------------------
@@ -199,7 +216,7 @@ def audience(campaign: Campaign) -> models.QuerySet[Person]:
     people = Person.objects.filter(_contract_in_force(), data_key__wrapped_key__isnull=False)
     people = people.exclude(**{CHANNEL_ADDRESS_FIELD[campaign.channel]: ""})
     people = services.exclude_deceased(people)
-    people = restrictions.exclude_restricted(people, purpose=catalogue.CONTRACT)
+    people = restrictions.exclude_restricted(people, purpose=purpose_of(campaign.kind))
     return people.annotate(consent_event_id=models.Value(None, models.UUIDField()))
 
 
@@ -234,7 +251,7 @@ def audience_count(campaign: Campaign) -> AudienceCount:
     objected = (
         people.filter(objecting).count() if topic in MARKETING_TOPICS else 0
     )  # marketing topics only
-    purpose = catalogue.COMMUNICATION if topic is not None else catalogue.CONTRACT
+    purpose = purpose_of(campaign.kind)
     restricted = candidates - restrictions.exclude_restricted(people, purpose=purpose).count()
     deceased = candidates - services.exclude_deceased(people).count()
     unreachable = people.filter(**{CHANNEL_ADDRESS_FIELD[campaign.channel]: ""}).count()
@@ -316,7 +333,8 @@ def start_sending(*, campaign: Campaign, actor) -> Campaign:
 
 
 def pause(*, campaign: Campaign, actor) -> Campaign:
-    """Stop the sending after the message in flight; :func:`resume` picks it up again."""
+    """Stop the sending after the message in flight (the sending run looks at the campaign's
+    status before each message); :func:`resume` picks it up again."""
     return _simple_change(campaign, CampaignStatus.PAUSED, ConsentTag.CAMPAIGN_PAUSE, actor)
 
 
@@ -325,7 +343,13 @@ def resume(*, campaign: Campaign, actor) -> Campaign:
 
 
 def cancel(*, campaign: Campaign, actor) -> Campaign:
-    """Give up a draft, or the rest of a sending: the rows not sent yet are cancelled."""
+    """Give up a draft, or the rest of a sending: the rows not sent yet are cancelled.
+
+    Rows a sending run has claimed are left to it: it sees the cancellation before its next
+    message and cancels the rest of its batch. If that run died, the periodic job recovers its
+    claims once their lease is over (:func:`mutualis.consent.sending.recover_abandoned`): the
+    message in flight becomes *uncertain*, the others *cancelled*.
+    """
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         _change_status(campaign, CampaignStatus.CANCELLED)

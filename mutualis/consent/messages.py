@@ -47,10 +47,17 @@ class Recipient:
     last_name: str
     civility: str
     consent_at: datetime.datetime | None
+    person_id: uuid.UUID | None = None  # none for a preview
 
 
 def message_domain() -> str:
     return urlsplit(settings.MUTUALIS_SITE_URL).hostname or "localhost"
+
+
+def message_id(delivery_id: uuid.UUID, domain: str) -> str:
+    """The Message-ID of a send-log row's message: fixed per row, so that the outgoing mail
+    server's log tells, for an *uncertain* row, whether its message left."""
+    return f"<{delivery_id.hex}@{domain}>"
 
 
 def from_address() -> str:
@@ -77,7 +84,7 @@ def build(campaign: Campaign, recipient: Recipient, links: Links, *, connection=
         "unsubscribe_url": "",
     }
     domain = message_domain()
-    headers = {"Message-ID": f"<{recipient.delivery_id.hex}@{domain}>"}
+    headers = {"Message-ID": message_id(recipient.delivery_id, domain)}
     if topic is not None:
         url = links.unsubscribe(unsubscribe.token_for(recipient.delivery_id))
         context["unsubscribe_url"] = url

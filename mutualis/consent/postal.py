@@ -1,36 +1,48 @@
 """Campaigns by post: the file for the printer, with only the people it may go to.
 
-Handing a campaign to the printer (:func:`hand_to_printer`) checks each frozen recipient again —
-a consent to post withdrawn, an objection, a restriction, a death since the audience was frozen
-leaves that person out — then marks the others *handed to the printer* and records, for each,
-the disclosure of their name and postal address to the printer, a processor of the mutuelle
-(GDPR art. 28 and 30(1)(d); the declaration's ``printer`` recipient). The files are then built
-from those rows only: a CSV of the address blocks (sorted by postal code, as mail routing
-wants it) and a PDF of the letters, one per page, the address where a window envelope shows it.
-Every download is audited.
+Handing a campaign to the printer is asked for in the back office (:func:`hand_to_printer`): the
+request records who asked and when, and hands over the first ``IN_REQUEST_LETTERS`` letters
+itself — a usual campaign is done there and then — and the periodic job (:func:`hand_over`, run
+by ``manage.py send_campaigns``) does the rest of a larger one, so that no campaign holds a web
+request for long. The work goes in chunks of one committed transaction each: a run killed
+half-way leaves whole chunks, which the next run continues. For each chunk of frozen recipients
+it checks them again — a consent to post withdrawn, an objection, a restriction, a death since
+the audience was frozen leaves that person out (one query for the chunk) — then, person by
+person, the restriction guard (GDPR art. 18) for the campaign's use, and the disclosure of their
+name and postal address to the printer, a processor of the mutuelle (GDPR art. 28 and 30(1)(d);
+the declaration's ``printer`` recipient), written with its audit event by
+:func:`mutualis.audit.record_disclosure` (which guards the disclosure itself); the rows become
+*handed to the printer* in the same transaction. The page of the campaign shows the progress;
+once no row is left to check, the campaign is *sent*.
+
+The files are then built from those rows only: a CSV of the address blocks (sorted by postal
+code, as mail routing wants it) and a PDF of the letters, one per page, the address where a
+window envelope shows it, the text addressed with the recipient's civility. The campaign's page
+offers them once the hand-over is over; a file taken before would hold only the letters handed
+over so far, each with its disclosure registered. Every download is audited.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from fpdf import FPDF
 
 from mutualis import audit
-from mutualis.audit.services import record_disclosure
 from mutualis.consent import campaigns
 from mutualis.consent.models import Campaign, CampaignStatus, Delivery, DeliveryStatus, Topic
 from mutualis.consent.models.campaigns import KIND_TOPIC
-from mutualis.consent.sending import INELIGIBLE, eligible_people
+from mutualis.consent.sending import INELIGIBLE, RESTRICTED, SENDING_ORDER, eligible_people
 from mutualis.consent.tags import ConsentTag
 from mutualis.members.models import Civility
-from mutualis.privacy import catalogue
+from mutualis.privacy import catalogue, restrictions
 
 CSV_COLUMNS = (
     "référence",
@@ -42,7 +54,9 @@ CSV_COLUMNS = (
     "code postal",
     "commune",
 )
-_BATCH = 1000
+_BATCH = 500
+# Letters a web request hands over itself (a few seconds of work); the periodic job does the rest.
+IN_REQUEST_LETTERS = 2000
 
 
 class PostalError(ValueError):
@@ -52,13 +66,27 @@ class PostalError(ValueError):
 @dataclass(frozen=True)
 class Letter:
     reference: str
-    civility: str
+    civility_code: str  # a Civility value ("MME"), empty when unknown
     last_name: str
     first_names: str
     address_line1: str
     address_line2: str
     postal_code: str
     city: str
+
+    @property
+    def civility(self) -> str:
+        """« Madame », « Monsieur », or nothing."""
+        return Civility(self.civility_code).label if self.civility_code in Civility.values else ""
+
+    def personalise(self, text: str) -> str:
+        """``text`` with the placeholders filled for this recipient, civility included."""
+        return campaigns.personalise(
+            text,
+            first_names=self.first_names,
+            last_name=self.last_name,
+            civility=self.civility_code,
+        )
 
     @property
     def address_block(self) -> list[str]:
@@ -69,10 +97,10 @@ class Letter:
 
 
 def hand_to_printer(*, campaign: Campaign, actor) -> int:
-    """Check, mark and disclose the recipients of a postal campaign (see the module docstring).
-
-    Returns how many letters go to the printer. Done once: the campaign is then sent, and later
-    calls change nothing and return 0.
+    """Ask for the hand-over of a postal campaign to the printer and begin it (see the module
+    docstring): at most ``IN_REQUEST_LETTERS`` letters are handed over here, the periodic job
+    hands over the rest. Returns how many letters this call handed over; 0 once the campaign
+    was handed over (sent).
     """
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -82,41 +110,128 @@ def hand_to_printer(*, campaign: Campaign, actor) -> int:
             return 0
         if campaign.status != CampaignStatus.SENDING:
             raise PostalError("Lancez d'abord l'envoi de la campagne.")
-        now = timezone.now()
-        pending = list(
-            campaign.deliveries.filter(status=DeliveryStatus.PENDING).values_list("pk", "person_id")
-        )
-        eligible: set = set()
-        for start in range(0, len(pending), _BATCH):
-            people = [person for _, person in pending[start : start + _BATCH]]
-            eligible |= eligible_people(campaign, people)
-        kept = [pk for pk, person in pending if person in eligible]
-        Delivery.objects.filter(pk__in=[pk for pk, p in pending if p not in eligible]).update(
+        if not campaign.printer_requested_at:
+            pending = campaign.deliveries.filter(status=DeliveryStatus.PENDING).count()
+            campaign.printer_requested_at = timezone.now()
+            campaign.printer_requested_by = campaigns._label(actor)
+            campaign.save(update_fields=["printer_requested_at", "printer_requested_by"])
+            audit.record(
+                ConsentTag.CAMPAIGN_HANDOVER,
+                actor=actor,
+                target=campaign,
+                details={"letters": pending},
+            )
+    return hand_over(campaign, limit=IN_REQUEST_LETTERS).letters
+
+
+def handover_in_progress(campaign: Campaign) -> bool:
+    """Asked for and not finished: the printer's files would be partial."""
+    return bool(campaign.printer_requested_at) and campaign.status == CampaignStatus.SENDING
+
+
+@dataclass
+class HandOver:
+    letters: int = 0
+    skipped: int = 0
+    chunks: int = 0
+    stopped: str = ""  # why the run stopped before the end, if it did
+
+
+def due_handovers() -> list[Campaign]:
+    """The postal campaigns whose hand-over was asked for and is not finished."""
+    return list(
+        Campaign.objects.filter(
+            channel="post", status=CampaignStatus.SENDING, printer_requested_at__isnull=False
+        ).order_by("printer_requested_at")
+    )
+
+
+def hand_over(
+    campaign: Campaign,
+    *,
+    chunk: int | None = None,
+    limit: int | None = None,
+    progress: Callable[[int], None] = lambda n: None,
+) -> HandOver:
+    """Check, disclose and mark the recipients of a postal campaign whose hand-over was asked
+    for, a chunk per transaction (see the module docstring), ``limit`` rows at most; close the
+    campaign once nothing is left."""
+    report = HandOver()
+    chunk = chunk or _BATCH
+    seen = 0
+    while limit is None or seen < limit:
+        size = chunk if limit is None else min(chunk, limit - seen)
+        done = _hand_over_chunk(campaign, size, report)
+        if done is None:
+            break
+        seen += done
+        progress(done)
+    campaigns.finish_if_done(campaign)
+    return report
+
+
+def _reason(campaign: Campaign) -> str:
+    return (
+        f"impression et routage de la campagne « {campaign.title} » par courrier "
+        "(sous-traitant, RGPD art. 28)"
+    )
+
+
+def _hand_over_chunk(campaign: Campaign, size: int, report: HandOver) -> int | None:
+    """One chunk, committed whole; ``None`` once nothing is left or the campaign stopped."""
+    now = timezone.now()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status != CampaignStatus.SENDING or not campaign.printer_requested_at:
+            report.stopped = campaign.status
+            return None
+        rows = campaign.deliveries.filter(status=DeliveryStatus.PENDING).order_by(*SENDING_ORDER)
+        if connection.vendor == "postgresql":
+            rows = rows.select_for_update(skip_locked=True)
+        pending = list(rows.values_list("pk", "person_id")[:size])
+        if not pending:
+            return None
+        eligible = eligible_people(campaign, [person for _, person in pending])
+        purpose, use = campaigns.purpose_of(campaign.kind), campaigns.use_of(campaign.kind)
+        actor = campaign.printer_requested_by or None
+        kept, refused = [], []
+        for pk, person in pending:
+            if person not in eligible:
+                continue
+            try:
+                restrictions.ensure_allowed(person, purpose=purpose, use=use)
+                audit.record_disclosure(
+                    recipient=catalogue.PRINTER,
+                    subject=person,
+                    categories=[catalogue.IDENTITY, catalogue.CONTACT],
+                    reason=_reason(campaign),
+                    actor=actor,
+                    use=use,
+                )
+            except restrictions.ProcessingRestricted:  # the guard put its refusal on record
+                refused.append(pk)
+                continue
+            kept.append(pk)
+        ineligible = [pk for pk, person in pending if person not in eligible]
+        Delivery.objects.filter(pk__in=ineligible).update(
             status=DeliveryStatus.SKIPPED, error=INELIGIBLE
+        )
+        Delivery.objects.filter(pk__in=refused).update(
+            status=DeliveryStatus.SKIPPED, error=RESTRICTED
         )
         Delivery.objects.filter(pk__in=kept).update(
             status=DeliveryStatus.EXPORTED, sent_at=now, attempts=1
         )
-        reason = (
-            f"impression et routage de la campagne « {campaign.title} » par courrier "
-            "(sous-traitant, RGPD art. 28)"
-        )
-        for person in sorted(eligible, key=str):
-            record_disclosure(
-                recipient=catalogue.PRINTER,
-                subject=person,
-                categories=[catalogue.IDENTITY, catalogue.CONTACT],
-                reason=reason,
-                actor=actor,
-            )
+        skipped = len(ineligible) + len(refused)
+        report.chunks += 1
+        report.letters += len(kept)
+        report.skipped += skipped
         audit.record(
             ConsentTag.CAMPAIGN_EXPORT,
-            actor=actor,
             target=campaign,
-            details={"letters": len(kept), "skipped": len(pending) - len(kept)},
+            details={"chunk": report.chunks, "letters": len(kept), "skipped": skipped},
         )
-    campaigns.finish_if_done(campaign)
-    return len(kept)
+    return len(pending)
 
 
 def letters(campaign: Campaign) -> list[Letter]:
@@ -134,9 +249,8 @@ def letters(campaign: Campaign) -> list[Letter]:
             "person__city",
         )
     )
-    civilities = dict(Civility.choices)
     return [
-        Letter(str(pk)[:8], civilities.get(civ, ""), last, first, line1, line2, code, city)
+        Letter(str(pk)[:8], civ or "", last, first, line1, line2, code, city)
         for pk, civ, last, first, line1, line2, code, city in rows
     ]
 
@@ -222,18 +336,11 @@ def pdf_file(campaign: Campaign, *, actor) -> bytes:
         pdf.cell(0, 6, _pdf_text(f"Le {today}"), new_x="LMARGIN", new_y="NEXT")
         pdf.set_x(20)
         pdf.set_font("helvetica", style="B", size=11)
-        subject = campaigns.personalise(
-            campaign.subject,
-            first_names=letter.first_names,
-            last_name=letter.last_name,
-            civility="",
-        )
+        subject = letter.personalise(campaign.subject)
         pdf.multi_cell(170, 6, _pdf_text(f"Objet : {subject}"))
         pdf.ln(4)
         pdf.set_font("helvetica", size=11)
-        body = campaigns.personalise(
-            campaign.body, first_names=letter.first_names, last_name=letter.last_name, civility=""
-        )
+        body = letter.personalise(campaign.body)
         pdf.set_x(20)
         pdf.multi_cell(170, 5.5, _pdf_text(body))
         pdf.ln(8)

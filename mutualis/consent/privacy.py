@@ -6,7 +6,9 @@ Proof of a consent must outlive the processing that relied on it; a withdrawn ch
 proof of the withdrawal (GDPR art. 7(1), 7(3)).
 """
 
+from mutualis.consent.tags import ConsentTag
 from mutualis.privacy import catalogue as c
+from mutualis.privacy import restrictions
 from mutualis.privacy.declaration import personal
 from mutualis.privacy.registry import declare
 
@@ -92,7 +94,7 @@ declare(
 )
 declare(
     "consent.Campaign",
-    fields={"created_by": _STAFF, "frozen_by": _STAFF},
+    fields={"created_by": _STAFF, "frozen_by": _STAFF, "printer_requested_by": _STAFF},
     not_personal=[
         "id",
         "title",
@@ -108,6 +110,7 @@ declare(
         "frozen_at",
         "finished_at",
         "recipients",
+        "printer_requested_at",
     ],
 )
 
@@ -139,6 +142,13 @@ declare(
     retention=c.RETENTION_CAMPAIGN_LOG,
     retention_anchor="queued_at",
 )
+
+# Sending a campaign uses each recipient's data beyond storage: the restriction guard (GDPR
+# art. 18) stands before every message and every letter handed to the printer, and each one is
+# audited under its use, which privacy_check T9 reads. A consent-based campaign serves the
+# communication purpose; service information about the member's contract, the contract.
+restrictions.register_use(ConsentTag.CAMPAIGN_DELIVER, purposes=[c.COMMUNICATION])
+restrictions.register_use(ConsentTag.SERVICE_DELIVER, purposes=[c.CONTRACT])
 
 # privacy_check T8 (every campaign recipient had agreed at send time).
 from mutualis.consent import promises  # noqa: E402, F401

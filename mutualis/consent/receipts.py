@@ -70,6 +70,20 @@ def previous_event(event: ConsentEvent) -> ConsentEvent | None:
     )
 
 
+def _controller(organisation: dict) -> dict:
+    """The Kantara ``piiControllers`` entry: the mutuelle, reached through its DPO; its phone
+    number when the settings give one (``MUTUALIS_ORGANISATION["phone"]``)."""
+    entry = {
+        "piiController": organisation["name"],
+        "contact": "Délégué à la protection des données",
+        "address": organisation["address"],
+        "email": organisation["dpo_email"],
+    }
+    if organisation.get("phone"):
+        entry["phone"] = organisation["phone"]
+    return entry
+
+
 def receipt(event: ConsentEvent, *, policy_url: str) -> dict:
     """The receipt of ``event`` (see the module docstring)."""
     organisation = settings.MUTUALIS_ORGANISATION
@@ -87,14 +101,7 @@ def receipt(event: ConsentEvent, *, policy_url: str) -> dict:
         "consentTimestamp": int(event.at.timestamp()),
         "collectionMethod": event.get_source_display(),
         "piiPrincipalId": _principal_id(event),
-        "piiControllers": [
-            {
-                "piiController": organisation["name"],
-                "contact": "Délégué à la protection des données",
-                "address": organisation["address"],
-                "email": organisation["dpo_email"],
-            }
-        ],
+        "piiControllers": [_controller(organisation)],
         "policyUrl": policy_url,
         "services": [
             {

@@ -9,11 +9,21 @@ The send log (:class:`~mutualis.consent.models.Delivery`) is the work list. A ru
    checking each person again: a consent withdrawn, an objection, a restriction, a death or an
    erasure since the audience was frozen turns the row to *skipped*, and no message leaves;
 3. sends the batch over one SMTP connection, at most ``MUTUALIS_CAMPAIGN_RATE`` messages per
-   second, and settles each row as soon as the server has answered: *sent*; *failed* for a
-   permanent refusal (5xx) or after ``MUTUALIS_CAMPAIGN_MAX_ATTEMPTS``; back to *pending* with a
-   retry time (doubling from ``MUTUALIS_CAMPAIGN_RETRY_SECONDS``) for a temporary one (4xx, a
+   second. Before each message it reads the campaign's status (one indexed read): once staff
+   paused or cancelled the campaign, the message in flight was the last, and the rest of the
+   batch goes back to *pending* (paused) or to *cancelled*. Then the restriction guard (GDPR
+   art. 18) stands before the message (a restriction started since the claim skips it), and
+   each row is settled as soon as the server has answered, with the audit event of the use
+   (``consent:campaign:deliver`` or ``consent:service_campaign:deliver``, naming the person,
+   read by ``privacy_check`` T9) in the same transaction: *sent*; *failed* for a permanent
+   refusal (5xx) or after ``MUTUALIS_CAMPAIGN_MAX_ATTEMPTS``; back to *pending* with a retry
+   time (doubling from ``MUTUALIS_CAMPAIGN_RETRY_SECONDS``) for a temporary one (4xx, a
    connection that failed before the message left);
 4. repeats until nothing is due, then closes the campaign once no row is left to send.
+
+A paused or cancelled campaign is not sent, but the claims a dead run left on it are recovered
+all the same (:func:`recover_abandoned`, run by the periodic job before sending): the message in
+flight is *uncertain*, the others go back to *pending* (paused) or become *cancelled*.
 
 **Never twice.** A row is claimed, durably, before its message leaves; the messages of a batch
 leave one at a time in the order of their rows, and each row is settled, durably, as soon as the
@@ -59,11 +69,13 @@ from mutualis.consent.models import Campaign, CampaignStatus, Delivery, Delivery
 from mutualis.consent.models.campaigns import KIND_TOPIC
 from mutualis.consent.smtp import DATA, campaign_connection, phase_of
 from mutualis.consent.tags import ConsentTag
+from mutualis.privacy import restrictions
 
 logger = logging.getLogger(__name__)
 
 # Short codes of the send log for what is not an SMTP reply code.
 INELIGIBLE = "ineligible"
+RESTRICTED = "restricted"
 NO_REPLY = "no_reply"
 INTERRUPTED = "interrupted"
 CONNECTION = "connection"
@@ -121,10 +133,15 @@ def _settings() -> dict:
 def recover_stale_claims(campaign: Campaign, *, lease_minutes: int) -> tuple[int, int]:
     """Settle the rows of runs that died (see the module docstring): in each dead claim, the
     first unsettled row in sending order was the message in flight, *uncertain*; the rows after
-    it never started and go back to *pending*. Returns ``(uncertain, released)``."""
+    it never started and go back to *pending* — or become *cancelled* when the campaign was
+    cancelled meanwhile. Returns ``(uncertain, released)``."""
     before = timezone.now() - timezone.timedelta(minutes=lease_minutes)
     restarted = _database_started_at()
     with transaction.atomic():
+        cancelled = (
+            Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
+            == CampaignStatus.CANCELLED
+        )
         stale = (
             campaign.deliveries.filter(status=DeliveryStatus.CLAIMED, claimed_at__lt=before)
             .select_for_update()
@@ -140,7 +157,9 @@ def recover_stale_claims(campaign: Campaign, *, lease_minutes: int) -> tuple[int
             status=DeliveryStatus.UNCERTAIN, error=INTERRUPTED
         )
         released = Delivery.objects.filter(pk__in=never_started).update(
-            status=DeliveryStatus.PENDING, claim="", claimed_at=None
+            status=DeliveryStatus.CANCELLED if cancelled else DeliveryStatus.PENDING,
+            claim="",
+            claimed_at=None,
         )
         if uncertain or released:
             audit.record(
@@ -211,6 +230,7 @@ def claim_batch(campaign: Campaign, *, token: str, size: int) -> list[Recipient]
             "person__last_name",
             "person__civility",
             "consent_event__at",
+            "person_id",
         )
         by_pk = {row[0]: Recipient(*row) for row in found}
     return [by_pk[pk] for pk in claimed]
@@ -239,8 +259,18 @@ def _by_code(code: int) -> Outcome:
     return Outcome(DeliveryStatus.FAILED, str(code))
 
 
-def settle(pk, *, token: str, outcome: Outcome, attempts: int, limits: dict) -> str:
-    """Write the outcome of one row; a temporary failure is retried later, until the limit."""
+def settle(
+    recipient: Recipient,
+    *,
+    campaign: Campaign,
+    token: str,
+    outcome: Outcome,
+    attempts: int,
+    limits: dict,
+) -> str:
+    """Write the outcome of one row, with the audit event of the use of the person's data, in
+    one transaction; a temporary failure is retried later, until the limit."""
+    pk = recipient.delivery_id
     now = timezone.now()
     values: dict = {"error": outcome.error}
     status = outcome.status
@@ -253,8 +283,46 @@ def settle(pk, *, token: str, outcome: Outcome, attempts: int, limits: dict) -> 
     values.update(status=status, attempts=attempts + 1)
     if status == DeliveryStatus.SENT:
         values["sent_at"] = now
-    Delivery.objects.filter(pk=pk, claim=token, status=DeliveryStatus.CLAIMED).update(**values)
+    with transaction.atomic():
+        Delivery.objects.filter(pk=pk, claim=token, status=DeliveryStatus.CLAIMED).update(**values)
+        audit.record(
+            campaigns.use_of(campaign.kind),
+            subject=recipient.person_id,
+            target=f"consent.delivery:{pk}",
+            details={"campaign": str(campaign.pk), "status": str(status)},
+        )
     return status
+
+
+def skip_restricted(recipient: Recipient, *, campaign: Campaign, token: str) -> bool:
+    """The restriction guard before one message (GDPR art. 18): ``True`` when the message may
+    leave; otherwise the refusal is on record (the guard audits it) and the row is *skipped*."""
+    try:
+        restrictions.ensure_allowed(
+            recipient.person_id,
+            purpose=campaigns.purpose_of(campaign.kind),
+            use=campaigns.use_of(campaign.kind),
+        )
+    except restrictions.ProcessingRestricted:
+        Delivery.objects.filter(
+            pk=recipient.delivery_id, claim=token, status=DeliveryStatus.CLAIMED
+        ).update(status=DeliveryStatus.SKIPPED, error=RESTRICTED, claim="")
+        return False
+    return True
+
+
+def unclaim(pks: list, *, token: str, cancelled: bool) -> int:
+    """Give back claimed rows whose messages never started, the campaign being paused (back to
+    *pending*, sent on resumption) or cancelled (*cancelled*)."""
+    rows = Delivery.objects.filter(pk__in=pks, claim=token, status=DeliveryStatus.CLAIMED)
+    if cancelled:
+        return rows.update(status=DeliveryStatus.CANCELLED, claim="")
+    return rows.update(status=DeliveryStatus.PENDING, claim="", claimed_at=None)
+
+
+def status_now(campaign: Campaign) -> str | None:
+    """The campaign's status as staff left it, read again (one indexed read)."""
+    return Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
 
 
 def release(pks: list, *, token: str, retry_seconds: int) -> int:
@@ -328,6 +396,15 @@ def _send_batch(campaign, batch, connection, links, token, throttle, limits, rep
     outcomes: Counter = Counter()
     for index, recipient in enumerate(batch):
         throttle.wait()
+        status = status_now(campaign)
+        if status != CampaignStatus.SENDING:  # paused or cancelled: the last message has left
+            rest = [r.delivery_id for r in batch[index:]]
+            unclaim(rest, token=token, cancelled=status == CampaignStatus.CANCELLED)
+            report.stopped = status or "gone"
+            break
+        if not skip_restricted(recipient, campaign=campaign, token=token):
+            outcomes[DeliveryStatus.SKIPPED] += 1
+            continue
         error = None
         try:
             message = messages.build(campaign, recipient, links)
@@ -338,7 +415,8 @@ def _send_batch(campaign, batch, connection, links, token, throttle, limits, rep
         if outcome.status == DeliveryStatus.FAILED and outcome.error == INTERNAL:
             logger.exception("campaign %s: message could not be built or sent", campaign.pk)
         status = settle(
-            recipient.delivery_id,
+            recipient,
+            campaign=campaign,
             token=token,
             outcome=outcome,
             attempts=tries[recipient.delivery_id],
@@ -368,6 +446,25 @@ def _reconnect(connection) -> bool:
     except (OSError, smtplib.SMTPException):
         return False
     return True
+
+
+def recover_abandoned(*, lease_minutes: int | None = None) -> tuple[int, int]:
+    """Recover the dead claims of the campaigns no run sends any more (paused or cancelled):
+    without it, a row claimed by a run that died after staff cancelled would stay *claimed*.
+    Returns ``(uncertain, released)`` over all of them."""
+    lease = _settings()["lease"] if lease_minutes is None else lease_minutes
+    before = timezone.now() - timezone.timedelta(minutes=lease)
+    stale = Campaign.objects.filter(
+        status__in=[CampaignStatus.PAUSED, CampaignStatus.CANCELLED],
+        deliveries__status=DeliveryStatus.CLAIMED,
+        deliveries__claimed_at__lt=before,
+    ).distinct()
+    uncertain = released = 0
+    for campaign in stale:
+        found = recover_stale_claims(campaign, lease_minutes=lease)
+        uncertain += found[0]
+        released += found[1]
+    return uncertain, released
 
 
 def due_campaigns() -> list[Campaign]:

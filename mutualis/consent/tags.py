@@ -18,5 +18,10 @@ class ConsentTag(Tag):
     CAMPAIGN_FINISH = "consent:campaign:finish"
     CAMPAIGN_BATCH = "consent:campaign:batch"
     CAMPAIGN_EXPORT = "consent:campaign:export"
+    CAMPAIGN_HANDOVER = "consent:campaign:handover"  # staff asked for the printer's hand-over
     CAMPAIGN_RECOVER = "consent:campaign:recover"
     UNSUBSCRIBE = "consent:consent:unsubscribe"
+    # Processing uses (GDPR art. 18 guard, privacy_check T9): one person's data used to send
+    # them a campaign — a consent-based one (communication) or service information (contract).
+    CAMPAIGN_DELIVER = "consent:campaign:deliver"
+    SERVICE_DELIVER = "consent:service_campaign:deliver"

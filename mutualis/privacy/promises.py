@@ -18,7 +18,7 @@ T4    5        rights requests answered within their deadline              right
 T5    5        an erased person has nothing readable left anywhere         privacy/promise_checks.py
 T6    3        each disclosure within what its recipient is granted        recipients/promises.py
 T7    II       cookies and audience statistics within the CNIL exemption   web/privacy.py
-T8    1-C, 6   each campaign recipient had consent and no objection        consent/promises.py
+T8    1-C, 6   each campaign recipient could receive it when it left       consent/promises.py
 T9    5        a restricted person's data is only stored (art. 18)         privacy/promise_checks.py
 T10   1-D      no technical log past six months                            privacy/third_party.py
 T11   4        the audit log is intact                                     privacy/promise_checks.py

@@ -162,7 +162,7 @@ def campaign_send(request: HttpRequest, campaign_id) -> HttpResponse:
 @staff_view(Permission.CAMPAIGN_SEND)
 @require_POST
 def campaign_pause(request: HttpRequest, campaign_id) -> HttpResponse:
-    return _act(request, campaign_id, campaigns.pause, "Envoi suspendu après le lot en cours.")
+    return _act(request, campaign_id, campaigns.pause, "Envoi suspendu après le message en cours.")
 
 
 @staff_view(Permission.CAMPAIGN_SEND)

@@ -78,6 +78,12 @@ class Campaign(models.Model):
     frozen_by = models.CharField("envoi lancé par", max_length=100, blank=True)
     finished_at = models.DateTimeField("envoi terminé le", null=True, blank=True)
     recipients = models.PositiveIntegerField("destinataires retenus", default=0)
+    # A postal campaign is handed to the printer by the periodic job once staff asked for it
+    # (each recipient checked again, each disclosure registered: too long for a web request).
+    printer_requested_at = models.DateTimeField("remise à l'imprimeur demandée le", null=True)
+    printer_requested_by = models.CharField(
+        "remise à l'imprimeur demandée par", max_length=100, blank=True
+    )
 
     class Meta:
         verbose_name = "campagne"
@@ -104,7 +110,7 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", "Envoyé"
     EXPORTED = "exported", "Remis à l'imprimeur"
     FAILED = "failed", "Échec"
-    SKIPPED = "skipped", "Non envoyé (accord retiré entre-temps)"
+    SKIPPED = "skipped", "Non envoyé (plus autorisé au moment de l'envoi)"
     UNCERTAIN = "uncertain", "Envoi non confirmé"
     CANCELLED = "cancelled", "Annulé"
 
@@ -123,9 +129,12 @@ DELIVERY_TRANSITIONS: dict[str, frozenset[str]] = {
     DeliveryStatus.CLAIMED: frozenset(
         {
             DeliveryStatus.SENT,
-            DeliveryStatus.PENDING,  # a temporary failure before the message could leave
+            # A temporary failure before the message could leave, or a pause before it started.
+            DeliveryStatus.PENDING,
             DeliveryStatus.FAILED,
             DeliveryStatus.UNCERTAIN,
+            DeliveryStatus.SKIPPED,  # restricted (GDPR art. 18) between the claim and the message
+            DeliveryStatus.CANCELLED,  # the campaign was cancelled before the message started
         }
     ),
     DeliveryStatus.SENT: frozenset(),
@@ -187,7 +196,3 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} — {self.get_status_display()}"
-
-    def message_id(self, domain: str) -> str:
-        """Fixed per row, so an MTA log can be matched with the send log after a crash."""
-        return f"<{self.pk.hex}.{self.campaign_id.hex[:8]}@{domain}>"

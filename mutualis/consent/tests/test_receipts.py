@@ -138,6 +138,18 @@ def test_a_receipt_names_the_notice_the_time_the_method_and_the_previous_record(
     assert taken_back["event"]["recorded_by"].startswith("le lien de désinscription")
 
 
+def test_the_controller_s_phone_is_in_the_receipt_when_the_settings_give_one(alice, settings):
+    grant = services.grant(
+        person=alice.person, topic="offers", channel="email", source=Source.MEMBER_SPACE
+    )
+    (controller,) = receipts.receipt(grant, policy_url="x")["piiControllers"]
+    assert "phone" not in controller  # the demo organisation has none
+    settings.MUTUALIS_ORGANISATION = {**settings.MUTUALIS_ORGANISATION, "phone": "01 23 45 67 89"}
+    (controller,) = receipts.receipt(grant, policy_url="x")["piiControllers"]
+    assert controller["phone"] == "01 23 45 67 89"
+    assert controller["email"] == settings.MUTUALIS_ORGANISATION["dpo_email"]
+
+
 def test_a_member_downloads_the_receipt_of_her_choice(alice_client, alice):
     event = services.grant(person=alice.person, topic="surveys", channel="sms", source="letter")
     response = alice_client.get(f"{PAGE}recus/{event.pk}/recu.json")

@@ -509,3 +509,166 @@ def test_after_a_database_restart_every_unsettled_row_of_a_dead_claim_is_uncerta
     # The batch of four was claimed, the first message left, the run died: four uncertain.
     assert statuses == [DeliveryStatus.SENT] + [DeliveryStatus.UNCERTAIN] * 4
     assert max(len(m) for m in _by_recipient(smtp_server).values()) == 1
+
+
+# --- Each message a declared use, behind the restriction guard (GDPR art. 18) ------------------
+def test_each_message_is_audited_as_a_declared_use_naming_its_recipient(
+    smtp_server, subscribers, bob
+):
+    from mutualis.privacy import restrictions
+
+    alice, dave = subscribers
+    _send(_campaign(bob))
+    _send(_campaign(bob, kind="service"))
+    uses = Event.objects.filter(tag=ConsentTag.CAMPAIGN_DELIVER)
+    assert sorted(uses.values_list("subject_id", flat=True)) == sorted(
+        [str(alice.person.pk), str(dave.person.pk)]
+    )
+    assert {e.details["status"] for e in uses} == {DeliveryStatus.SENT}
+    service = Event.objects.filter(tag=ConsentTag.SERVICE_DELIVER)
+    assert service.count() == 2
+    assert ConsentTag.CAMPAIGN_DELIVER in restrictions.uses_covered_by("communication")
+    assert ConsentTag.SERVICE_DELIVER in restrictions.uses_covered_by("contract")
+    assert ConsentTag.SERVICE_DELIVER not in restrictions.uses_covered_by("communication")
+
+
+def test_privacy_check_t9_sees_a_campaign_message_to_a_restricted_person(subscribers, bob):
+    from django.db import transaction
+
+    from mutualis import audit
+    from mutualis.privacy import restrictions
+    from mutualis.privacy.promise_checks import restricted_people_are_only_stored
+
+    alice, _ = subscribers
+    restrictions.start(subject=alice.person, purpose="*", ground="restriction", reason="x")
+    assert restricted_people_are_only_stored(timezone.now()).breaches == []
+    with transaction.atomic():  # what a sender that went around the guard would leave
+        audit.record(ConsentTag.CAMPAIGN_DELIVER, subject=alice.person, details={})
+    (breach,) = restricted_people_are_only_stored(timezone.now()).breaches
+    assert ConsentTag.CAMPAIGN_DELIVER in breach
+
+
+class _Meanwhile(CampaignSMTPBackend):
+    """A connection that does something (``then``) right after the server took a message."""
+
+    def __init__(self, then, **kwargs):
+        super().__init__(**kwargs)
+        self.then, self.sent = then, 0
+
+    def send_messages(self, email_messages):
+        done = super().send_messages(email_messages)
+        self.sent += 1
+        self.then(self.sent)
+        return done
+
+
+def _people(n, prefix="M"):
+    from mutualis.contracts.testing import make_person_data
+    from mutualis.members.services import create_person
+
+    people = [
+        create_person(
+            data=make_person_data(first_names=f"{prefix}{i}", email=f"{prefix}{i}@ex.org")
+        )
+        for i in range(n)
+    ]
+    for person in people:
+        services.grant(person=person, topic="newsletter", channel="email", source="subscription")
+    return people
+
+
+def _in_order(campaign) -> list:
+    return list(
+        Delivery.objects.filter(campaign=campaign)
+        .order_by(*sending.SENDING_ORDER)
+        .values_list("person_id", flat=True)
+    )
+
+
+def test_a_restriction_started_after_the_claim_stops_that_message(smtp_server, bob):
+    from mutualis.privacy import restrictions
+
+    _people(3)
+    campaign = _campaign(bob)
+    order = _in_order(campaign)
+
+    def restrict_the_last(sent):
+        if sent == 1:
+            restrictions.start(subject=order[2], purpose="*", ground="restriction", reason="x")
+
+    report = _send(campaign, connection=_Meanwhile(restrict_the_last), batch_size=10)
+    assert len(smtp_server.messages) == 2
+    row = Delivery.objects.get(campaign=campaign, person_id=order[2])
+    assert (row.status, row.error) == (DeliveryStatus.SKIPPED, sending.RESTRICTED)
+    assert report[DeliveryStatus.SKIPPED] == 1
+    refusal = Event.objects.get(tag="privacy:restriction:refuse")
+    assert refusal.subject_id == str(order[2])
+    assert refusal.details["use"] == ConsentTag.CAMPAIGN_DELIVER
+    assert not Event.objects.filter(tag=ConsentTag.CAMPAIGN_DELIVER, subject_id=str(order[2]))
+
+
+# --- Pause and cancel take effect after the message in flight ------------------------------------
+def test_a_pause_stops_the_sending_after_the_message_in_flight(smtp_server, bob):
+    _people(4)
+    campaign = _campaign(bob)
+
+    def pause_after_the_first(sent):
+        if sent == 1:
+            campaigns.pause(campaign=campaign, actor=bob)
+
+    report = _send(campaign, connection=_Meanwhile(pause_after_the_first), batch_size=10)
+    assert report.stopped == "paused"
+    assert len(smtp_server.messages) == 1  # not the rest of the batch
+    rows = Delivery.objects.filter(campaign=campaign)
+    assert sorted(rows.values_list("status", flat=True)) == ["pending"] * 3 + ["sent"]
+    assert not rows.filter(status=DeliveryStatus.PENDING).exclude(claim="").exists()
+    campaigns.resume(campaign=campaign, actor=bob)
+    _send(campaign)
+    assert sorted(len(m) for m in _by_recipient(smtp_server).values()) == [1] * 4
+    campaign.refresh_from_db()
+    assert campaign.status == "sent"
+
+
+def test_a_cancel_during_the_sending_cancels_the_rest_of_the_batch(smtp_server, bob):
+    _people(4)
+    campaign = _campaign(bob)
+
+    def cancel_after_the_second(sent):
+        if sent == 2:
+            campaigns.cancel(campaign=campaign, actor=bob)
+
+    report = _send(campaign, connection=_Meanwhile(cancel_after_the_second), batch_size=3)
+    assert report.stopped == "cancelled"
+    assert len(smtp_server.messages) == 2
+    statuses = sorted(Delivery.objects.values_list("status", flat=True))
+    assert statuses == ["cancelled", "cancelled", "sent", "sent"]  # claimed and pending alike
+
+
+def test_the_claims_of_a_dead_run_on_a_campaign_cancelled_since_are_recovered(
+    smtp_server, bob, settings
+):
+    _people(6)
+    start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=1)
+    with time_machine.travel(start, tick=False):
+        campaign = _campaign(bob)
+        with pytest.raises(KeyboardInterrupt):
+            _send(campaign, connection=_DiesAfter(2), batch_size=4)
+        campaigns.cancel(campaign=campaign, actor=bob)
+    order = [r.person.email for r in Delivery.objects.order_by(*sending.SENDING_ORDER)]
+    assert [_statuses()[a] for a in order] == ["sent"] + ["claimed"] * 3 + ["cancelled"] * 2
+    with time_machine.travel(start + datetime.timedelta(minutes=5), tick=False):
+        call_command("send_campaigns", stdout=io.StringIO())  # the run might still be alive
+    assert list(_statuses().values()).count("claimed") == 3
+    out = io.StringIO()
+    with time_machine.travel(start + datetime.timedelta(minutes=16), tick=False):
+        call_command("send_campaigns", stdout=out)
+    assert [_statuses()[a] for a in order] == [
+        "sent",
+        "uncertain",  # the server took it as the run died
+        "cancelled",
+        "cancelled",
+        "cancelled",
+        "cancelled",
+    ]
+    assert "1 envoi non confirmé, 2 rendus ou annulés" in out.getvalue().replace("\u00a0", " ")
+    assert len(smtp_server.messages) == 2

@@ -1,6 +1,9 @@
-"""Send the e-mail campaigns whose sending is open (periodic job, safe to run on several hosts).
+"""Send the e-mail campaigns whose sending is open, and hand the postal campaigns whose hand-over
+was asked for to the printer (periodic job, safe to run on several hosts).
 
-Throttled, resumable after an interruption, retried; see :mod:`mutualis.consent.sending`.
+Throttled, resumable after an interruption, retried; see :mod:`mutualis.consent.sending` and
+:mod:`mutualis.consent.postal`. First, the claims that a dead run left on a campaign paused or
+cancelled since are recovered (no row stays *claimed* for ever).
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ import uuid
 from django.core.management.base import CommandError, CommandParser
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from mutualis.consent import sending
+from mutualis.consent import postal, sending
 from mutualis.consent.models import Campaign, DeliveryStatus
+from mutualis.lib.french import plural
 from mutualis.lib.jobs import JobCommand
 from mutualis.web.campaigns.links import campaign_links
 
@@ -19,7 +23,8 @@ from mutualis.web.campaigns.links import campaign_links
 class Command(JobCommand):
     help = (
         "Envoie les campagnes par courriel en cours d'envoi : débit limité, reprise après "
-        "interruption sans double envoi, nouvelles tentatives en cas d'échec temporaire."
+        "interruption sans double envoi, nouvelles tentatives en cas d'échec temporaire ; "
+        "remet à l'imprimeur les campagnes par courrier dont la remise a été demandée."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,12 +40,22 @@ class Command(JobCommand):
             raise CommandError("--batch-size doit être un entier positif.")
         if options["rate"] is not None and options["rate"] < 0:
             raise CommandError("--rate ne peut pas être négatif.")
-        if not campaigns:
+        uncertain, released = sending.recover_abandoned()
+        if uncertain or released:
+            self.stdout.write(
+                f"Campagnes suspendues ou annulées : {uncertain} envoi{plural(uncertain)} "
+                f"non confirmé{plural(uncertain)}, {released} rendu{plural(released)} ou "
+                f"annulé{plural(released)} après l'arrêt d'un envoi précédent."
+            )
+        handovers = self._handovers(options["campaign"])
+        if not campaigns and not handovers:
             self.stdout.write("Aucune campagne à envoyer.")
             return
         links = campaign_links()
         for campaign in campaigns:
             self._send(campaign, links, options)
+        for campaign in handovers:
+            self._hand_over(campaign)
 
     def _campaigns(self, value: str | None) -> list[Campaign]:
         if value is None:
@@ -53,6 +68,21 @@ class Command(JobCommand):
         if campaign is None:
             raise CommandError("Aucune campagne ne porte cet identifiant.")
         return [c for c in sending.due_campaigns() if c.pk == campaign.pk]
+
+    def _handovers(self, value: str | None) -> list[Campaign]:
+        found = postal.due_handovers()
+        return found if value is None else [c for c in found if str(c.pk) == str(value)]
+
+    def _hand_over(self, campaign: Campaign) -> None:
+        left = campaign.deliveries.filter(status=DeliveryStatus.PENDING).count()
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, disable=not self.stdout.isatty()) as bar:
+            task = bar.add_task(campaign.title[:40], total=left)
+            report = postal.hand_over(campaign, progress=lambda n: bar.advance(task, n))
+        self.stdout.write(
+            f"« {campaign.title} » — remis à l'imprimeur : {report.letters}, "
+            f"non envoyé{plural(report.skipped)} : {report.skipped}."
+        )
 
     def _send(self, campaign: Campaign, links, options) -> None:
         left = campaign.deliveries.filter(
