@@ -12,19 +12,27 @@ reads the flows that disclosed that person's data in the categories concerned an
 A notice names what the organisation received by its references (rights-check references,
 exchange line references, the requisition's reference), never by the person's data. Each
 notice and each delivery is audited in its transaction.
+
+A member who corrects their own contact details in the member space exercises the same right
+(GDPR art. 16) without a request: :func:`rectify_contact_details` applies the correction and
+sends the notices in one transaction, as the rights app does for a request.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from mutualis import audit
-from mutualis.privacy import catalogue
+from mutualis.audit.models import Disclosure
+from mutualis.members import services as members
+from mutualis.privacy import catalogue, registry
+from mutualis.recipients import register
 from mutualis.recipients.models import (
     CHANNEL_OF_KIND,
     Notice,
@@ -130,6 +138,48 @@ def notify(*, subject_id: str, categories, cause: str, source: str, actor=None) 
         )
         created.append(notice)
     return created
+
+
+@dataclass(frozen=True)
+class Rectified:
+    """What a correction changed, and which recipients the person may be told were notified
+    (an authority whose requisition is secret is notified, never named to the person)."""
+
+    changed: list[str]
+    told: list[str]
+
+
+def _told_to_the_person(person, categories) -> list[str]:
+    codes = {getattr(c, "code", c) for c in categories}
+    seen = set()
+    disclosures = register.visible_to_the_person(
+        Disclosure.objects.filter(subject_id=str(person.pk))
+    )
+    for recipient, disclosed in disclosures.values_list("recipient", "categories"):
+        if codes & set(disclosed or []):
+            seen.add(recipient)
+    return [r.label for r in catalogue.ALL_RECIPIENTS if r.code in seen]
+
+
+def rectify_contact_details(*, person, changes: dict, actor, source: str) -> Rectified:
+    """Correct ``person``'s contact details (``members.services.rectify_contact_details``) and,
+    in the same transaction, send the art. 19 notices to every organisation that received them
+    (``source`` names where the correction came from). Raises what the members service raises
+    (``ValidationError``, ``IntegrityError`` for an address already taken): nothing is written."""
+    with transaction.atomic():
+        changed = members.rectify_contact_details(person=person, changes=changes, actor=actor)
+        if not changed:
+            return Rectified(changed=[], told=[])
+        declaration = registry.get("members.Person")
+        categories = sorted({declaration.fields[name].category.code for name in changed})
+        notify(
+            subject_id=str(person.pk),
+            categories=categories,
+            cause=NoticeCause.RECTIFICATION,
+            source=source,
+            actor=actor,
+        )
+        return Rectified(changed=list(changed), told=_told_to_the_person(person, categories))
 
 
 def for_organisation(
