@@ -43,6 +43,22 @@ def test_every_option_django_gives_a_command_has_its_help_translated():
     assert english - set(cli.DJANGO_HELP) == {"show this help message and exit"}  # argparse's
 
 
+def test_every_option_of_the_projects_commands_is_explained():
+    from django.core.management import get_commands, load_command_class
+
+    missing = []
+    for name, app in sorted(get_commands().items()):
+        if not app.startswith("mutualis."):
+            continue
+        command = load_command_class(app, name)
+        if not command.help:
+            missing.append(f"{name}: no help")
+        for action in command.create_parser("manage.py", name)._actions:
+            if not action.help:
+                missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+    assert not missing, "\n".join(missing)
+
+
 def test_the_help_of_privacy_check_is_in_french(tmp_path):
     result = run("privacy_check", "--help", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -21,10 +21,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("email")
+        parser.add_argument("email", help="adresse électronique du nouveau compte")
         parser.add_argument("--name", required=True, help="prénom et nom")
         parser.add_argument(
-            "--role", required=True, choices=[code for code, _ in roles.ROLE_CHOICES]
+            "--role",
+            required=True,
+            choices=[code for code, _ in roles.ROLE_CHOICES],
+            help="service du personnel invité (son rôle)",
         )
 
     def handle(self, *args, email: str, name: str, role: str, **options):

@@ -69,7 +69,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--from", dest="start", required=True, help="AAAA-MM-JJ")
         parser.add_argument("--to", dest="end", required=True, help="AAAA-MM-JJ")
-        parser.add_argument("--format", choices=["csv", "text"], default="text")
+        parser.add_argument(
+            "--format",
+            choices=["csv", "text"],
+            default="text",
+            help="présentation : text (par défaut, une ligne par réclamation) ou csv",
+        )
 
     def handle(self, *args, **options) -> None:
         start = _date(options["start"], "--from")

@@ -14,7 +14,9 @@ class Command(JobCommand):
     help = "Supprime les adhésions en ligne expirées et détruit leurs clés de chiffrement."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument(
+            "--batch-size", type=int, default=500, help="adhésions traitées par lot (500)"
+        )
 
     def handle(self, *args, batch_size: int, **options) -> None:
         purged = drafts.purge_expired(batch_size=max(1, batch_size))

@@ -100,7 +100,12 @@ class Command(BaseCommand):
     help = "Affiche le registre des traitements (RGPD art. 30) généré depuis la déclaration."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--format", choices=["md", "csv", "html"], default="md")
+        parser.add_argument(
+            "--format",
+            choices=["md", "csv", "html"],
+            default="md",
+            help="présentation : md (Markdown, par défaut), csv ou html",
+        )
 
     def handle(self, *args, **options) -> None:
         entries = processing_entries()

@@ -21,8 +21,13 @@ class Command(JobCommand):
     help = "Clôt les demandes d'exercice de droits répondues depuis plus de N jours."
 
     def add_arguments(self, parser):
-        parser.add_argument("--after-days", type=int, default=60)
-        parser.add_argument("--dry-run", action="store_true")
+        parser.add_argument(
+            "--after-days",
+            type=int,
+            default=60,
+            help="jours écoulés depuis la réponse avant de clore la demande (60)",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="compter sans clore")
 
     def handle(self, *args, after_days: int, dry_run: bool, **options):
         before = timezone.now() - datetime.timedelta(days=after_days)
