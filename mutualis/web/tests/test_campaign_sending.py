@@ -672,3 +672,11 @@ def test_the_claims_of_a_dead_run_on_a_campaign_cancelled_since_are_recovered(
     ]
     assert "1 envoi non confirmé, 2 rendus ou annulés" in out.getvalue().replace("\u00a0", " ")
     assert len(smtp_server.messages) == 2
+
+
+def test_the_read_before_each_message_names_the_models_tables():
+    from mutualis.consent.models import Campaign
+    from mutualis.privacy.models import Restriction
+
+    assert f"FROM {Restriction._meta.db_table} r" in sending.BEFORE_MESSAGE_SQL
+    assert f"FROM {Campaign._meta.db_table} c" in sending.BEFORE_MESSAGE_SQL
