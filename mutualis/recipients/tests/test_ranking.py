@@ -81,3 +81,24 @@ def test_the_pharmacy_and_the_scheme_are_told_the_same_of_an_ended_contract_and_
     records = fmt.split_records(path.read_bytes(), fmt.OUTBOUND_FORMAT)[1:-1]
     line = next(f for _, f in records if f["quality"] == "A")
     assert (line["status"], line["contract"]) == ("N", future.number)
+
+
+@pytest.mark.django_db
+def test_the_unpaid_premium_files_a_suspension_reads_come_with_the_contracts(
+    alice, dave, django_assert_num_queries
+):
+    """The cover status may read each contract's unpaid-premium files (a suspension): the rights
+    check and the exchange fetch them with the contracts, never one query per contract."""
+    from mutualis.recipients import rights_check
+    from mutualis.recipients.exchange import render
+
+    _status, contract = rights_check.cover_of(alice.person, on=timezone.localdate())
+    with django_assert_num_queries(0):
+        assert list(contract.dunning_cases.all()) == []
+    people = [alice.person, dave.person, alice.beneficiaries.get().person]
+    found = render._contracts_of(people)
+    assert sum(len(pairs) for pairs in found.values()) == 3
+    with django_assert_num_queries(0):
+        for pairs in found.values():
+            for contract, _role in pairs:
+                assert list(contract.dunning_cases.all()) == []
