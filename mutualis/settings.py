@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -459,8 +460,12 @@ MUTUALIS_PREMIUM_DUE_DAY = env_int("MUTUALIS_PREMIUM_DUE_DAY", 5)
 # The mutuelle's account debits are collected to, and its bank's BIC (pain.008 creditor).
 MUTUALIS_SEPA_CREDITOR_IBAN = env_str("MUTUALIS_SEPA_CREDITOR_IBAN", "FR7630006000011234567890189")
 MUTUALIS_SEPA_CREDITOR_BIC = env_str("MUTUALIS_SEPA_CREDITOR_BIC", "AGRIFRPPXXX")
-# Where sepa_batch writes its pain.008 files (mode 0600).
-MUTUALIS_SEPA_OUT_DIR = env_str("MUTUALIS_SEPA_OUT_DIR", str(VAR_DIR / "sepa"))
+# Where sepa_batch writes its pain.008 files (mode 0600); the test suite writes into a
+# directory of its own.
+MUTUALIS_SEPA_OUT_DIR = env_str(
+    "MUTUALIS_SEPA_OUT_DIR",
+    tempfile.mkdtemp(prefix="mutualis-sepa-") if TESTING else str(VAR_DIR / "sepa"),
+)
 # Fee charged to the member for a rejected debit when the bank's file carries none ("0": none).
 MUTUALIS_SEPA_REJECTION_FEE = env_str("MUTUALIS_SEPA_REJECTION_FEE", "0")
 # Permissions of the pain.008 files written (octal): they hold names and IBANs.

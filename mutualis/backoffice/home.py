@@ -37,5 +37,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_view_campaigns": request.user.has_perm(Permission.CAMPAIGN_VIEW),
         "can_view_statistics": request.user.has_perm(Permission.STATISTICS_VIEW),
         "can_manage_breaches": request.user.has_perm(Permission.BREACH_MANAGE),
+        "can_view_billing": request.user.has_perm(Permission.BILLING_VIEW),
     }
     return render_page(request, "backoffice/home.html", context)

@@ -10,6 +10,7 @@ from django.urls import path
 from mutualis.backoffice import home
 from mutualis.backoffice.auth import urls as auth_urls
 from mutualis.backoffice.auth import views as auth
+from mutualis.backoffice.billing import urls as billing_urls
 from mutualis.backoffice.breaches import urls as breaches_urls
 from mutualis.backoffice.campaigns import urls as campaigns_urls
 from mutualis.backoffice.contact import urls as contact_urls
@@ -42,6 +43,7 @@ for area in (
     campaigns_urls,
     statistics_urls,
     breaches_urls,
+    billing_urls,
 ):
     urlpatterns += area.urlpatterns
 # Outside recipients: organisations and keys, scheme exchanges, disclosures, requisitions.

@@ -70,3 +70,83 @@ def batch_on(collection_date: datetime.date, directory: Path, *, today=None, sch
             directory=directory,
             today=today,
         )
+
+
+# --- Bank reports, as a bank writes them ---------------------------------------------------
+
+
+def pain002(batch, rejects, *, group_status="PART", message="STS-1", day=None) -> bytes:
+    """A pain.002 status report rejecting ``rejects`` ((debit, reason code) pairs)."""
+    created = (day or datetime.date(2027, 1, 7)).isoformat()
+    txs = "".join(
+        f"""<TxInfAndSts><StsId>{n}</StsId><OrgnlEndToEndId>{debit.end_to_end_id}</OrgnlEndToEndId>
+        <TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>{code}</Cd></Rsn></StsRsnInf>
+        <OrgnlTxRef><Amt><InstdAmt Ccy="EUR">{debit.amount}</InstdAmt></Amt></OrgnlTxRef>
+        </TxInfAndSts>"""
+        for n, (debit, code) in enumerate(rejects, start=1)
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"><CstmrPmtStsRpt>
+<GrpHdr><MsgId>{message}</MsgId><CreDtTm>{created}T08:00:00</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>{batch.message_id}</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.08</OrgnlMsgNmId>
+<GrpSts>{group_status}</GrpSts></OrgnlGrpInfAndSts>
+<OrgnlPmtInfAndSts><OrgnlPmtInfId>{batch.message_id}-FRST</OrgnlPmtInfId>{txs}</OrgnlPmtInfAndSts>
+</CstmrPmtStsRpt></Document>""".encode()
+
+
+def camt054(entries, *, message="NTF-1") -> bytes:
+    """A camt.054 notification of returns: (debit, reason code, booking day, fee) tuples."""
+    body = "".join(
+        f"""<Ntry><Amt Ccy="EUR">{debit.amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd>
+        <RvslInd>true</RvslInd>
+        <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{day.isoformat()}</Dt></BookgDt>
+        <NtryDtls><TxDtls><Refs><EndToEndId>{debit.end_to_end_id}</EndToEndId></Refs>
+        <AmtDtls><TxAmt><Amt Ccy="EUR">{debit.amount}</Amt></TxAmt></AmtDtls>
+        <Chrgs><TtlChrgsAndTaxAmt Ccy="EUR">{fee}</TtlChrgsAndTaxAmt>
+        <Rcrd><Amt Ccy="EUR">{fee}</Amt></Rcrd></Chrgs>
+        <RtrInf><Rsn><Cd>{code}</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>"""
+        for debit, code, day, fee in entries
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>
+<GrpHdr><MsgId>{message}</MsgId><CreDtTm>2027-02-10T08:00:00</CreDtTm></GrpHdr>
+<Ntfctn><Id>N1</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id></Acct>{body}</Ntfctn>
+</BkToCstmrDbtCdtNtfctn></Document>""".encode()
+
+
+def suite_history(member) -> dict:
+    """What the pages of the cotisations service show, for one member, on today's date: the
+    schedule announced, a batch released with its file, its debit rejected by the bank, an
+    unpaid case with its formal notice and a payment plan — all through the services."""
+    from decimal import Decimal
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from mutualis.billing import calendar, cycle, dunning
+    from mutualis.billing.models import BatchFormat, DebitReturn
+    from mutualis.billing.returns.apply import import_bytes
+    from mutualis.billing.sepa import run
+
+    today = timezone.localdate()
+    cycle.run(today=today)
+    day = calendar.next_collection_date(today + datetime.timedelta(days=calendar.notice_days()))
+    outcome = run.run(
+        collection_date=day,
+        schema=BatchFormat.V08,
+        directory=Path(settings.MUTUALIS_SEPA_OUT_DIR),
+        today=today,
+    )
+    debit = member.debits.get(batch=outcome.batch)
+    import_bytes(pain002(outcome.batch, [(debit, "AM04")], day=today), file_name="suite.xml")
+    due = dunning.Unpaid(Decimal("42.00"), today - datetime.timedelta(days=20), None)
+    case = dunning.open_case(member=member, due=due, today=today)
+    dunning.send_notice(case, today=today)
+    plan = dunning.grant_plan(case=case, instalment_count=3, first_date=today, actor=None)
+    return {
+        "batch": outcome.batch,
+        "case": case,
+        "plan": plan,
+        "letter": case.letters.get(),
+        "return": DebitReturn.objects.get(debit=debit),
+    }

@@ -53,6 +53,11 @@ class Permission(enum.StrEnum):
     STATISTICS_VIEW = "audience:statistics:view"
     # The breach register (GDPR art. 33-34).
     BREACH_MANAGE = "privacy:breach:manage"
+    # Premiums (billing): members' accounts, debit batches, bank returns, unpaid premiums.
+    BILLING_VIEW = "billing:ledger:view"
+    BILLING_MANAGE = "billing:payment:record"
+    # Contracts: the people a contract covers (its premium follows).
+    CONTRACT_MANAGE = "contracts:contract:manage"
 
 
 _SERVICES = {service.code: service for service in catalogue.ALL_SERVICES}
@@ -92,6 +97,11 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.CONSENT_RECORD: "Enregistrer un accord ou un retrait reçu par téléphone ou courrier",
     Permission.STATISTICS_VIEW: "Consulter la mesure d'audience du site",
     Permission.BREACH_MANAGE: "Tenir le registre des violations de données et les notifier",
+    Permission.BILLING_VIEW: "Consulter les comptes cotisations, les remises de prélèvements, les "
+    "retours bancaires et les impayés",
+    Permission.BILLING_MANAGE: "Enregistrer les paiements, traiter les retours et les impayés "
+    "(mise en demeure, échéancier, résiliation), télécharger les remises",
+    Permission.CONTRACT_MANAGE: "Ajouter ou retirer un bénéficiaire d'un contrat",
 }
 
 _INQUIRIES = {Permission.INQUIRY_VIEW, Permission.INQUIRY_ANSWER, Permission.RIGHTS_REGISTER}
@@ -106,11 +116,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.ORGANISATION_MANAGE,
             Permission.EXCHANGE_MANAGE,
             Permission.REQUISITION_REGISTER,
+            Permission.CONTRACT_MANAGE,
             *_INQUIRIES,
         }
     ),
     catalogue.SERVICE_COTISATIONS.code: frozenset(
-        {Permission.MEMBER_SEARCH, Permission.MEMBER_VIEW, Permission.IBAN_REVEAL, *_INQUIRIES}
+        {
+            Permission.MEMBER_SEARCH,
+            Permission.MEMBER_VIEW,
+            Permission.IBAN_REVEAL,
+            Permission.BILLING_VIEW,
+            Permission.BILLING_MANAGE,
+            *_INQUIRIES,
+        }
     ),
     catalogue.SERVICE_RELATION.code: frozenset(
         {
@@ -152,6 +170,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.CAMPAIGN_VIEW,
             Permission.STATISTICS_VIEW,
             Permission.BREACH_MANAGE,
+            Permission.BILLING_VIEW,
             *_INQUIRIES,
         }
     ),

@@ -79,3 +79,42 @@ cover(
     owned=lambda member, w: {"event_id": _consent(member, w).pk},
     download="the member's own consent receipt, to the member logged in: not a staff export",
 )
+
+
+def _payment(member, world):
+    """A cheque received from the member this year: a payment certificate can be issued."""
+
+    def build(w):
+        from decimal import Decimal
+
+        from django.utils import timezone
+
+        from mutualis.billing import dunning
+        from mutualis.billing.models import LedgerKind
+
+        return dunning.record_payment(
+            member=member,
+            kind=LedgerKind.CHEQUE,
+            amount=Decimal("10.00"),
+            paid_on=timezone.localdate(),
+            reference="CHQ-1",
+            actor=None,
+        )
+
+    return world.get(("payment", member.pk), build)
+
+
+def _letter(member, world):
+    """The formal notice of an unpaid premium of the member's (C. mutualité L221-7)."""
+    from mutualis.billing.testing import suite_history
+
+    return world.get(("billing", member.pk), lambda w: suite_history(member))["letter"]
+
+
+cover("portal:premiums")
+cover(
+    "portal:premiums_certificate",
+    owned=lambda member, w: {"year": _payment(member, w).booked_on.year},
+    download="the member's own payment certificate, to the member logged in: not a staff export",
+)
+cover("portal:premiums_letter", owned=lambda member, w: {"pk": _letter(member, w).pk})

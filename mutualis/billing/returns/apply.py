@@ -150,7 +150,8 @@ def _match(report: Report) -> list[tuple[ReturnLine, Debit]]:
                 f"Le prélèvement {line.end_to_end_id} est de {debit.amount} € ; le fichier "
                 f"annonce {line.amount} €."
             )
-        if line.booked_on < debit.batch.collection_date - datetime.timedelta(days=14):
+        sent_on = timezone.localdate(debit.batch.released_at or debit.batch.created_at)
+        if line.booked_on < sent_on:
             raise ReturnFileError(
                 f"Le retour du prélèvement {line.end_to_end_id} est daté d'avant sa remise."
             )

@@ -20,8 +20,7 @@ from mutualis.billing.models import (
     LetterKind,
 )
 from mutualis.billing.returns.apply import import_bytes
-from mutualis.billing.testing import batch_on, cycle_on, on, subscribed_on
-from mutualis.billing.tests.test_returns import pain002
+from mutualis.billing.testing import batch_on, cycle_on, on, pain002, subscribed_on
 from mutualis.contracts.cover import CoverStatus, cover_status
 from mutualis.recipients.rights_check import cover_of
 

@@ -25,7 +25,7 @@ from mutualis.billing.models import (
 )
 from mutualis.billing.returns.apply import import_bytes
 from mutualis.billing.returns.parse import ReturnFileError
-from mutualis.billing.testing import batch_on, cycle_on, on, subscribed_on
+from mutualis.billing.testing import batch_on, camt054, cycle_on, on, pain002, subscribed_on
 
 pytestmark = pytest.mark.django_db
 
@@ -47,42 +47,6 @@ def sent(tmp_path):
         "dave": Debit.objects.get(member=dave.member),
         "batch": batch,
     }
-
-
-def pain002(batch, rejects, *, group_status="PART", message="STS-1") -> bytes:
-    txs = "".join(
-        f"""<TxInfAndSts><StsId>{n}</StsId><OrgnlEndToEndId>{debit.end_to_end_id}</OrgnlEndToEndId>
-        <TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>{code}</Cd></Rsn></StsRsnInf>
-        <OrgnlTxRef><Amt><InstdAmt Ccy="EUR">{debit.amount}</InstdAmt></Amt></OrgnlTxRef>
-        </TxInfAndSts>"""
-        for n, (debit, code) in enumerate(rejects, start=1)
-    )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"><CstmrPmtStsRpt>
-<GrpHdr><MsgId>{message}</MsgId><CreDtTm>2027-01-07T08:00:00</CreDtTm></GrpHdr>
-<OrgnlGrpInfAndSts><OrgnlMsgId>{batch.message_id}</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.08</OrgnlMsgNmId>
-<GrpSts>{group_status}</GrpSts></OrgnlGrpInfAndSts>
-<OrgnlPmtInfAndSts><OrgnlPmtInfId>{batch.message_id}-FRST</OrgnlPmtInfId>{txs}</OrgnlPmtInfAndSts>
-</CstmrPmtStsRpt></Document>""".encode()
-
-
-def camt054(entries, *, message="NTF-1") -> bytes:
-    body = "".join(
-        f"""<Ntry><Amt Ccy="EUR">{debit.amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd>
-        <RvslInd>true</RvslInd>
-        <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{day.isoformat()}</Dt></BookgDt>
-        <NtryDtls><TxDtls><Refs><EndToEndId>{debit.end_to_end_id}</EndToEndId></Refs>
-        <AmtDtls><TxAmt><Amt Ccy="EUR">{debit.amount}</Amt></TxAmt></AmtDtls>
-        <Chrgs><TtlChrgsAndTaxAmt Ccy="EUR">{fee}</TtlChrgsAndTaxAmt>
-        <Rcrd><Amt Ccy="EUR">{fee}</Amt></Rcrd></Chrgs>
-        <RtrInf><Rsn><Cd>{code}</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>"""
-        for debit, code, day, fee in entries
-    )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>
-<GrpHdr><MsgId>{message}</MsgId><CreDtTm>2027-02-10T08:00:00</CreDtTm></GrpHdr>
-<Ntfctn><Id>N1</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id></Acct>{body}</Ntfctn>
-</BkToCstmrDbtCdtNtfctn></Document>""".encode()
 
 
 def test_a_rejected_debit_books_the_rejection_opens_the_queue_and_tells_the_member(

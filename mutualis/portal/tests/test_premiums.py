@@ -12,8 +12,7 @@ from mutualis.audit.models import Event
 from mutualis.billing import dunning
 from mutualis.billing.models import DunningLetter, LedgerKind
 from mutualis.billing.returns.apply import import_bytes
-from mutualis.billing.testing import batch_on, cycle_on, on, subscribed_on
-from mutualis.billing.tests.test_returns import pain002
+from mutualis.billing.testing import batch_on, cycle_on, on, pain002, subscribed_on
 
 pytestmark = pytest.mark.django_db
 

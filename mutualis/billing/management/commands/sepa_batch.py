@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from mutualis.billing.models import BatchFormat
 from mutualis.billing.sepa import document, run
 from mutualis.billing.sepa.build import BatchError
+from mutualis.lib.french import plural
 from mutualis.lib.jobs import JobCommand
 
 
@@ -101,12 +102,12 @@ class Command(JobCommand):
             done = "déjà transmise, fichier vérifié" if outcome.already_released else "transmise"
             self.stdout.write(
                 f"Remise du {day:%d/%m/%Y} {done} : {batch.debit_count} prélèvement"
-                f"{'s' if batch.debit_count > 1 else ''}, {batch.total} €, format {batch.format}"
+                f"{plural(batch.debit_count)}, {batch.total} €, format {batch.format}"
                 f"\nFichier : {outcome.path}\nEmpreinte SHA-256 : {outcome.sha256}"
             )
         if outcome.built.mismatched:
+            n = outcome.built.mismatched
             self.stdout.write(
-                f"{outcome.built.mismatched} mandat{'s' if outcome.built.mismatched > 1 else ''} "
-                "reporté(s) : les cotisations dues diffèrent du montant annoncé ; la prochaine "
-                "pré-notification les annoncera."
+                f"{n} mandat{plural(n)} reporté{plural(n)} : les cotisations dues diffèrent du "
+                "montant annoncé ; la prochaine pré-notification les annoncera."
             )
