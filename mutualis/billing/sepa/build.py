@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from mutualis import audit
@@ -234,11 +234,12 @@ def _first_debits(mandates: list[Mandate], day: datetime.date) -> set:
 
 
 def _final_members(members: list, day: datetime.date) -> set:
-    """Members none of whose contracts runs after ``day``: this debit is their last (FNAL)."""
+    """Members whose contracts all end and owe nothing after ``day``: this debit is their last
+    (FNAL)."""
     ongoing = set(
-        Contract.objects.filter(member_id__in=members)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gt=day))
-        .values_list("member_id", flat=True)
+        Contract.objects.filter(member_id__in=members, end_date__isnull=True).values_list(
+            "member_id", flat=True
+        )
     )
     later = set(
         Instalment.objects.filter(
