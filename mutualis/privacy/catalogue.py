@@ -322,8 +322,9 @@ RETENTION_AUDIENCE = RetentionRule(
     source="CNIL, délibération 2020-091 et lignes directrices sur la mesure d'audience : "
     "traceur 13 mois au plus, non prolongé ; données collectées 25 mois au plus",
 )
-# Login sessions: the row goes within a day of the session's end (`clearsessions` runs hourly,
-# the retention engine nightly).
+# Login sessions: the row goes within a day of the session's end (`clearsessions` deletes every
+# expired session daily at 03:00, deploy/mutualis-clear-sessions.timer; the retention engine
+# deletes those a day past their end nightly).
 RETENTION_SESSIONS = RetentionRule(
     anchor=Anchor.EXPIRY,
     active=Duration(days=1),
@@ -331,6 +332,18 @@ RETENTION_SESSIONS = RetentionRule(
     end_action=EndAction.DELETE,
     source="fonctionnement du site : la session n'est conservée que tant qu'elle est ouverte",
     active_label="jusqu'à la fin de la session (déconnexion ou inactivité), puis 24 heures au plus",
+)
+# The rate-limit counters of the public forms and of the audience endpoint, in Django's database
+# cache (MUTUALIS_CACHE=db): a keyed hash of a client's address or of an e-mail address, with the
+# times of its recent attempts. Each entry lives for its window (an hour by default); the retention
+# engine deletes every expired one nightly, so none outlives its window by more than a day.
+RETENTION_RATE_LIMITS = RetentionRule(
+    anchor=Anchor.EXPIRY,
+    active=Duration(days=1),
+    archive=Duration(),
+    end_action=EndAction.DELETE,
+    source="sécurité des formulaires : compteurs de la fenêtre de limitation du nombre d'envois",
+    active_label="le temps de la fenêtre de limitation, puis 24 heures au plus",
 )
 # A second factor begun and never confirmed: one week.
 RETENTION_PENDING_DEVICE = RetentionRule(

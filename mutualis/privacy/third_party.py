@@ -4,6 +4,8 @@ Django's sessions, django-axes' login attempts and django-otp's second-factor de
 personal data about the people who log in, though no app of the project defines them: they are
 declared here, each with its category, purpose and retention, like the project's own models, and
 the system check fails for any installed model left undeclared (a new third-party app included).
+So is Django's database cache, which keeps the rate limits' counters (the web app maps its table
+as an unmanaged model, ``web.CacheEntry``, for that purpose).
 """
 
 from __future__ import annotations
@@ -112,30 +114,69 @@ declare(
 )
 
 
-# --- privacy_check T10: no technical log past six months ---------------------------------------
+# --- Django's database cache: the rate limits' counters -------------------------------------
+# A keyed hash of a client's address or of an e-mail address, and the times of its recent
+# attempts (mutualis.web.ratelimit); the table is Django's, mapped unmanaged by the web app. Each
+# entry lives for its window; the retention engine deletes the expired ones (a table that does
+# not exist, with the per-process memory cache, has nothing to delete).
+declare(
+    "web.CacheEntry",
+    fields={
+        "cache_key": _technical(c.WEBSITE),
+        "value": _technical(c.WEBSITE),
+        "expires": _technical(c.WEBSITE),
+    },
+    purpose=c.WEBSITE,
+    retention=c.RETENTION_RATE_LIMITS,
+    retention_anchor="expires",
+    retention_handler="mutualis.web.ratelimit.expire_entries",
+)
+
+
+# --- privacy_check T10: no technical log past its rule, none past six months --------------------
+# Beside the six-month logs (RETENTION_TECHNICAL_LOGS), the technical data whose own rule is
+# shorter, checked against that rule: sessions (a day after their end) and the rate limits'
+# cache (a day after the end of its window).
+SHORT_LIVED_TECHNICAL_DATA = ("sessions.Session", "web.CacheEntry")
+
+
+def technical_logs() -> list:
+    """The declarations T10 checks, each against its own declared rule."""
+    from mutualis.privacy import registry
+
+    return [
+        d
+        for d in registry.all_declarations()
+        if d.retention_rule is c.RETENTION_TECHNICAL_LOGS or d.model in SHORT_LIVED_TECHNICAL_DATA
+    ]
+
+
 @promises.register("T10", section="1-D", title="Aucun journal technique de plus de 6 mois")
 def no_technical_log_past_six_months(now) -> promises.Finding:
-    """Security log, login attempts (RETENTION_TECHNICAL_LOGS) and sessions: nothing older than
-    six months (a session counts from its expiry)."""
+    """Security log and login attempts (six months), sessions and the rate limits' cache (a day
+    after their end): nothing older than its declared rule allows, counted from its anchor (a
+    session from its expiry), and in any case nothing past six months."""
     from django.apps import apps
+    from django.db import connection
 
-    from mutualis.privacy import registry
-    from mutualis.privacy.retention import cutoff
+    from mutualis.privacy.retention import Target, cutoff
 
-    bound = cutoff(now, c.RETENTION_TECHNICAL_LOGS.active)
-    logs = [
-        (apps.get_model(d.model), d.retention_anchor)
-        for d in registry.all_declarations()
-        if d.retention_rule is c.RETENTION_TECHNICAL_LOGS
-    ]
-    logs.append((apps.get_model("sessions", "Session"), "expire_date"))
+    tables = set(connection.introspection.table_names())
+    ceiling = cutoff(now, c.RETENTION_TECHNICAL_LOGS.active)
     checked, breaches = 0, []
-    for model, anchor in logs:
+    for declaration in technical_logs():
+        model = apps.get_model(declaration.model)
+        if model._meta.db_table not in tables:  # the memory cache: no table, nothing kept
+            continue
+        rule = declaration.retention_rule
+        bound = max(cutoff(now, Target(declaration, model, rule).total), ceiling)
+        anchor = declaration.retention_anchor
         checked += model._base_manager.count()
         count = model._base_manager.filter(**{f"{anchor}__lt": bound}).count()
         if count:
             breaches.append(
-                f"{model._meta.label} : {count} enregistrement{plural(count)} de plus de 6 mois "
-                f"(avant le {timezone.localtime(bound):%d/%m/%Y})"
+                f"{model._meta.label} : {count} enregistrement{plural(count)} au-delà de la "
+                f"durée de conservation, {rule.active.label} à compter {rule.anchor.label} "
+                f"(avant le {timezone.localtime(bound):%d/%m/%Y à %H:%M})"
             )
     return promises.Finding(checked=checked, breaches=breaches)

@@ -15,13 +15,15 @@ THIRD_PARTY_PERSONAL = [
     "axes.AccessFailureLog",
     "sessions.Session",
     "otp_totp.TOTPDevice",
+    "web.CacheEntry",  # Django's database cache, mapped: the rate limits' keyed hashes
 ]
 
 
 def test_every_installed_model_is_declared_third_party_ones_included():
     assert check_declaration() == []
     third_party = [m for m in apps.get_models() if not is_project_model(m)]
-    assert {m._meta.label for m in third_party} >= set(THIRD_PARTY_PERSONAL)
+    labels = {m._meta.label for m in third_party}
+    assert labels >= set(THIRD_PARTY_PERSONAL) - {"web.CacheEntry"}
     for model in third_party:
         assert registry.get(model._meta.label) is not None, model._meta.label
 
@@ -34,7 +36,7 @@ def test_a_third_party_model_with_personal_data_has_a_purpose_and_a_retention(la
     assert declaration.retention_anchor
 
 
-@pytest.mark.parametrize("label", ["axes.AccessAttempt", "otp_totp.TOTPDevice"])
+@pytest.mark.parametrize("label", ["axes.AccessAttempt", "otp_totp.TOTPDevice", "web.CacheEntry"])
 def test_an_undeclared_third_party_model_fails_the_check(label):
     declaration = registry.get(label)
     registry.unregister(label)
@@ -43,9 +45,22 @@ def test_an_undeclared_third_party_model_fails_the_check(label):
     finally:
         registry._register(declaration)
     assert [e.obj._meta.label for e in errors] == [label]
-    assert "mutualis.privacy.third_party" in errors[0].hint
+    if label != "web.CacheEntry":  # a library's own model
+        assert "mutualis.privacy.third_party" in errors[0].hint
 
 
 def test_the_login_attempts_and_the_security_log_keep_six_months():
     for label in ("axes.AccessAttempt", "audit.SecurityEvent"):
         assert registry.get(label).retention_rule is catalogue.RETENTION_TECHNICAL_LOGS
+
+
+def test_the_cache_mapped_is_the_table_the_database_cache_uses():
+    from mutualis import settings as project_settings
+    from mutualis.web.models import CacheEntry
+
+    assert project_settings._CACHE_BACKENDS["db"]["LOCATION"] == CacheEntry._meta.db_table
+    assert CacheEntry._meta.managed is False  # Django's cache creates and writes it
+    declaration = registry.get("web.CacheEntry")
+    assert declaration.retention_rule is catalogue.RETENTION_RATE_LIMITS
+    assert declaration.retention_anchor == "expires"
+    assert {f.category for f in declaration.fields.values()} == {catalogue.TECHNICAL}

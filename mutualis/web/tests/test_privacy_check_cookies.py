@@ -115,8 +115,24 @@ def test_a_technical_log_older_than_six_months_is_a_breach(db):
         "audit.SecurityEvent",
         "axes.AccessAttempt",
     }
-    assert "1 enregistrement de plus de 6 mois" in breaches[0]
+    assert "1 enregistrement au-delà de la durée de conservation, 6 mois" in breaches[0]
     SecurityEvent.objects.filter(pk=old.pk).delete()
     AccessAttempt.objects.all().delete()
+    with time_machine.travel(NOW, tick=False):
+        assert no_technical_log_past_six_months(timezone.now()).breaches == []
+
+
+def test_a_session_a_day_past_its_end_is_a_breach_by_its_own_rule_not_six_months(db):
+    from django.contrib.sessions.models import Session
+
+    expired = datetime.datetime(2027, 6, 14, 11, 0, tzinfo=PARIS)  # NOW less a day and an hour
+    Session.objects.create(session_key="a" * 32, session_data="", expire_date=expired)
+    with time_machine.travel(NOW - datetime.timedelta(hours=2), tick=False):
+        assert no_technical_log_past_six_months(timezone.now()).breaches == []
+    with time_machine.travel(NOW, tick=False):
+        (breach,) = no_technical_log_past_six_months(timezone.now()).breaches
+    assert breach.startswith("sessions.Session")
+    assert "1 jour à compter de l'expiration" in breach.replace("\u00a0", " ")
+    Session.objects.all().delete()
     with time_machine.travel(NOW, tick=False):
         assert no_technical_log_past_six_months(timezone.now()).breaches == []
