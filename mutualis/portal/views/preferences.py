@@ -66,6 +66,8 @@ class PreferencesForm(forms.Form):
         for topic in Topic:
             self.fields[notice_field(topic)] = forms.IntegerField(
                 required=False,
+                min_value=1,
+                max_value=2**63 - 1,  # a larger number fits no key (nor the database's integer)
                 widget=forms.HiddenInput,
                 initial=self.notices[topic.value].pk,
             )
