@@ -110,11 +110,15 @@ def plan(
 
 
 def notify(
-    *, today: datetime.date, actor=None, progress: Callable[[int], None] | None = None
+    *,
+    today: datetime.date,
+    actor=None,
+    progress: Callable[[int], None] | None = None,
+    now: datetime.datetime | None = None,
 ) -> Outcome:
     """Announce every planned debit whose amount differs from what was announced; e-mail each
     member concerned once. Restricted people (GDPR art. 18) are left out: no debit is presented
-    for them either."""
+    for them either. ``now`` dates the notices (the demo replays a past year)."""
     horizon = calendar.schedule_horizon(today)
     outcome = Outcome()
     mandates = restrictions.exclude_restricted(
@@ -142,7 +146,7 @@ def notify(
         if not rows:
             break
         last = rows[-1].pk
-        _notify_chunk(rows, today=today, horizon=horizon, actor=actor, outcome=outcome)
+        _notify_chunk(rows, today=today, horizon=horizon, actor=actor, outcome=outcome, now=now)
         if progress:
             progress(len(rows))
     return outcome
@@ -155,6 +159,7 @@ def _notify_chunk(
     horizon: datetime.date,
     actor,
     outcome: Outcome,
+    now: datetime.datetime | None = None,
 ) -> None:
     by_member: dict = defaultdict(list)
     for member_id, due_date, amount in Instalment.objects.filter(
@@ -170,7 +175,7 @@ def _notify_chunk(
     ).values_list("mandate_id", "collection_date", "amount", "created_at"):
         by_mandate[mandate_id].append((day, amount, made))
 
-    now = timezone.now()
+    now = now or timezone.now()
     new: list[PreNotification] = []
     letters: list[tuple[Mandate, list[PreNotification], bool]] = []
     for mandate in mandates:

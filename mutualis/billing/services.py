@@ -70,9 +70,17 @@ def build_mandate(
 
 
 def create_mandate(
-    *, member: Member, iban: str, bic: str = "", debtor_name: str, signed_place: str, actor=None
+    *,
+    member: Member,
+    iban: str,
+    bic: str = "",
+    debtor_name: str,
+    signed_place: str,
+    signed_at: datetime.datetime | None = None,
+    actor=None,
 ) -> Mandate:
-    """An electronic SEPA mandate (SDD Core rulebook): unique RUM, the mutuelle's ICS."""
+    """An electronic SEPA mandate (SDD Core rulebook): unique RUM, the mutuelle's ICS. A mandate
+    taken over from the previous system keeps its ``signed_at``."""
     with transaction.atomic():
         mandate = build_mandate(
             member=member,
@@ -81,6 +89,10 @@ def create_mandate(
             debtor_name=debtor_name,
             signed_place=signed_place,
         )
+        if signed_at is not None:
+            if signed_at > timezone.now():
+                raise ValueError("La date de signature du mandat ne peut pas être future.")
+            mandate.signed_at = signed_at
         mandate.save()
         audit.record(
             BillingTag.MANDATE_CREATE,

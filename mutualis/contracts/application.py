@@ -44,6 +44,9 @@ class PaymentApplication:
     bic: str
     debtor_name: str
     signed_place: str
+    # A mandate taken over from the previous system keeps its signature date (the debits
+    # quote it); a mandate signed online is signed now.
+    signed_at: datetime.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,19 @@
-"""Demo data: the offers, and a handful of members with beneficiaries (idempotent)."""
+"""Demo data: the offers, and a handful of members with beneficiaries (idempotent).
+
+The members joined a year ago (their contracts start on the first day of the month, twelve
+months back), as members taken over from the previous system are: the premiums, debits and
+unpaid-premium steps of that year are then loaded by the billing demo.
+"""
 
 from __future__ import annotations
 
 import datetime
 import random
 
-from mutualis.contracts import services
+from django.utils import timezone
+
+from mutualis.contracts import services, terms
+from mutualis.contracts.models import AcceptanceChannel
 from mutualis.contracts.testing import (
     child_of,
     ensure_offers,
@@ -65,6 +73,12 @@ MEMBERS = [
 ]
 
 
+def joined_on() -> datetime.date:
+    """The first day of the month, a year ago."""
+    today = timezone.localdate()
+    return datetime.date(today.year - 1, today.month, 1)
+
+
 def load() -> list[DemoLogin]:
     ensure_offers()
     logins = []
@@ -86,11 +100,21 @@ def load() -> list[DemoLogin]:
                 for name, age in [("Léo", 8), ("Zoé", 12)][:children]
             ]
             application = make_application(
-                member=person, beneficiaries=beneficiaries, offer_code=offer, rng=rng
+                member=person,
+                beneficiaries=beneficiaries,
+                offer_code=offer,
+                rng=rng,
+                start_date=joined_on(),
             )
-            member = services.subscribe(application=application).member
-            member.account.set_password(DEMO_PASSWORD)
-            member.account.save(update_fields=["password"])
+            # The mandate was signed with the membership, a year ago.
+            application.payment.signed_at = timezone.make_aware(
+                datetime.datetime.combine(joined_on(), datetime.time(10))
+            ) - datetime.timedelta(days=20)
+            member = services.subscribe(application=application, imported=True).member
+            terms.accept_cgu(member=member, channel=AcceptanceChannel.SUBSCRIPTION)
+            account = services.open_account(member=member)
+            account.set_password(DEMO_PASSWORD)
+            account.save(update_fields=["password"])
         logins.append(
             DemoLogin(
                 role=f"Adhérent ({first} {last})",

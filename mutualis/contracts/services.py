@@ -84,6 +84,7 @@ def subscribe(
             bic=application.payment.bic,
             debtor_name=application.payment.debtor_name,
             signed_place=application.payment.signed_place,
+            signed_at=application.payment.signed_at if imported else None,
             actor=actor,
         )
         audit.record(

@@ -151,7 +151,7 @@ def _match(report: Report) -> list[tuple[ReturnLine, Debit]]:
                 f"annonce {line.amount} €."
             )
         sent_on = timezone.localdate(debit.batch.released_at or debit.batch.created_at)
-        if line.booked_on < sent_on:
+        if line.booked_on < min(sent_on, debit.batch.collection_date):
             raise ReturnFileError(
                 f"Le retour du prélèvement {line.end_to_end_id} est daté d'avant sa remise."
             )
