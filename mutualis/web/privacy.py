@@ -1,14 +1,17 @@
 """``privacy_check`` T7: cookies and audience statistics as section II of the policy says.
 
-The web app holds no personal data of its own (no model to declare); it registers the check of
-what the site really sets, since it serves the pages:
+The web app registers the check of what the site really sets, since it serves the pages (its one
+model, the database cache's table, is declared with the third-party technical data):
 
-- the settings: the CSRF and session cookies last the browsing session, the audience cookie at
-  most 13 months, the raw audience events at most 25 months;
-- the live site: the main public and member-space pages, and a report to the audience endpoint,
-  are requested in-process (inside a transaction rolled back, so nothing stays); every cookie
-  they set must be declared, with no longer a life than declared, and a second report must not
-  extend the audience cookie;
+- the settings: the CSRF and session cookies last the browsing session;
+- the live site, requested in-process inside a transaction rolled back (so nothing stays), from
+  an address of the documentation range drawn for the run (never counted against a real
+  client's allowance): the main public pages; two reports to the audience endpoint (the first
+  sets the audience cookie, the second must not extend it); the refusal of the measurement on
+  the cookies page; a member and a member of staff logged in (accounts made for the run), each
+  logging out of their space, which leaves a flash message, and reading the page that shows it.
+  Every cookie set must be declared, with no longer a life than declared, and the audience and
+  refusal cookies may live 13 calendar months from today at most;
 - the data: no raw audience event older than 25 months, none recorded for a cookie past its 13
   months.
 """
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import secrets
+from dataclasses import dataclass, field
 from http.cookies import Morsel
 
 from django.conf import settings
@@ -28,9 +33,14 @@ from django.utils import timezone
 from mutualis.lib.dates import add_months
 from mutualis.lib.french import plural
 from mutualis.privacy import catalogue, promises
+from mutualis.privacy.declaration import Duration
 from mutualis.privacy.retention import cutoff
 
 PAGES = ("web:home", "web:policy", "web:cookies", "web:contact", "portal:login")
+# The promise of section II (CNIL audience exemption), whatever the declaration says.
+COOKIE_MONTHS = 13
+EVENT_MONTHS = 25
+THIRTEEN_MONTH_COOKIES = (catalogue.AUDIENCE_COOKIE, catalogue.AUDIENCE_REFUSAL_COOKIE)
 
 
 class _Rollback(Exception):
@@ -57,18 +67,54 @@ def _lifetime(morsel: Morsel) -> int | None:
     return None
 
 
-def observed_cookies(host: str) -> tuple[dict[str, Morsel], bool]:
-    """Every cookie the main pages and two audience reports set, and whether the second
-    report set the audience cookie again (it must not)."""
+def _deletion(morsel: Morsel) -> bool:
+    life = _lifetime(morsel)
+    return life == 0 or (not morsel.value and life is not None and life <= 0)
+
+
+@dataclass
+class Observed:
+    """What the in-process visit saw: each cookie set (deletions aside), with the page that set
+    it."""
+
+    settings: list[tuple[str, Morsel, str]] = field(default_factory=list)
+    extended: bool = False  # the second audience report set the audience cookie again
+
+    def add(self, response, where: str) -> None:
+        for name, morsel in response.cookies.items():
+            if not _deletion(morsel):
+                self.settings.append((name, morsel, where))
+
+    @property
+    def cookies(self) -> dict[str, Morsel]:
+        """Each cookie as it was last set."""
+        return {name: morsel for name, morsel, _ in self.settings}
+
+
+def _probe_address() -> str:
+    """An address of the IPv6 documentation range (RFC 3849), a /64 of its own for each run."""
+    return f"2001:db8:{secrets.randbelow(0x10000):x}:{secrets.randbelow(0x10000):x}::1"
+
+
+def observe(host: str) -> Observed:
+    """Visit the site in-process (see the module docstring) and return what it set."""
+    from mutualis.members.models import User, UserKind
+
     secure = bool(settings.SECURE_SSL_REDIRECT)
-    client = Client(HTTP_HOST=host, secure=secure)
-    seen: dict[str, Morsel] = {}
+    address = _probe_address()
     origin = f"{'https' if secure else 'http'}://{host}"
-    extended = False
+
+    def client() -> Client:
+        return Client(
+            HTTP_HOST=host, secure=secure, REMOTE_ADDR=address, HTTP_X_FORWARDED_FOR=address
+        )
+
+    seen = Observed()
     try:
         with transaction.atomic():
+            visitor = client()
             for name in PAGES:
-                seen.update(client.get(reverse(name)).cookies)
+                seen.add(visitor.get(reverse(name)), name)
             report = {
                 "path": reverse("web:audience_event"),
                 "data": json.dumps({"t": "view", "p": reverse("web:home")}),
@@ -76,12 +122,35 @@ def observed_cookies(host: str) -> tuple[dict[str, Morsel], bool]:
                 "HTTP_ORIGIN": origin,
                 "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
             }
-            seen.update(client.post(**report).cookies)
-            extended = catalogue.AUDIENCE_COOKIE in client.post(**report).cookies
+            seen.add(visitor.post(**report), "web:audience_event")
+            seen.extended = catalogue.AUDIENCE_COOKIE in visitor.post(**report).cookies
+            refusal = visitor.post(reverse("web:audience_choice"), {"mesure": "refuser"})
+            seen.add(refusal, "web:audience_choice")
+            for kind, space in ((UserKind.MEMBER, "portal"), (UserKind.STAFF, "backoffice")):
+                account = User.objects.create_user(
+                    email=f"verification-t7-{secrets.token_hex(8)}@{host}",
+                    password=None,
+                    kind=kind,
+                    display_name="Vérification T7",
+                )
+                browser = client()
+                browser.force_login(account)
+                home = "portal:dashboard" if space == "portal" else "backoffice:home"
+                seen.add(browser.get(reverse(home)), home)
+                # Logging out leaves a flash message for the next page, which shows it.
+                seen.add(browser.post(reverse(f"{space}:logout")), f"{space}:logout")
+                seen.add(browser.get(reverse(f"{space}:login")), f"{space}:login")
             raise _Rollback
     except _Rollback:
         pass
-    return seen, extended
+    return seen
+
+
+def observed_cookies(host: str) -> tuple[dict[str, Morsel], bool]:
+    """Every cookie the visit set, and whether the second report set the audience cookie again
+    (it must not)."""
+    seen = observe(host)
+    return seen.cookies, seen.extended
 
 
 def _settings_breaches() -> list[str]:
@@ -90,11 +159,14 @@ def _settings_breaches() -> list[str]:
         found.append("le cookie CSRF dure au-delà de la session (CSRF_COOKIE_AGE)")
     if not settings.SESSION_EXPIRE_AT_BROWSER_CLOSE:
         found.append("le cookie de session survit à la fermeture du navigateur")
-    if catalogue.AUDIENCE_COOKIE_MONTHS > 13:
-        found.append(f"cookie de mesure d'audience : {catalogue.AUDIENCE_COOKIE_MONTHS} mois")
-    if catalogue.RETENTION_AUDIENCE.active.months > 25:
-        found.append("données brutes de mesure d'audience conservées plus de 25 mois")
     return found
+
+
+def _thirteen_months_from_today() -> int:
+    """Seconds from now to the start of the same day 13 months later."""
+    last = add_months(timezone.localdate(), COOKIE_MONTHS)
+    end = timezone.make_aware(datetime.datetime.combine(last, datetime.time.min))
+    return int((end - timezone.now()).total_seconds())
 
 
 def _cookie_breaches() -> list[str]:
@@ -102,31 +174,36 @@ def _cookie_breaches() -> list[str]:
     host = _host()
     if host is None:
         return ["aucun nom d'hôte autorisé (ALLOWED_HOSTS) : cookies déposés non vérifiés"]
-    seen, extended = observed_cookies(host)
+    limit = _thirteen_months_from_today()  # before the visit: a cookie set later lives less
+    seen = observe(host)
     found = []
-    for name, morsel in sorted(seen.items()):
+    undeclared: dict[str, list[str]] = {}
+    for name, morsel, where in sorted(seen.settings, key=lambda s: (s[0], s[2])):
         life = _lifetime(morsel)
-        if life == 0 or (not morsel.value and life is not None and life <= 0):
-            continue  # a deletion
         cookie = declared.get(name)
         if cookie is None:
-            found.append(f"cookie non déclaré déposé : {name}")
+            undeclared.setdefault(name, []).append(where)
         elif cookie.max_age is None and life is not None:
             found.append(f"{name} dure {life} s au lieu de la session")
         elif cookie.max_age is not None and (life is None or life > cookie.max_age):
             found.append(f"{name} dure plus longtemps que déclaré ({cookie.lifetime})")
-    if catalogue.AUDIENCE_COOKIE not in seen:
-        found.append("le cookie de mesure d'audience n'a pas pu être observé")
-    if extended:
+        elif name in THIRTEEN_MONTH_COOKIES and life > limit:
+            found.append(f"{name} dure plus de {COOKIE_MONTHS} mois ({life} s)")
+    for name, pages in undeclared.items():
+        found.append(f"cookie non déclaré déposé : {name} ({', '.join(pages)})")
+    for name in THIRTEEN_MONTH_COOKIES:
+        if name not in seen.cookies:
+            found.append(f"le cookie {name} n'a pas pu être observé")
+    if seen.extended:
         found.append("le cookie de mesure d'audience est prolongé à chaque visite")
-    return found
+    return list(dict.fromkeys(found))  # once each, however many pages set it
 
 
 def _data_breaches(now: datetime.datetime) -> list[str]:
     from mutualis.audience.models import AudienceEvent
 
     found = []
-    old = AudienceEvent.objects.filter(at__lt=cutoff(now, catalogue.RETENTION_AUDIENCE.active))
+    old = AudienceEvent.objects.filter(at__lt=cutoff(now, Duration(months=EVENT_MONTHS)))
     if count := old.count():
         found.append(
             f"{count} événement{plural(count)} brut{plural(count)} de mesure d'audience "
@@ -136,9 +213,7 @@ def _data_breaches(now: datetime.datetime) -> list[str]:
     late = 0
     for since in AudienceEvent.objects.values_list("visitor_since", flat=True).distinct():
         end = timezone.make_aware(
-            datetime.datetime.combine(
-                add_months(since, catalogue.AUDIENCE_COOKIE_MONTHS), datetime.time.min
-            )
+            datetime.datetime.combine(add_months(since, COOKIE_MONTHS), datetime.time.min)
         )
         late += AudienceEvent.objects.filter(visitor_since=since, at__gte=end).count()
     if late:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from mutualis.audience.models import AudienceEvent
 from mutualis.audit.security import SecurityEvent, record_security_event
+from mutualis.lib.french import plain
 from mutualis.privacy import catalogue
 from mutualis.privacy.third_party import no_technical_log_past_six_months
 from mutualis.web import privacy as web_privacy
@@ -61,7 +62,38 @@ def test_a_csrf_cookie_that_outlives_the_session_is_a_breach(settings):
 def test_an_undeclared_cookie_is_a_breach(db, monkeypatch):
     declared = [c for c in catalogue.declared_cookies() if c.name != "csrftoken"]
     monkeypatch.setattr(catalogue, "declared_cookies", lambda: tuple(declared))
-    assert "cookie non déclaré déposé : csrftoken" in _t7()
+    (line,) = [b for b in _t7() if "csrftoken" in b]
+    assert plain(line).startswith("cookie non déclaré déposé : csrftoken (")
+
+
+def test_it_logs_in_as_a_member_and_as_staff_and_leaves_a_flash_message_in_each_space(db):
+    from mutualis.members.models import User
+
+    seen = web_privacy.observe("localhost")
+    where = {(name, page) for name, _, page in seen.settings}
+    # Each logout left its message in a new session: only the session cookie carried it.
+    assert {("sessionid", "portal:logout"), ("sessionid", "backoffice:logout")} <= where
+    assert {name for name, _, _ in seen.settings} <= {c.name for c in catalogue.declared_cookies()}
+    assert not User.objects.exists()  # the accounts made for the visit went with it
+
+
+def test_flash_messages_kept_in_a_cookie_are_an_undeclared_cookie(settings):
+    settings.MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+    (line,) = [plain(b) for b in _t7() if "messages" in b]
+    assert line == "cookie non déclaré déposé : messages (backoffice:logout, portal:logout)"
+
+
+def test_the_project_keeps_flash_messages_in_the_session(settings):
+    assert settings.MESSAGE_STORAGE == "django.contrib.messages.storage.session.SessionStorage"
+    assert _t7() == []
+
+
+def test_a_refusal_cookie_living_more_than_13_months_is_a_breach(db, monkeypatch):
+    from mutualis.web import audience
+
+    monkeypatch.setattr(audience.visitor, "seconds_left", lambda day: 13 * 31 * 24 * 3600)
+    lines = [plain(b) for b in _t7()]
+    assert "mutualis_audience_refus dure plus de 13 mois (34819200 s)" in lines
 
 
 def test_a_cookie_living_longer_than_declared_is_a_breach(db, monkeypatch):
