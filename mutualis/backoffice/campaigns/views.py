@@ -20,8 +20,8 @@ from mutualis.consent.models.campaigns import KIND_TOPIC
 from mutualis.members.roles import Permission
 
 PAGE_SIZE = 50
-# While a campaign is being sent, its page reloads itself (no script: the CSP forbids inline
-# ones) so the progress bar moves.
+# While a campaign is being sent, its page can reload itself (no script: the CSP forbids inline
+# ones) so the progress bar moves; the reader turns it on and off.
 REFRESH_SECONDS = 10
 SAMPLE = {"first_names": "Camille", "last_name": "Exemple", "civility": "MME"}
 
@@ -122,6 +122,10 @@ def preview(campaign: Campaign) -> dict[str, str]:
 def campaign_detail(request: HttpRequest, campaign_id) -> HttpResponse:
     campaign = _campaign(campaign_id)
     progress = campaigns.progress(campaign)
+    sending = campaign.status == CampaignStatus.SENDING
+    # A page that reloads itself sets its reader a time limit (WCAG 2.2.1): it does so only
+    # when asked (?suivre=1), with a link to stop it.
+    following = sending and request.GET.get("suivre") == "1"
     context = {
         "campaign": campaign,
         "topic": KIND_TOPIC[campaign.kind],
@@ -130,7 +134,9 @@ def campaign_detail(request: HttpRequest, campaign_id) -> HttpResponse:
         "statuses": [(s, progress.of(s)) for s in DeliveryStatus if progress.of(s)],
         "count": campaigns.audience_count(campaign) if campaign.is_editable else None,
         "can": _can(request),
-        "refresh": REFRESH_SECONDS if campaign.status == CampaignStatus.SENDING else None,
+        "sending": sending,
+        "refresh": REFRESH_SECONDS if following else None,
+        "refresh_seconds": REFRESH_SECONDS,
         "is_post": campaign.channel == "post",
     }
     return render_page(request, "backoffice/campaigns/detail.html", context)

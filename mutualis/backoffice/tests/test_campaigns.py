@@ -120,7 +120,12 @@ def test_compose_preview_count_and_send_a_campaign(staff_client, alice, dave):
     assert campaign.status == "sending" and campaign.recipients == 1
     page = page_text(staff_client.get(reverse("backoffice:campaign_detail", args=[campaign.pk])))
     assert '<progress id="barre" max="1" value="0">' in page
+    # The page reloads itself only when its reader asks, and says how to stop (WCAG 2.2.1).
+    assert 'http-equiv="refresh"' not in page and "?suivre=1" in page
+    followed = reverse("backoffice:campaign_detail", args=[campaign.pk]) + "?suivre=1"
+    page = page_text(staff_client.get(followed))
     assert '<meta http-equiv="refresh" content="10">' in page
+    assert "arrêter la mise à jour automatique" in page
     log = visible_text(staff_client.get(reverse("backoffice:campaign_log", args=[campaign.pk])))
     assert "Alice Martin" in log and "Dave" not in log
 
