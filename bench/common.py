@@ -80,13 +80,15 @@ class Result:
     ours: float
     baseline: float
     unit: str
-    target: str  # e.g. ">= 0.7" (ratio ours / baseline) or "<= 2"
+    target: str  # e.g. ">= 0.7" (ratio ours / baseline) or "<= 2"; "" when the issue sets none
     ratio: float = 0.0
-    met: bool = False
+    met: bool | None = False  # None: a measure reported without a target
 
     @classmethod
     def of(cls, measure: str, ours: float, baseline: float, unit: str, target: str) -> Result:
         ratio = ours / baseline if baseline else 0.0
+        if not target:
+            return cls(measure, ours, baseline, unit, "", round(ratio, 3), None)
         op, bound = target.split()
         met = ratio >= float(bound) if op == ">=" else ratio <= float(bound)
         return cls(measure, ours, baseline, unit, target, round(ratio, 3), met)
@@ -94,11 +96,13 @@ class Result:
 
 def report(result: Result) -> Result:
     """Print the result readably and as the ``RESULT`` line ``bench/run.py`` collects."""
-    flag = "met" if result.met else "NOT met"
+    if result.met is None:
+        flag = "no target"
+    else:
+        flag = f"target {result.target}: {'met' if result.met else 'NOT met'}"
     print(
         f"{result.measure}: ours {result.ours:,.2f} {result.unit}, baseline "
-        f"{result.baseline:,.2f} {result.unit}, ratio {result.ratio:.2f} "
-        f"(target {result.target}: {flag})"
+        f"{result.baseline:,.2f} {result.unit}, ratio {result.ratio:.2f} ({flag})"
     )
     print("RESULT " + json.dumps(asdict(result), ensure_ascii=False), flush=True)
     return result
