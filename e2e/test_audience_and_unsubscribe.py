@@ -5,6 +5,9 @@ The live server runs in this process, so the database checks see its writes.
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -111,3 +114,58 @@ def test_the_one_click_unsubscribe_works_in_the_browser_and_from_a_mail_client(
     )
     assert response.status == 200
     assert not services.current_preferences(dave.person)[("offers", "email")]
+
+
+def _wait_for(condition, what: str) -> None:
+    """Wait until ``condition()`` holds: a report sent as a page is left (``sendBeacon``) is
+    neither routed nor seen by the browser's tools, only by the server."""
+    deadline = time.monotonic() + 30  # a safety net against a hung test, not a speed check
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+
+
+def test_a_leave_report_reaches_the_server_and_after_an_opt_out_nothing_is_recorded(
+    browser, live_server, monkeypatch
+):
+    """Every report is let through to the server here. A report sent as a page is left
+    (``sendBeacon`` on ``visibilitychange``) is not even seen by the browser's routes: the
+    server is watched instead, through the endpoint's own question (does this browser refuse?),
+    which it asks of every report before anything else."""
+    from e2e.conftest import browser_context
+    from mutualis.web import audience as endpoint
+
+    answers = []  # (kind, refused) of every report the server received, in order
+    refuses = endpoint.refuses
+
+    def spy(request):
+        refused = refuses(request)
+        if request.path == "/statistiques/evenement/":  # not the pages asking whether to measure
+            answers.append((json.loads(request.body).get("t"), refused))
+        return refused
+
+    monkeypatch.setattr(endpoint, "refuses", spy)
+    with browser_context(browser, audience_route=lambda route: route.continue_()) as context:
+        page = context.new_page()
+        _visit(page, live_server.url + "/")
+        # Leaving the home page reports how long it stayed visible.
+        _visit(page, live_server.url + "/confidentialite/")
+        _wait_for(lambda: AudienceEvent.objects.filter(kind="leave").exists(), "a leave report")
+        leave = AudienceEvent.objects.get(kind="leave")
+        assert leave.page == "web:home" and leave.duration_ms is not None
+        assert AudienceEvent.objects.filter(kind="view").count() == 2
+
+        _visit(page, live_server.url + "/cookies/")
+        before = len(answers)
+        page.get_by_role("button", name="Refuser la mesure d'audience").click()
+        expect(page.get_by_text("Votre choix est enregistré")).to_be_visible()
+        # The cookies page's own "leave", sent as it was left, arrives with the refusal set.
+        _wait_for(lambda: ("leave", True) in answers[before:], "the refused leave report")
+        assert ("leave", False) not in answers[before:]
+        assert not AudienceEvent.objects.exists()  # the refusal took this browser's events too
+        before = len(answers)
+        for path in ["/", "/contact/", "/confidentialite/"]:  # no script: no view, no leave
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("networkidle")
+        assert answers[before:] == []
+        assert not AudienceEvent.objects.exists()
