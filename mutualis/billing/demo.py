@@ -93,4 +93,3 @@ def _batch(day: datetime.date) -> DebitBatch:
         release.release(batch, sha256=sha, path=path)
     batch.refresh_from_db()
     return batch
-

@@ -114,9 +114,7 @@ def awaiting_collection(member: Member) -> set:
     if has_mandate:
         pending |= Q(debit__isnull=True)
     return set(
-        Instalment.objects.filter(contract__member=member)
-        .filter(pending)
-        .values_list("pk", flat=True)
+        Instalment.objects.filter(member=member).filter(pending).values_list("pk", flat=True)
     )
 
 

@@ -102,12 +102,21 @@ class AccountingRecord(models.Model):
 
 
 class Instalment(AccountingRecord):
-    """One covered month of a contract and the premium due for it: the schedule."""
+    """One covered month of a contract and the premium due for it: the schedule.
+
+    Kept ten years after its financial year, longer than the contract (five years after its
+    end): the contract may go first (``SET_NULL``), the member it was due from stays known.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     contract = models.ForeignKey(
-        "contracts.Contract", on_delete=models.PROTECT, related_name="instalments"
+        "contracts.Contract",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="instalments",
     )
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="instalments")
     month = models.DateField("mois couvert")  # always the first day of the month
     due_date = models.DateField("échéance")
     amount = models.DecimalField("montant", **AMOUNT)
@@ -149,7 +158,7 @@ class LedgerEntry(AccountingRecord):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ledger_entries")
     contract = models.ForeignKey(
-        "contracts.Contract", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "contracts.Contract", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     instalment = models.ForeignKey(
         Instalment, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
@@ -242,7 +251,11 @@ class Debit(AccountingRecord):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     batch = models.ForeignKey(DebitBatch, on_delete=models.PROTECT, related_name="debits")
-    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="debits")
+    # The mandate (and its IBAN) goes 13 months after its last debit; the debit, an accounting
+    # record, stays ten years.
+    mandate = models.ForeignKey(
+        Mandate, on_delete=models.SET_NULL, null=True, blank=True, related_name="debits"
+    )
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="debits")
     amount = models.DecimalField("montant", **AMOUNT)
     # The unstructured remittance text the debtor's bank shows ("Cotisations 01/2027 ...").
@@ -353,7 +366,13 @@ class PreNotification(AccountingRecord):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="prenotifications")
-    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="prenotifications")
+    mandate = models.ForeignKey(
+        Mandate,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="prenotifications",
+    )
     # A yearly schedule covers every debit of a fixed amount; a single notice announces a debit
     # whose amount or date changes.
     schedule = models.BooleanField("échéancier annuel", default=False)
@@ -388,8 +407,9 @@ class DunningCase(models.Model):
     """An unpaid premium followed through C. mutualité L221-7, for one contract."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The case follows the contract's retention: it goes with it.
     contract = models.ForeignKey(
-        "contracts.Contract", on_delete=models.PROTECT, related_name="dunning_cases"
+        "contracts.Contract", on_delete=models.CASCADE, related_name="dunning_cases"
     )
     stage = models.CharField(
         "étape", max_length=20, choices=DunningStage.choices, default=DunningStage.OVERDUE
@@ -431,7 +451,7 @@ class DunningLetter(models.Model):
     the case, so no second copy of the member's data is kept."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(DunningCase, on_delete=models.PROTECT, related_name="letters")
+    case = models.ForeignKey(DunningCase, on_delete=models.CASCADE, related_name="letters")
     kind = models.CharField("lettre", max_length=20, choices=LetterKind.choices)
     created_at = models.DateTimeField("établie le", default=timezone.now)
     sent_at = models.DateTimeField("envoyée le", null=True, blank=True)
@@ -450,7 +470,7 @@ class PaymentPlan(models.Model):
     """Settlement of an unpaid amount in instalments, granted by the cotisations service."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey(DunningCase, on_delete=models.PROTECT, related_name="plans")
+    case = models.ForeignKey(DunningCase, on_delete=models.CASCADE, related_name="plans")
     instalment_count = models.PositiveSmallIntegerField("nombre d'échéances")
     instalment_amount = models.DecimalField("montant par échéance", **AMOUNT)
     first_date = models.DateField("première échéance")

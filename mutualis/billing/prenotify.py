@@ -163,11 +163,11 @@ def _notify_chunk(
 ) -> None:
     by_member: dict = defaultdict(list)
     for member_id, due_date, amount in Instalment.objects.filter(
-        contract__member_id__in=[m.member_id for m in mandates],
+        member_id__in=[m.member_id for m in mandates],
         debit__isnull=True,
         amount__gt=0,
         due_date__lte=horizon,
-    ).values_list("contract__member_id", "due_date", "amount"):
+    ).values_list("member_id", "due_date", "amount"):
         by_member[member_id].append(Due(due_date, amount))
     by_mandate: dict = defaultdict(list)
     for mandate_id, day, amount, made in PreNotification.objects.filter(

@@ -39,6 +39,10 @@ restrictions.register_use(BillingTag.IBAN_REVEAL, purposes=[c.CONTRACT])
 # Accounting documents: kept 10 years from the end of their financial year (RETENTION_ACCOUNTING,
 # anchored on ``year_end``); the unpaid-premium file follows the contract.
 _PAYMENT = personal(c.PAYMENT_TERMS, [c.CONTRACT, c.LEGAL_OBLIGATIONS], provided=False)
+# The history of the member's payments is data observed from their own activity, portable as
+# "provided by" them (EDPB guidelines on portability, WP242 rev.01, 2.2.1: a transaction
+# history); premiums the mutuelle computes are not.
+_PAID = personal(c.PAYMENT_TERMS, [c.CONTRACT, c.LEGAL_OBLIGATIONS], provided=True)
 _STAFF = personal(c.TECHNICAL, [c.SECURITY_LOGGING], provided=False)
 _ACCOUNTING = {
     "retention_anchor": "year_end",
@@ -46,21 +50,16 @@ _ACCOUNTING = {
     "purpose": c.LEGAL_OBLIGATIONS,
 }
 
-declare(
-    "billing.Instalment",
-    fields={"month": _PAYMENT, "due_date": _PAYMENT, "amount": _PAYMENT},
-    not_personal=["id", "contract", "debit", "computed_at", "year_end", "archived_at"],
-    subject_field="contract__member__person",
-    **_ACCOUNTING,
-)
+# Declared in deletion order: a record that refers to another goes before it (the retention
+# engine deletes in this order; a record still referred to is kept by PROTECT).
 declare(
     "billing.LedgerEntry",
     fields={
-        "kind": _PAYMENT,
-        "amount": _PAYMENT,
-        "booked_on": _PAYMENT,
-        "label": _PAYMENT,
-        "reference": _PAYMENT,
+        "kind": _PAID,
+        "amount": _PAID,
+        "booked_on": _PAID,
+        "label": _PAID,
+        "reference": _PAID,
         "created_by": _STAFF,
     },
     not_personal=[
@@ -77,7 +76,41 @@ declare(
     subject_field="member__person",
     **_ACCOUNTING,
 )
-declare_not_personal("billing.DebitBatch")
+declare(
+    "billing.DebitReturn",
+    fields={
+        "kind": _PAYMENT,
+        "reason_code": _PAYMENT,
+        "amount": _PAYMENT,
+        "booked_on": _PAYMENT,
+        "status": _PAYMENT,
+        "note": _PAYMENT,
+        "handled_by": _STAFF,
+        "handled_at": _STAFF,
+    },
+    not_personal=["id", "file", "debit", "year_end", "archived_at"],
+    subject_field="debit__member__person",
+    **_ACCOUNTING,
+)
+declare(
+    "billing.Instalment",
+    fields={"month": _PAYMENT, "due_date": _PAYMENT, "amount": _PAYMENT},
+    not_personal=["id", "contract", "member", "debit", "computed_at", "year_end", "archived_at"],
+    subject_field="member__person",
+    **_ACCOUNTING,
+)
+declare(
+    "billing.PreNotification",
+    fields={
+        "schedule": _PAYMENT,
+        "collection_date": _PAYMENT,
+        "amount": _PAYMENT,
+        "emailed_at": _PAYMENT,
+    },
+    not_personal=["id", "member", "mandate", "created_at", "year_end", "archived_at"],
+    subject_field="member__person",
+    **_ACCOUNTING,
+)
 declare(
     "billing.Debit",
     fields={
@@ -102,6 +135,7 @@ declare(
     subject_field="member__person",
     **_ACCOUNTING,
 )
+declare_not_personal("billing.DebitBatch")
 declare(
     "billing.ReturnFile",
     fields={"imported_by": _STAFF},
@@ -114,34 +148,6 @@ declare(
         "imported_at",
         "return_count",
     ],
-)
-declare(
-    "billing.DebitReturn",
-    fields={
-        "kind": _PAYMENT,
-        "reason_code": _PAYMENT,
-        "amount": _PAYMENT,
-        "booked_on": _PAYMENT,
-        "status": _PAYMENT,
-        "note": _PAYMENT,
-        "handled_by": _STAFF,
-        "handled_at": _STAFF,
-    },
-    not_personal=["id", "file", "debit", "year_end", "archived_at"],
-    subject_field="debit__member__person",
-    **_ACCOUNTING,
-)
-declare(
-    "billing.PreNotification",
-    fields={
-        "schedule": _PAYMENT,
-        "collection_date": _PAYMENT,
-        "amount": _PAYMENT,
-        "emailed_at": _PAYMENT,
-    },
-    not_personal=["id", "member", "mandate", "created_at", "year_end", "archived_at"],
-    subject_field="member__person",
-    **_ACCOUNTING,
 )
 _FOLLOWS_CONTRACT = {
     "retention_anchor": "contract__end_date",

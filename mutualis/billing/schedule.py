@@ -109,6 +109,7 @@ def build_schedule(contract: Contract, *, until: datetime.date, actor=None) -> l
             created.append(
                 Instalment(
                     contract=contract,
+                    member_id=contract.member_id,
                     month=month,
                     due_date=due_date(contract, month),
                     amount=month_amount(contract, month),

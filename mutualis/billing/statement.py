@@ -69,7 +69,7 @@ def month_state(instalment: Instalment, *, today: datetime.date, has_mandate: bo
 def schedule(member: Member, *, year: int, today: datetime.date) -> list[Month]:
     has_mandate = Mandate.objects.filter(member=member).current().exists()
     months = (
-        Instalment.objects.filter(contract__member=member, month__year=year)
+        Instalment.objects.filter(member=member, month__year=year)
         .select_related("contract", "debit__batch")
         .order_by("month", "contract__number")
     )
@@ -151,7 +151,7 @@ def certificate_pdf(member: Member, *, year: int, actor) -> bytes:
         ).order_by("booked_on", "created_at")
     )
     total = paid_in(member, year)
-    premiums = Instalment.objects.filter(contract__member=member, month__year=year)
+    premiums = Instalment.objects.filter(member=member, month__year=year)
     contracts = sorted({f"n° {i.contract.number}" for i in premiums.select_related("contract")})
     today = timezone.localdate()
     covered = f" (contrat {', '.join(contracts)})" if contracts else ""

@@ -160,6 +160,9 @@ def _resolve(model: type[models.Model], path: str) -> Any:
 
 
 def targets(only_app: str | None = None) -> list[Target]:
+    """The models with a retention rule, a model that refers to another with ``PROTECT``
+    before it (so that, both due the same day, the referring rows go first), by label otherwise.
+    """
     found = []
     for declaration in registry.all_declarations():
         rule = declaration.retention_rule
@@ -169,7 +172,30 @@ def targets(only_app: str | None = None) -> list[Target]:
         if only_app and model._meta.app_label != only_app:
             continue
         found.append(Target(declaration, model, rule))
-    return found
+    return _referring_first(found)
+
+
+def _referring_first(found: list[Target]) -> list[Target]:
+    models_ = {t.model for t in found}
+    before: dict[Any, set] = {t.model: set() for t in found}  # model -> models to go first
+    for target in found:
+        for field_obj in target.model._meta.concrete_fields:
+            remote = field_obj.related_model if field_obj.is_relation else None
+            on_delete = getattr(getattr(field_obj, "remote_field", None), "on_delete", None)
+            if remote in models_ and remote is not target.model and on_delete is models.PROTECT:
+                before[remote].add(target.model)
+    ordered: list[Target] = []
+    placed: set = set()
+    pending = list(found)
+    while pending:
+        ready = [t for t in pending if before[t.model] <= placed]
+        if not ready:  # a cycle: keep the label order for what is left
+            ready = pending[:1]
+        target = ready[0]
+        ordered.append(target)
+        placed.add(target.model)
+        pending.remove(target)
+    return ordered
 
 
 def sweep_declarations(only_app: str | None = None) -> list[ModelDeclaration]:

@@ -39,6 +39,7 @@ from mutualis.billing.models import (
     Mandate,
     ReturnFile,
     ReturnKind,
+    year_end,
 )
 from mutualis.billing.returns import codes
 from mutualis.billing.returns.parse import Report, ReturnFileError, ReturnLine, read
@@ -181,7 +182,12 @@ def _apply(record: ReturnFile, line: ReturnLine, debit: Debit, *, actor, outcome
             else ""
         ),
     )
-    Debit.objects.filter(pk=debit.pk).update(status=STATUS[line.kind])
+    # The debit is kept as long as the latest record about it (ten years after that one's
+    # financial year): a return booked next year moves its clock.
+    later = year_end(line.booked_on)
+    Debit.objects.filter(pk=debit.pk).update(
+        status=STATUS[line.kind], year_end=max(debit.year_end, later)
+    )
     member = debit.member
     what = codes.label(line.reason_code)
     ledger.book(

@@ -142,12 +142,12 @@ def _build_chunk(batch: DebitBatch, mandates: list[Mandate], *, built: Built, ac
         for pk, member_id, month, amount in (
             Instalment.objects.select_for_update()
             .filter(
-                contract__member_id__in=members,
+                member_id__in=members,
                 debit__isnull=True,
                 amount__gt=0,
                 due_date__lte=day,
             )
-            .values_list("pk", "contract__member_id", "month", "amount")
+            .values_list("pk", "member_id", "month", "amount")
         ):
             dues[member_id].append((pk, month, amount))
         first = _first_debits(mandates, day)
@@ -173,9 +173,7 @@ def _build_chunk(batch: DebitBatch, mandates: list[Mandate], *, built: Built, ac
             pk__in=[pk for ids in links.values() for pk in ids]
         ).update(
             debit=Subquery(
-                Debit.objects.filter(batch=batch, member__contracts=OuterRef("contract_id")).values(
-                    "pk"
-                )[:1]
+                Debit.objects.filter(batch=batch, member_id=OuterRef("member_id")).values("pk")[:1]
             )
         )
         if linked != sum(len(ids) for ids in links.values()):
@@ -243,7 +241,7 @@ def _final_members(members: list, day: datetime.date) -> set:
     )
     later = set(
         Instalment.objects.filter(
-            contract__member_id__in=members, due_date__gt=day, amount__gt=0
-        ).values_list("contract__member_id", flat=True)
+            member_id__in=members, due_date__gt=day, amount__gt=0
+        ).values_list("member_id", flat=True)
     )
     return set(members) - ongoing - later

@@ -88,6 +88,11 @@ def transactions(batch: DebitBatch, sequence_type: str) -> Iterator[document.Tra
     )
     for debit in debits.iterator(chunk_size=CHUNK):
         mandate = debit.mandate
+        if mandate is None:
+            raise BatchError(
+                f"Le mandat du prélèvement {debit.end_to_end_id} a été supprimé (conservation "
+                "échue) : le fichier de cette remise ne peut plus être écrit."
+            )
         iban = mandate.iban
         if is_erased(iban):
             raise BatchError(

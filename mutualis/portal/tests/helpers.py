@@ -18,6 +18,7 @@ MEMBER_PAGES = [
     "/espace/compte-bancaire/confirmation/",
     "/espace/preferences/",
     "/espace/conditions/",
+    "/espace/cotisations/",
 ]
 PUBLIC_PAGES = [
     "/espace/connexion/",

@@ -71,9 +71,7 @@ def test_without_a_running_mandate_a_new_one_is_signed(alice_client, alice, new_
     assert Mandate.objects.filter(member=alice).count() == 2
 
 
-def test_the_confirmation_shows_the_masked_iban_and_the_reference(
-    alice_client, alice, new_iban
-):
+def test_the_confirmation_shows_the_masked_iban_and_the_reference(alice_client, alice, new_iban):
     response = alice_client.post(URL, _form(new_iban), follow=True)
     body = response.content.decode()
     current = Mandate.objects.filter(member=alice).current().get()

@@ -109,5 +109,9 @@ def test_every_member_page_is_listed_here(alice):
         "rights_revoke_directive",
         "rights_request",
         "rights_download",
+        "premiums",
+        # The certificate and the letters: tested in portal/tests/test_premiums.py.
+        "premiums_certificate",
+        "premiums_letter",
     }
     assert len(member_pages(alice)) == len(MEMBER_PAGE_NAMES)

@@ -23,7 +23,7 @@ class PremiumsView(MemberRequiredMixin, TemplateView):
         member, today = self.member, timezone.localdate()
         years = sorted(
             set(
-                Instalment.objects.filter(contract__member=member).values_list(
+                Instalment.objects.filter(member=member).values_list(
                     "month__year", flat=True
                 )
             )
