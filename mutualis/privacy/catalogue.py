@@ -495,10 +495,13 @@ WEBSITE = Purpose(
         "vous y saisissez, celles générées par les fonctions que vous utilisez et des données "
         "techniques issues de votre appareil. La durée de vos sessions de connexion est "
         "mesurée à leur fin (déconnexion ou inactivité) et inscrite au journal de sécurité. "
-        "Votre adresse IP n'est conservée que dans ce journal, lors d'une connexion, d'un refus "
-        "d'accès ou d'une action sensible d'un personnel, et jamais en clair : seuls le réseau "
-        "d'origine (adresse tronquée) et une empreinte chiffrée de l'adresse y figurent, "
-        "6 mois au plus. La session elle-même est supprimée dans les 24 heures qui suivent sa fin."
+        "Votre adresse IP n'est jamais conservée en clair. Elle figure au journal de sécurité "
+        "lors d'une connexion, d'un refus d'accès ou d'une action sensible d'un personnel, sous "
+        "la forme du réseau d'origine (adresse tronquée) et d'une empreinte chiffrée, 6 mois au "
+        "plus ; et, pour limiter le nombre d'envois des formulaires du site et des mesures "
+        "d'audience, son empreinte chiffrée est gardée le temps de la fenêtre de limitation, "
+        "puis effacée dans les 24 heures qui suivent. La session elle-même est supprimée dans "
+        "les 24 heures qui suivent sa fin."
     ),
     policy_section="1-D",
     legal_basis=LegalBasis.LEGITIMATE_INTEREST,
@@ -589,7 +592,9 @@ AUDIENCE_STATISTICS = Purpose(
         "mesures sont rattachées à un identifiant aléatoire conservé dans un cookie de votre "
         "navigateur, valable 13 mois au plus à compter de votre première visite et jamais "
         "prolongé ; elles ne sont jamais rattachées à votre identité, à votre compte ni à votre "
-        "adresse IP, qui n'est pas enregistrée. Les données brutes sont conservées 25 mois au "
+        "adresse IP, qui n'est pas enregistrée avec elles (seule une empreinte chiffrée en est "
+        "gardée une minute, pour limiter le nombre de mesures qu'un même appareil peut envoyer). "
+        "Les données brutes sont conservées 25 mois au "
         "plus, puis seules subsistent des statistiques agrégées et anonymes. Elles servent à la "
         "seule mutuelle, ne sont croisées avec aucune autre donnée ni transmises à quiconque. "
         "Vous pouvez vous y opposer à tout moment depuis la page « Cookies » du site : votre "
