@@ -1,0 +1,166 @@
+"""The cotisations service's pages: the unpaid queue, a member's account and its actions, the
+batches and their file, the bank returns and their import — each refused to whom the role table
+does not grant it, every bad input answered in French with nothing written."""
+
+import datetime
+
+import pytest
+
+from mutualis.audit.models import Event
+from mutualis.billing.models import (
+    DebitReturn,
+    DunningCase,
+    DunningStage,
+    LedgerEntry,
+    LedgerKind,
+    ReturnStatus,
+)
+from mutualis.billing.returns.apply import import_bytes
+from mutualis.billing.testing import batch_on, cycle_on, on, pain002, subscribed_on
+
+pytestmark = pytest.mark.django_db
+
+START = datetime.date(2026, 12, 1)
+JAN = datetime.date(2027, 1, 5)
+TODAY = datetime.date(2027, 1, 12)
+
+
+@pytest.fixture
+def history(tmp_path, settings):
+    settings.MUTUALIS_SEPA_OUT_DIR = str(tmp_path)
+    contract = subscribed_on(START)
+    cycle_on(START)
+    batch = batch_on(JAN, tmp_path).batch
+    cycle_on(JAN)
+    with on(datetime.date(2027, 1, 7)):
+        import_bytes(pain002(batch, [(contract.member.debits.get(), "AM04")]), file_name="r.xml")
+    cycle_on(datetime.date(2027, 1, 7))
+    return {"member": contract.member, "batch": batch, "case": DunningCase.objects.get()}
+
+
+def _client(as_staff, user, **kwargs):
+    with on(TODAY):
+        return as_staff(user, **kwargs)
+
+
+def _get(client, url):
+    with on(TODAY):
+        return client.get(url)
+
+
+def _post(client, url, data=None, **kwargs):
+    with on(TODAY):
+        return client.post(url, data or {}, **kwargs)
+
+
+def test_the_queue_and_the_account_show_the_case_to_the_cotisations_service(
+    history, as_staff, colin
+):
+    client = _client(as_staff, colin)
+    body = _get(client, "/gestion/cotisations/").content.decode()
+    assert "Impayés en cours" in body and history["member"].number in body
+    account = _get(client, f"/gestion/cotisations/adherents/{history['member'].pk}/").content
+    text = account.decode()
+    assert "Mise en demeure envoyée" in text or "mise en demeure" in text
+    assert "rejeté (provision insuffisante)" in text
+    assert "Enregistrer un paiement" in text
+
+
+def test_services_without_the_permission_are_refused_and_the_dpo_only_reads(
+    history, as_staff, gina, bob
+):
+    url = f"/gestion/cotisations/adherents/{history['member'].pk}/"
+    assert _get(_client(as_staff, gina), url).status_code == 403
+    dpo = _client(as_staff, bob)
+    page = _get(dpo, url)
+    assert page.status_code == 200 and "Enregistrer un paiement" not in page.content.decode()
+    refused = _post(dpo, url + "paiement/", {"kind": "cheque", "amount": "10"})
+    assert refused.status_code == 403
+    assert not LedgerEntry.objects.filter(kind=LedgerKind.CHEQUE).exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"kind": "cheque", "amount": "-5", "paid_on": "2027-01-11"}, "doit être positif"),
+        ({"kind": "cheque", "amount": "abc", "paid_on": "2027-01-11"}, "Saisissez un montant"),
+        ({"kind": "cheque", "amount": "1e400", "paid_on": "2027-01-11"}, "montant"),
+        ({"kind": "cheque", "amount": "10", "paid_on": "2027-02-30"}, "date valide"),
+        ({"kind": "cheque", "amount": "10", "paid_on": "2027-03-01"}, "futur"),
+        ({"kind": "debit", "amount": "10", "paid_on": "2027-01-11"}, "Sélectionnez un choix"),
+        ({"kind": "cheque", "amount": "10.123", "paid_on": "2027-01-11"}, "Deux chiffres"),
+    ],
+)
+def test_a_bad_payment_is_refused_in_french_and_nothing_is_booked(
+    history, as_staff, colin, data, message
+):
+    client = _client(as_staff, colin)
+    url = f"/gestion/cotisations/adherents/{history['member'].pk}/"
+    response = _post(client, url + "paiement/", data, follow=True)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not LedgerEntry.objects.filter(kind__in=[LedgerKind.CHEQUE, LedgerKind.TRANSFER])
+
+
+def test_a_cheque_for_the_whole_amount_settles_the_case(history, as_staff, colin):
+    client = _client(as_staff, colin)
+    case = history["case"]
+    url = f"/gestion/cotisations/adherents/{history['member'].pk}/paiement/"
+    amount = f"{case.amount}".replace(".", ",")
+    data = {"kind": "cheque", "amount": amount, "paid_on": "2027-01-11", "reference": "CHQ 42"}
+    response = _post(client, url, data, follow=True)
+    assert "Paiement de" in response.content.decode()
+    case.refresh_from_db()
+    assert case.stage == DunningStage.SETTLED and case.settled_on == datetime.date(2027, 1, 11)
+    entry = LedgerEntry.objects.get(kind=LedgerKind.CHEQUE)
+    assert entry.amount == -case.amount and entry.created_by == colin.display_name
+
+
+def test_termination_needs_the_box_ticked_and_the_law_s_delay(history, as_staff, colin):
+    client = _client(as_staff, colin)
+    url = f"/gestion/cotisations/impayes/{history['case'].pk}/resiliation/"
+    body = _post(client, url, {}, follow=True).content.decode()
+    assert "Cochez la case" in body
+    body = _post(client, url, {"confirm": "on"}, follow=True).content.decode()
+    assert "Seul un contrat dont les garanties sont suspendues" in body
+    assert DunningCase.objects.get().stage == DunningStage.NOTICE
+
+
+def test_a_plan_is_granted_with_valid_values_only(history, as_staff, colin):
+    client = _client(as_staff, colin)
+    url = f"/gestion/cotisations/impayes/{history['case'].pk}/echeancier/"
+    body = _post(client, url, {"instalment_count": "40", "first_date": "2027-01-20"}, follow=True)
+    assert "Douze échéances au plus" in body.content.decode()
+    body = _post(client, url, {"instalment_count": "3", "first_date": "2027-01-20"}, follow=True)
+    assert "Échéancier accordé" in body.content.decode()
+    assert history["case"].plans.count() == 1
+
+
+def test_the_batch_file_asks_for_a_new_authentication_and_is_audited(history, as_staff, colin):
+    url = f"/gestion/cotisations/remises/{history['batch'].pk}/fichier/"
+    stale = _client(as_staff, colin, reauthenticated=False)
+    challenged = _get(stale, url)
+    assert challenged.status_code in (200, 302) and b"<Document" not in challenged.getvalue()
+    fresh = _client(as_staff, colin)
+    response = _get(fresh, url)
+    assert response.status_code == 200
+    assert b"urn:iso:std:iso:20022:tech:xsd:pain.008.001.08" in response.getvalue()
+    assert Event.objects.filter(tag="billing:batch:download").count() == 1
+
+
+def test_importing_returns_from_the_page(history, as_staff, colin, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = _client(as_staff, colin)
+    bad = SimpleUploadedFile("banque.xml", b"<pas du xml", content_type="text/xml")
+    body = _post(client, "/gestion/cotisations/retours/", {"file": bad}).content.decode()
+    assert "bien formé" in body and "Rien n&#x27;a été importé" in body
+    returned = DebitReturn.objects.get()
+    assert returned.status == ReturnStatus.OPEN
+    url = f"/gestion/cotisations/retours/{returned.pk}/traite/"
+    _post(client, url, {"note": "Adhérent joint par téléphone"})
+    returned.refresh_from_db()
+    assert returned.status == ReturnStatus.HANDLED and "téléphone" in returned.note
+    assert Event.objects.filter(tag="billing:return:handle").count() == 1
+    page = _get(client, "/gestion/cotisations/retours/?etat=all").content.decode()
+    assert "traité par" in page
