@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import random
 import re
 import sys
@@ -40,7 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import serving
-from common import ROOT, Result, report, scratch_database, setup_django
+from common import ROOT, Result, generated_database, report
 
 PAGES = {
     "dashboard": "tableau de bord",
@@ -82,21 +83,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def build(members: int, seed: int, sample: int) -> list[dict]:
+def build(seed: int, sample: int) -> list[dict]:
     """The generated members, and sessions for a sample of those with an account."""
     from django.test import Client
 
     from mutualis.contracts import terms
     from mutualis.contracts.models import AcceptanceChannel
-    from mutualis.generate import generate
     from mutualis.members.models import Member
 
-    counts = generate(members, seed=seed)
-    print(
-        "Données : "
-        + ", ".join(f"{table} {n:,}".replace(",", " ") for table, n in sorted(counts.items())),
-        flush=True,
-    )
     accounts = list(
         Member.objects.filter(account__isnull=False).values_list("pk", flat=True).order_by("pk")
     )
@@ -164,19 +158,17 @@ def main(argv: list[str] | None = None) -> list[Result]:
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="mutualis-bench-") as tmp:
         workdir = Path(tmp)
-        url, drop = scratch_database(args.database_url, workdir, "member_space")
+        os.environ.update(serving.environment(workdir))
+        began = time.monotonic()
+        _url, drop = generated_database(
+            args.database_url, workdir, "member_space", members=args.members, seed=args.seed
+        )
         try:
-            import os
-
-            os.environ.update(serving.environment(workdir))
-            setup_django(url, workdir)
             from django.db import connection, connections
 
             vendor = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
-            print(f"{vendor} : {args.members:,} adhérents…".replace(",", " "), flush=True)
-            began = time.monotonic()
-            cases = build(args.members, args.seed, args.sample)
-            print(f"  construits en {time.monotonic() - began:.0f} s", flush=True)
+            cases = build(args.seed, args.sample)
+            print(f"  prêts en {time.monotonic() - began:.0f} s", flush=True)
             connections.close_all()
             cases_file = workdir / "cases.json"
             cases_file.write_text(json.dumps(cases))

@@ -1,34 +1,39 @@
-"""Benchmark of ``manage.py enforce_retention`` against raw SQL on an identical data set.
+"""Benchmark of ``manage.py enforce_retention`` against raw SQL, in a database of N members.
 
-    .venv/bin/python bench/retention.py --rows 1000000
-    .venv/bin/python bench/retention.py --rows 1000000 \\
+    .venv/bin/python bench/retention.py --members 1000000 --rows 1000000
+    .venv/bin/python bench/retention.py --members 1000000 --rows 1000000 \\
         --database-url postgres://bench@127.0.0.1:5434/postgres
 
-Builds N expired rows across the declared models of the ``contact`` app — old inquiries (three
-years after the last contact) with their messages, and attachments of e-mails received more
-than three months ago — plus the e-mails themselves (anonymised, not deleted) and some recent
-rows that must stay. Then, in the same run:
+Builds a database of ``--members`` members with ``manage.py generate_members``' builder (or
+copies the suite's, ``bench/run.py``), then adds N expired rows across the declared models of the
+``contact`` app — old inquiries (three years after the last contact) with their messages, and
+attachments of e-mails received more than three months ago — plus the e-mails themselves
+(anonymised, not deleted) and some recent rows that must stay. The generated members'
+correspondence (a few inquiries and messages each, none expired) fills the same tables: the
+deletions run against tables and indexes of the full size. Two copies of that database, in the
+same run:
 
 - **engine**: ``enforce_retention --only contact`` with the command's defaults (batches of
   5,000 rows to start with, adapted to take about a second each on PostgreSQL, three on
   SQLite; one transaction and one audit event per batch; the run's own audit event and
   report);
-- **raw**: the data set is built again, identically, and removed by hand-written SQL (three
-  DELETEs and one UPDATE in one transaction: no batches, no audit).
+- **raw**: on the other copy, the same rows removed by hand-written SQL (three DELETEs and one
+  UPDATE in one transaction: no batches, no audit).
 
-It prints rows/s for both and the ratio engine/raw (target: at least 1/2 at 1,000,000 rows) and
-checks that both leave the same rows. SQLite lives in a temporary directory; with
-``--database-url`` a scratch PostgreSQL database is created beside the one named and dropped at
-the end. Not part of the test suite.
+Why these rows: the retention engine's cost is per expired row (select a batch, delete or
+anonymise it, check what refers to it, audit the batch); a generated database has almost nothing
+expired (its history is younger than any rule), so expired rows are added, as many as asked,
+into the tables of the full-size database. It prints rows/s for both and the ratio engine/raw
+(target: at least 1/2) and checks that both leave the same rows. SQLite lives in a temporary
+directory; with ``--database-url`` scratch PostgreSQL databases are created beside the one named
+and dropped at the end. Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime
 import os
-import secrets
 import sys
 import tempfile
 import time
@@ -39,7 +44,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import Result, report  # noqa: E402
+from common import (  # noqa: E402
+    Result,
+    close_for_copy,
+    copy_database,
+    generated_database,
+    report,
+)
 
 OLD_CONTACT = datetime.datetime(2022, 1, 10, 9, 0, tzinfo=datetime.UTC)
 OLD_EMAIL = datetime.datetime(2026, 6, 1, 9, 0, tzinfo=datetime.UTC)
@@ -50,6 +61,7 @@ ATTACHMENTS_PER_EMAIL = 50
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=1000, help="generated members")
     parser.add_argument("--rows", type=int, default=100_000, help="expired rows to remove")
     parser.add_argument(
         "--batch-size", type=int, default=5000, help="first batch (command default)"
@@ -58,52 +70,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--batch-seconds", type=float, help="target per batch (0: fixed size; command default)"
     )
     parser.add_argument("--database-url", help="postgres://… (default: SQLite in a temp dir)")
-    parser.add_argument("--scale", type=int, help="the suite's common option: --rows")
+    parser.add_argument("--seed", type=int, default=20261120)
+    parser.add_argument("--scale", type=int, help="the suite's common option: --members")
     args = parser.parse_args(argv)
     if args.scale:
-        args.rows = args.scale
+        args.members = args.scale
     return args
 
 
-def scratch_database(url: str | None, workdir: Path) -> tuple[str, callable]:
-    if not url:
-        return f"sqlite:///{workdir / 'retention.sqlite3'}", lambda: None
-    import psycopg
+def use_database(url: str) -> None:
+    """Point this process's connection at another database of the same server (or file)."""
+    from django.db import connections
 
-    name = f"bench_retention_{secrets.token_hex(4)}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return url.rsplit("/", 1)[0] + f"/{name}", drop
-
-
-def setup_django(database_url: str, workdir: Path) -> None:
-    key = lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()  # noqa: E731
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "mutualis.settings",
-            "DATABASE_URL": database_url,
-            "MUTUALIS_VAR_DIR": str(workdir),
-            "MUTUALIS_MASTER_KEY": key(),
-            "MUTUALIS_BLIND_INDEX_KEY": key(),
-            "MUTUALIS_AUDIT_KEY": key(),
-            "SECRET_KEY": secrets.token_urlsafe(64),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    connections.close_all()
+    settings = connections["default"].settings_dict
+    sqlite = url.startswith("sqlite")
+    settings["NAME"] = url[len("sqlite:///") :] if sqlite else url.rsplit("/", 1)[1]
 
 
 INQUIRY_COLUMNS = (
@@ -233,22 +215,6 @@ def analyze() -> None:
         cursor.execute("ANALYZE")
 
 
-def wipe() -> None:
-    """Empty the tables so the raw run starts from fresh storage, as the engine run did."""
-    from django.db import connection, transaction
-
-    tables = ("contact_attachment", "contact_message", "contact_complaint", "contact_inquiry")
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"TRUNCATE {', '.join(tables)}")
-        else:
-            for table in tables:
-                cursor.execute(f"DELETE FROM {table}")
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM")
-
-
 def engine_batches() -> int:
     from mutualis.privacy.models import RetentionRun
 
@@ -308,14 +274,21 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mutualis-bench-") as tmp:
         workdir = Path(tmp)
-        url, drop = scratch_database(args.database_url, workdir)
+        url, drop = generated_database(
+            args.database_url, workdir, "retention", members=args.members, seed=args.seed
+        )
+        drop_raw = lambda: None  # noqa: E731
         try:
-            setup_django(url, workdir)
             from django.core.management import call_command
             from django.db import connection
 
             vendor = connection.vendor
-            print(f"Base : {vendor}, {args.rows:,} lignes expirées".replace(",", " "))
+            close_for_copy()
+            raw_url, drop_raw = copy_database(
+                {"url": url, "admin_url": args.database_url}, workdir, "retention_raw"
+            )
+            members, expired = (f"{n:,}".replace(",", " ") for n in (args.members, args.rows))
+            print(f"Base : {vendor}, {members} adhérents, {expired} lignes expirées", flush=True)
             expected = build(args.rows)
             rows = expected["deleted"] + expected["anonymised"]
             started = time.perf_counter()
@@ -339,7 +312,7 @@ def main(argv: list[str] | None = None) -> None:
             after_engine = survivors()
             batches = engine_batches()
 
-            wipe()
+            use_database(raw_url)  # the other copy: the same members, no expired rows yet
             build(args.rows)
             started = time.perf_counter()
             raw_removal()
@@ -347,6 +320,7 @@ def main(argv: list[str] | None = None) -> None:
             after_raw = survivors()
         finally:
             drop()
+            drop_raw()
     if after_engine != after_raw:
         raise SystemExit(f"Different end states: engine {after_engine}, raw {after_raw}")
     rate = lambda n, seconds: f"{n / seconds:12,.0f}".replace(",", " ")  # noqa: E731
@@ -355,7 +329,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ratio moteur/brut : {raw / engine:.2f}")
     report(
         Result.of(
-            f"retention, {rows:,} rows, {vendor}", rows / engine, rows / raw, "rows/s", ">= 0.5"
+            f"retention, {rows:,} expired rows among {args.members:,} members, {vendor}",
+            rows / engine,
+            rows / raw,
+            "rows/s",
+            ">= 0.5",
         )
     )
 

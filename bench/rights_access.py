@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import Result, report  # noqa: E402
+from common import Result, generated_database, report, suite_base  # noqa: E402
 
 NOW = datetime.datetime(2026, 11, 20, 9, 0, tzinfo=datetime.UTC)
 
@@ -233,20 +233,26 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     workdir = args.reuse or args.keep or Path(tempfile.mkdtemp(prefix="mutualis-bench-rights-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    keep = bool(args.keep or args.reuse)
+    shared = not keep and suite_base(args.database_url, members=args.members, seed=args.seed)
     if args.reuse:
         url, drop = json.loads((workdir / "environment.json").read_text())["DATABASE_URL"], None
+    elif shared:  # a copy of the suite's generated members (bench/run.py)
+        url, drop = generated_database(
+            args.database_url, workdir, "rights", members=args.members, seed=args.seed
+        )
     else:
         url, drop = scratch_database(args.database_url, workdir)
-    keep = bool(args.keep or args.reuse)
     try:
-        setup_django(url, workdir, reuse=bool(args.reuse))
+        if not shared:
+            setup_django(url, workdir, reuse=bool(args.reuse))
         from django.db import connection
 
         from mutualis.members.models import Member
         from mutualis.rights.export import build_access_export, render_access_json
         from mutualis.vault import services as vault
 
-        if not args.reuse:
+        if not args.reuse and not shared:
             started = time.perf_counter()
             counts = build(args.members, args.seed)
             print(

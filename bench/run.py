@@ -48,10 +48,12 @@ ARGUMENTS = {
     "audit_append": lambda scale: ["--seconds", "6"],
     "audit_verify": lambda scale: ["--events", str(10 * scale)],
     "rights_access": lambda scale: ["--members", str(scale), "--sample", "200"],
-    "retention": lambda scale: ["--rows", str(scale)],
+    # Retention: as many expired rows as members, in the tables of the generated members.
+    "retention": lambda scale: ["--members", str(scale), "--rows", str(scale)],
     "import_members": lambda scale: ["--rows", str(max(1000, scale // 10))],
     "partners_api": lambda scale: ["--members", str(scale)],
     "member_space": lambda scale: ["--members", str(scale)],
+    "search_explain": lambda scale: ["--members", str(scale)],
     # Sends and page views are per run, not per member: a tenth of the members, at least 1,000.
     "campaign_send": lambda scale: ["--recipients", str(max(1000, scale // 10))],
     "statistics_ingest": lambda scale: ["--requests", str(max(1000, scale // 10))],
@@ -64,6 +66,7 @@ SUITE = (
     Benchmark("import_members", "import_members.py", ("postgresql", "sqlite")),
     Benchmark("partners_api", "partners_api.py", ("postgresql",)),
     Benchmark("member_space", "member_space.py", ("postgresql", "sqlite")),
+    Benchmark("search_explain", "search_explain.py", ("postgresql", "sqlite")),
     Benchmark("campaign_send", "campaign_send.py", ("postgresql", "sqlite")),
     Benchmark("statistics_ingest", "statistics_ingest.py", ("postgresql", "sqlite")),
 )
@@ -124,14 +127,63 @@ def postgresql() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def run_one(benchmark: Benchmark, database: str, scale: int, url: str | None) -> list[dict]:
+# The benchmarks that work on generated members: they copy the suite's base (bench/base.py),
+# built once per database at the suite's scale, instead of each generating the same members.
+GENERATED = {"rights_access", "retention", "partners_api", "member_space", "search_explain"}
+
+
+@contextlib.contextmanager
+def bases(chosen: list[Benchmark], databases: set[str], scale: int, url: str | None):
+    """The suite's databases of generated members; yields the folder that describes them."""
+    needed = {
+        database
+        for b in chosen
+        if b.name in GENERATED
+        for database in b.databases
+        if database in databases
+    }
+    with tempfile.TemporaryDirectory(prefix="mutualis-bench-base-") as folder:
+        built = []
+        for database in sorted(needed):
+            command = [
+                sys.executable,
+                str(BENCH / "base.py"),
+                "--members",
+                str(scale),
+                "--out",
+                folder,
+            ]
+            if database == "postgresql":
+                command += ["--database-url", url]
+            print(f"\n== base ({database}): {scale:,} adhérents générés une fois", flush=True)
+            began = time.monotonic()
+            done = subprocess.run(command, cwd=BENCH.parent, check=False)  # noqa: S603
+            print(f"   ({time.monotonic() - began:.0f} s)")
+            if done.returncode == 0:
+                built.append(database)
+        try:
+            yield folder
+        finally:
+            described = Path(folder) / "postgresql.json"
+            if "postgresql" in built and described.exists():
+                import psycopg
+
+                name = json.loads(described.read_text())["url"].rsplit("/", 1)[1]
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_one(
+    benchmark: Benchmark, database: str, scale: int, url: str | None, base: str | None = None
+) -> list[dict]:
     command = [sys.executable, str(BENCH / benchmark.script), *benchmark.arguments(scale)]
     if database == "postgresql":
         command += ["--database-url", url]
     print(f"\n== {benchmark.name} ({database}): {' '.join(command[1:])}", flush=True)
     began = time.monotonic()
+    env = {**os.environ, "BENCH_BASE_DIR": base} if base else None
     process = subprocess.Popen(  # noqa: S603 - our own benchmarks
-        command, stdout=subprocess.PIPE, text=True, cwd=BENCH.parent
+        command, stdout=subprocess.PIPE, text=True, cwd=BENCH.parent, env=env
     )
     results = []
     for line in process.stdout:
@@ -192,12 +244,16 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     results: list[dict] = []
     needs_pg = not args.sqlite_only and any("postgresql" in b.databases for b in chosen)
-    with postgresql() if needs_pg else contextlib.nullcontext(None) as url:
+    databases = {"sqlite", "postgresql"} if needs_pg else {"sqlite"}
+    with (
+        postgresql() if needs_pg else contextlib.nullcontext(None) as url,
+        bases(chosen, databases, args.scale, url) as base,
+    ):
         for benchmark in chosen:
             for database in benchmark.databases:
-                if database == "postgresql" and not needs_pg:
+                if database not in databases:
                     continue
-                results.append(run_one(benchmark, database, args.scale, url))
+                results.append(run_one(benchmark, database, args.scale, url, base))
     results = [r for group in results for r in group]
     elapsed = time.monotonic() - began
     text = table(results)
