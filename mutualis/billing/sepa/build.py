@@ -140,7 +140,7 @@ def _build_chunk(batch: DebitBatch, mandates: list[Mandate], *, built: Built, ac
     with transaction.atomic():
         dues: dict = defaultdict(list)
         for pk, member_id, month, amount in (
-            Instalment.objects.select_for_update()
+            Instalment.objects.select_for_update(of=("self",))
             .filter(
                 member_id__in=members,
                 debit__isnull=True,

@@ -180,7 +180,7 @@ def release(
     while True:
         with transaction.atomic():
             debits = list(
-                batch.debits.select_for_update()
+                batch.debits.select_for_update(of=("self",))
                 .filter(status=DebitStatus.PENDING)
                 .select_related("mandate")
                 .order_by("pk")[:CHUNK]
