@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import segno
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -63,6 +64,29 @@ def test_an_invited_member_of_staff_sets_a_password_then_enrols_with_the_qr_code
     done = client.post(ENROL, {"token": current_code(device)})
     assert len(done.context["codes"]) == 10
     assert client.get(reverse("backoffice:member_search")).status_code == 200
+
+
+def _drawn_modules(svg: str) -> str:
+    """The path of the dark modules of a QR code drawn by segno (what a scanner reads): the
+    longest of its paths (the other, if any, is the light background's square)."""
+    return max(re.findall(r'<path[^>]* d="([^"]+)"', svg), key=len)
+
+
+def test_the_enrolment_qr_code_encodes_the_apps_set_up_address(client, charlie):
+    _password(client, charlie)
+    page = page_text(client.get(ENROL))
+    device = TOTPDevice.objects.get(user=charlie, confirmed=False)
+    assert device.config_url.startswith("otpauth://totp/")
+    expected = segno.make(device.config_url, error="m").svg_inline(scale=4, border=4)
+    assert _drawn_modules(page) == _drawn_modules(expected)
+    # Another address (another secret) draws other modules: the comparison can fail.
+    other = device.config_url.replace("secret=", "secret=A", 1)
+    assert _drawn_modules(segno.make(other, error="m").svg_inline(scale=4, border=4)) != (
+        _drawn_modules(page)
+    )
+    # The typed key shown beside it is the same secret.
+    secret = re.search(r"secret=([A-Z2-7]+)", device.config_url).group(1)
+    assert secret in page.replace(" ", "")
 
 
 def test_nothing_is_reachable_between_the_password_and_the_enrolment(client, charlie):

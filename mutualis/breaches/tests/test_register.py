@@ -215,3 +215,68 @@ def test_recording_a_breach_through_the_page(client, bob):
     assert response.status_code == 302
     bad = client.post(reverse("backoffice:breach_record"), {**data, "discovered_at": "demain"})
     assert 'class="error-summary"' in page_text(bad) and "Saisissez une date" in page_text(bad)
+
+
+def _events(tag: str) -> list[Event]:
+    return list(Event.objects.filter(tag=tag).order_by("id"))
+
+
+def test_each_change_to_a_breach_is_audited_by_its_author_and_without_its_text(bob, alice):
+    breach = _breach(bob)
+    (recorded,) = _events(BreachTag.RECORD)
+
+    renamed = breach_values(
+        discovered_at=NOW, started_at=None, title="Relevés envoyés à une liste erronée"
+    )
+    services.update_breach(breach=breach, values=renamed, actor=bob)
+    services.update_breach(breach=breach, values=renamed, actor=bob)  # nothing changed
+    (edited,) = _events(BreachTag.UPDATE)
+    assert edited.details == {"fields": ["title"]}  # which fields, never what they say
+
+    services.decide_information(
+        breach=breach, decision=PeopleDecision.INFORM, ground="", note="", actor=bob
+    )
+    (decided,) = _events(BreachTag.DECIDE)
+    assert decided.details == {"decision": "inform", "ground": ""}
+
+    assert services.add_people(breach=breach, member_numbers=[alice.number], actor=bob) == []
+    added = _events(BreachTag.PEOPLE_ADD)
+    concerned = {alice.person_id, *(b.person_id for b in alice.beneficiaries.all())}
+    assert sorted(e.subject_id for e in added) == sorted(str(pk) for pk in concerned)
+    assert len(added) == 2  # alice and her child
+    services.add_people(breach=breach, member_numbers=[alice.number], actor=bob)
+    assert len(_events(BreachTag.PEOPLE_ADD)) == 2  # already named: nothing new to record
+
+    services.close(breach=breach, actor=bob)
+    services.reopen(breach=breach, actor=bob)
+    (closed,), (reopened,) = _events(BreachTag.CLOSE), _events(BreachTag.REOPEN)
+    for event in (edited, decided, *added, closed, reopened):
+        assert (event.actor, event.target) == (f"user:{bob.pk}", recorded.target), event.tag
+
+
+def test_a_refused_change_to_a_breach_writes_no_event(bob):
+    breach = _breach(bob, risk=Risk.UNASSESSED)
+    with pytest.raises(services.BreachError):
+        services.close(breach=breach, actor=bob)  # the risk must be assessed first
+    with pytest.raises(services.BreachError):
+        services.reopen(breach=breach, actor=bob)  # already open
+    with pytest.raises(services.BreachError):
+        services.decide_information(breach=breach, decision="maybe", ground="", note="", actor=bob)
+    assert not Event.objects.exclude(tag=BreachTag.RECORD).exists()
+
+
+def test_a_change_whose_event_cannot_be_written_is_not_kept(bob, monkeypatch):
+    """The event is written in the change's own transaction: no change without its trace."""
+    breach = _breach(bob)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("journal indisponible")
+
+    monkeypatch.setattr("mutualis.breaches.services.audit.record", refuse)
+    renamed = breach_values(discovered_at=NOW, started_at=None, title="Autre intitulé")
+    with pytest.raises(RuntimeError):
+        services.update_breach(breach=breach, values=renamed, actor=bob)
+    with pytest.raises(RuntimeError):
+        services.close(breach=breach, actor=bob)
+    breach.refresh_from_db()
+    assert breach.title != "Autre intitulé" and breach.closed_at is None
