@@ -58,6 +58,8 @@ NOT_WALKED: dict[str, str] = {
     "qui l'a publié ; chaque accord exporté en donne la version",
     "audience.audienceevent": "mesure d'audience : rattachée à un identifiant aléatoire du "
     "navigateur, jamais à une personne",
+    "web.cacheentry": "limitation du nombre d'envois des formulaires : empreintes chiffrées "
+    "d'adresses, rattachées à aucune personne, effacées dans les 24 heures",
     "consent.campaign": "campagne : ne nomme que le personnel qui l'a préparée ; chaque envoi "
     "reçu figure au journal des envois exporté",
     "staff.staffaccount": "compte d'un membre du personnel : aucun adhérent n'en a",
