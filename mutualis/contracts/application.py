@@ -2,13 +2,15 @@
 
 The online form and the bulk import fill the same :class:`Application` and call the same
 :func:`check_application`, so a row is accepted by the import exactly when the form would accept
-it. Problems are reported per field, in French, and never quote a NIR or an IBAN.
+it. Staff adding one person to a running contract go through :func:`check_added_beneficiary`,
+which applies the same rules to that beneficiary. Problems are reported per field, in French, and
+never quote a NIR or an IBAN.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -28,6 +30,16 @@ MAX_START_DELAY_DAYS = 180
 # Django rebuilds ``Choices.values`` on each access; these rules run once per imported row.
 _CIVILITIES = frozenset(Civility.values)
 _ROLES = frozenset(BeneficiaryRole.values)
+_COUPLE = frozenset({BeneficiaryRole.SPOUSE, BeneficiaryRole.PARTNER})
+NIR_REGISTERED = (
+    "Ce numéro de sécurité sociale est déjà enregistré auprès de la mutuelle. Si vous êtes déjà "
+    "adhérent, connectez-vous à votre espace ; sinon, contactez-nous."
+)
+# The same refusal, worded for staff adding a beneficiary in the back office.
+NIR_REGISTERED_STAFF = (
+    "Ce numéro de sécurité sociale est déjà enregistré pour une autre personne : recherchez son "
+    "dossier avant de l'ajouter."
+)
 
 
 @dataclass
@@ -131,7 +143,12 @@ def check_identity(prefix: str, person: PersonData, today: datetime.date) -> lis
 
 
 def check_nir(
-    prefix: str, person: PersonData, *, required: bool, lookups: Lookups | None = None
+    prefix: str,
+    person: PersonData,
+    *,
+    required: bool,
+    lookups: Lookups | None = None,
+    registered_message: str = NIR_REGISTERED,
 ) -> list[Problem]:
     if not person.nir:
         if required:
@@ -147,14 +164,7 @@ def check_nir(
         return [Problem(f"{prefix}.nir", _messages(exc))]
     registered = lookups.nir_is_registered if lookups is not None else nir_is_registered
     if registered(person.nir):
-        return [
-            Problem(
-                f"{prefix}.nir",
-                "Ce numéro de sécurité sociale est déjà enregistré auprès de la mutuelle. "
-                "Si vous êtes déjà adhérent, connectez-vous à votre espace ; sinon, "
-                "contactez-nous.",
-            )
-        ]
+        return [Problem(f"{prefix}.nir", registered_message)]
     return []
 
 
@@ -200,7 +210,21 @@ def check_beneficiary(
     *,
     lookups: Lookups | None = None,
 ) -> list[Problem]:
-    prefix = f"beneficiaries[{index}]"
+    """The rules one beneficiary of an application meets (``beneficiaries[<index>].<field>``)."""
+    return _check_beneficiary(
+        f"beneficiaries[{index}]", beneficiary, member, today, lookups=lookups
+    )
+
+
+def _check_beneficiary(
+    prefix: str,
+    beneficiary: BeneficiaryApplication,
+    member: PersonData,
+    today: datetime.date,
+    *,
+    lookups: Lookups | None = None,
+    registered_message: str = NIR_REGISTERED,
+) -> list[Problem]:
     problems = check_identity(prefix, beneficiary.person, today)
     if beneficiary.role not in _ROLES:
         problems.append(Problem(f"{prefix}.role", "Choisissez le lien avec l'adhérent."))
@@ -245,7 +269,37 @@ def check_beneficiary(
                 )
             )
     else:
-        problems += check_nir(prefix, beneficiary.person, required=True, lookups=lookups)
+        problems += check_nir(
+            prefix,
+            beneficiary.person,
+            required=True,
+            lookups=lookups,
+            registered_message=registered_message,
+        )
+    return problems
+
+
+def check_household(roles: Iterable[str]) -> list[Problem]:
+    """The rule on the people covered together: one spouse or partner at most."""
+    if sum(1 for role in roles if role in _COUPLE) > 1:
+        return [Problem("beneficiaries", "Un seul conjoint ou partenaire peut être couvert.")]
+    return []
+
+
+def check_added_beneficiary(
+    beneficiary: BeneficiaryApplication, *, member: PersonData, covered_roles: Iterable[str]
+) -> list[Problem]:
+    """One person added to a running contract (back office): every rule a beneficiary meets at
+    subscription, and the household's rule with the people the contract already covers.
+
+    Problems are reported on ``beneficiary.<field>``, the household's on ``beneficiaries``.
+    ``member`` needs only the member's birth date (a child's age gap).
+    """
+    today = timezone.localdate()
+    problems = _check_beneficiary(
+        "beneficiary", beneficiary, member, today, registered_message=NIR_REGISTERED_STAFF
+    )
+    problems += check_household([*covered_roles, beneficiary.role])
     return problems
 
 
@@ -289,15 +343,9 @@ def check_application(
     problems += check_nir("member", member, required=True, lookups=lookups)
     problems += check_contact(member)
     problems += check_scheme(member)
-    spouses = 0
     for index, beneficiary in enumerate(application.beneficiaries, start=1):
         problems += check_beneficiary(index, beneficiary, member, today, lookups=lookups)
-        if beneficiary.role in (BeneficiaryRole.SPOUSE, BeneficiaryRole.PARTNER):
-            spouses += 1
-    if spouses > 1:
-        problems.append(
-            Problem("beneficiaries", "Un seul conjoint ou partenaire peut être couvert.")
-        )
+    problems += check_household(b.role for b in application.beneficiaries)
     nirs = [validators.normalize_nir(p.nir) for p in _people(application) if p.nir]
     if len(nirs) != len(set(nirs)):
         problems.append(

@@ -1,21 +1,38 @@
 """Subscription (adhésion): one transaction creates person, member, beneficiaries, contract and
-SEPA mandate, and the member-space account whose password the member sets from an e-mail link."""
+SEPA mandate, and the member-space account whose password the member sets from an e-mail link.
+
+Later, staff change who a running contract covers: :func:`cover_new_beneficiary` and
+:func:`uncover_beneficiary`, each one transaction with the premium schedule recomputed
+(``billing.schedule``)."""
 
 from __future__ import annotations
 
+import datetime
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from mutualis import audit
+from mutualis.billing import schedule
 from mutualis.billing import services as billing
 from mutualis.consent import services as consent
 from mutualis.consent.models import ConsentNotice, Source
 from mutualis.contracts import terms
-from mutualis.contracts.application import Application, ApplicationInvalid, check_application
+from mutualis.contracts.application import (
+    NIR_REGISTERED_STAFF,
+    Application,
+    ApplicationInvalid,
+    BeneficiaryApplication,
+    Problem,
+    check_added_beneficiary,
+    check_application,
+)
 from mutualis.contracts.models import (
     AcceptanceChannel,
     CguVersion,
@@ -25,9 +42,13 @@ from mutualis.contracts.models import (
 )
 from mutualis.contracts.tags import ContractsTag
 from mutualis.members import services as members
-from mutualis.members.models import Member, User, UserKind
+from mutualis.members.models import Beneficiary, Member, Person, User, UserKind
+from mutualis.members.services import NirAlreadyRegistered, PersonData
 from mutualis.members.tags import MembersTag
 from mutualis.privacy.models import PolicyVersion
+from mutualis.vault.erased import is_erased
+
+logger = logging.getLogger(__name__)
 
 
 def subscribe(
@@ -164,3 +185,128 @@ def send_activation_email(account: User, *, link: str) -> None:
         from_email=None,
         recipient_list=[account.email],
     )
+
+
+# --- Who a running contract covers ------------------------------------------------------------
+SCHEDULE_NOT_RECOMPUTED = (
+    "Les cotisations de ce contrat n'ont pas pu être recalculées : rien n'a été enregistré. "
+    "Signalez-le au service cotisations."
+)
+
+
+class ContractChangeRefused(Exception):
+    """A change of who a contract covers that cannot be made; the message says why, in French."""
+
+
+@dataclass(frozen=True)
+class CoverChange:
+    beneficiary: Beneficiary
+    recomputed: int  # instalments of the schedule whose amount changed
+
+
+def ended_on(contract: Contract, today: datetime.date | None = None) -> datetime.date | None:
+    """The day a contract ended, if it has: an ended contract's cover no longer changes."""
+    today = today or timezone.localdate()
+    if contract.end_date is not None and contract.end_date < today:
+        return contract.end_date
+    return None
+
+
+def _refuse_if_ended(contract: Contract) -> None:
+    day = ended_on(contract)
+    if day is not None:
+        raise ContractChangeRefused(
+            f"Ce contrat a pris fin le {day:%d/%m/%Y} : les personnes qu'il couvre ne peuvent "
+            "plus changer."
+        )
+
+
+def _identity_of(person: Person) -> PersonData:
+    """What the beneficiary rules read of the member: their birth date (a child's age gap)."""
+    birth = person.birth_date
+    return PersonData(
+        civility=person.civility,
+        last_name=person.last_name,
+        first_names=person.first_names,
+        birth_date=None if birth is None or is_erased(birth) else birth,  # type: ignore[arg-type]
+    )
+
+
+def _locked(contract: Contract) -> Contract:
+    """The contract, locked until the transaction ends: two staff members changing the same
+    household one after the other see each other's change (one spouse at most)."""
+    return (
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("member__person", "offer")
+        .get(pk=contract.pk)
+    )
+
+
+def cover_new_beneficiary(
+    *, contract: Contract, beneficiary: BeneficiaryApplication, actor=None
+) -> CoverChange:
+    """Cover a new person under a running contract, all or nothing: the person (attached to the
+    member's NIR when the application says so), their beneficiary record, the contract's cover,
+    and the months of the premium schedule not yet posted nor debited, recomputed.
+
+    The same rules as at subscription (:func:`check_added_beneficiary`); a refusal raises
+    :class:`ApplicationInvalid` (problems on ``beneficiary.<field>``, ``beneficiaries`` or
+    ``contract``) and writes nothing.
+    """
+    with transaction.atomic():
+        contract = _locked(contract)
+        try:
+            _refuse_if_ended(contract)
+        except ContractChangeRefused as exc:
+            raise ApplicationInvalid([Problem("contract", str(exc))]) from None
+        holder = contract.member.person
+        problems = check_added_beneficiary(
+            beneficiary,
+            member=_identity_of(holder),
+            covered_roles=list(contract.beneficiaries.values_list("role", flat=True)),
+        )
+        if problems:
+            raise ApplicationInvalid(problems)
+        try:
+            person = members.create_person(
+                data=beneficiary.person,
+                actor=actor,
+                nir_holder=holder if beneficiary.attached_to_member_nir else None,
+            )
+        except NirAlreadyRegistered:  # registered since the check, by another transaction
+            raise ApplicationInvalid([Problem("beneficiary.nir", NIR_REGISTERED_STAFF)]) from None
+        added = members.add_beneficiary(
+            member=contract.member, person=person, role=beneficiary.role, actor=actor
+        )
+        try:
+            changed = schedule.add_beneficiary_to_contract(
+                contract=contract, beneficiary=added, actor=actor
+            )
+        except ValueError as exc:  # the schedule's own refusal (a month it cannot price)
+            _schedule_failed(contract, exc)
+            raise ApplicationInvalid([Problem("contract", SCHEDULE_NOT_RECOMPUTED)]) from None
+    return CoverChange(beneficiary=added, recomputed=changed)
+
+
+def _schedule_failed(contract: Contract, exc: ValueError) -> None:
+    # The contract by its number only (a UUID may look like an IBAN to the log's redaction);
+    # the schedule's messages name no one.
+    logger.error("premium schedule of contract %s not recomputed: %s", contract.number, exc)
+
+
+def uncover_beneficiary(*, contract: Contract, beneficiary: Beneficiary, actor=None) -> int:
+    """Stop covering one of the contract's beneficiaries; the months of the premium schedule not
+    yet posted nor debited are recomputed (returns how many changed). The person stays the
+    member's beneficiary, no longer covered by this contract."""
+    with transaction.atomic():
+        contract = _locked(contract)
+        _refuse_if_ended(contract)
+        if not contract.beneficiaries.filter(pk=beneficiary.pk).exists():
+            raise ContractChangeRefused("Cette personne n'est pas couverte par ce contrat.")
+        try:
+            return schedule.remove_beneficiary_from_contract(
+                contract=contract, beneficiary=beneficiary, actor=actor
+            )
+        except ValueError as exc:  # the schedule's own refusal (a month it cannot price)
+            _schedule_failed(contract, exc)
+            raise ContractChangeRefused(SCHEDULE_NOT_RECOMPUTED) from None
