@@ -1,4 +1,5 @@
-"""Member search, record and reveals, for the security and accessibility suites."""
+"""Member search, record, reveals and who a contract covers, for the security and accessibility
+suites."""
 
 from mutualis.lib.pages import cover
 
@@ -11,4 +12,17 @@ cover(
 cover(
     "backoffice:reveal_iban",
     kwargs=lambda w: {"member_id": w.alice.pk, "mandate_id": w.alice.mandates.get().pk},
+)
+cover(
+    "backoffice:contract_beneficiary_add",
+    kwargs=lambda w: {"member_id": w.alice.pk, "contract_id": w.alice.contracts.get().pk},
+)
+cover(
+    "backoffice:contract_beneficiary_remove",
+    kwargs=lambda w: {
+        "member_id": w.alice.pk,
+        "contract_id": w.alice.contracts.get().pk,
+        "beneficiary_id": w.alice.beneficiaries.first().pk,
+    },
+    status=405,
 )

@@ -12,9 +12,13 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils import timezone
+
 from mutualis.billing.models import Mandate
+from mutualis.contracts.cover import cover_status
 from mutualis.contracts.models import Contract
-from mutualis.members.models import Member, Person, User
+from mutualis.contracts.services import ended_on
+from mutualis.members.models import Beneficiary, Member, Person, User
 from mutualis.members.roles import Permission, visible_categories
 from mutualis.members.validators import format_phone
 from mutualis.privacy import catalogue
@@ -66,6 +70,11 @@ class ContractEntry:
     contract: Contract
     covered: list[Person]
     monthly_premium: Decimal | None
+    # The cover today, as every face reads it (contracts.cover): a suspension shows.
+    status: str = ""
+    beneficiaries: list[Beneficiary] = field(default_factory=list)
+    # Whether who it covers may still change (a contract that has ended no longer changes).
+    open_to_changes: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,9 @@ class MemberRecord:
     account: User | None = None
     can_reveal_nir: bool = False
     can_reveal_iban: bool = False
+    # Add or remove a contract's beneficiaries (gestion), and open the member's premium account.
+    can_manage_contracts: bool = False
+    can_view_billing: bool = False
 
     @property
     def holder(self) -> PersonEntry:
@@ -118,12 +130,18 @@ def build_record(member: Member, *, user: User) -> MemberRecord:
         )
         if not archive_visible:
             contracts = contracts.filter(archived_at__isnull=True)
+        today = timezone.localdate()
         for contract in contracts:
+            covered = list(contract.beneficiaries.all())
             record.contracts.append(
                 ContractEntry(
                     contract=contract,
-                    covered=[b.person for b in contract.beneficiaries.all()],
+                    covered=[b.person for b in covered],
                     monthly_premium=contract.monthly_premium() if with_premium else None,
+                    status=cover_status(contract, on=today).label,
+                    beneficiaries=covered,
+                    open_to_changes=contract.archived_at is None
+                    and ended_on(contract, today) is None,
                 )
             )
     if shows[catalogue.BANK.code]:
@@ -137,4 +155,20 @@ def build_record(member: Member, *, user: User) -> MemberRecord:
         Permission.NIR_REVEAL
     )
     record.can_reveal_iban = shows[catalogue.BANK.code] and user.has_perm(Permission.IBAN_REVEAL)
+    record.can_manage_contracts = may_manage_contracts(user)
+    record.can_view_billing = user.has_perm(Permission.BILLING_VIEW)
     return record
+
+
+# What a form adding a beneficiary shows and asks: who they are, their NIR, the contract.
+MANAGE_CATEGORIES = frozenset(
+    {catalogue.IDENTITY, catalogue.ADMINISTRATIVE, catalogue.CONTRACT_DATA}
+)
+
+
+def may_manage_contracts(user: User) -> bool:
+    """The permission, and the categories its forms touch: both checked, so neither can drift
+    alone."""
+    if not user.has_perm(Permission.CONTRACT_MANAGE):
+        return False
+    return MANAGE_CATEGORIES.issubset(visible_categories(user.role))

@@ -1,4 +1,4 @@
-"""Member search, the member record and the audited NIR / IBAN reveals."""
+"""Member search, the member record, the audited NIR / IBAN reveals, and who a contract covers."""
 
 from django.urls import path
 
@@ -16,5 +16,16 @@ urlpatterns = [
         "adherents/<uuid:member_id>/mandats/<uuid:mandate_id>/iban/",
         reveal.reveal_iban,
         name="reveal_iban",
+    ),
+    path(
+        "adherents/<uuid:member_id>/contrats/<uuid:contract_id>/beneficiaires/ajouter/",
+        views.contract_beneficiary_add,
+        name="contract_beneficiary_add",
+    ),
+    path(
+        "adherents/<uuid:member_id>/contrats/<uuid:contract_id>/beneficiaires/"
+        "<uuid:beneficiary_id>/retirer/",
+        views.contract_beneficiary_remove,
+        name="contract_beneficiary_remove",
     ),
 ]
