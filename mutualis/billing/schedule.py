@@ -70,7 +70,8 @@ def full_month_amount(
     total = Decimal("0")
     for person in contract.covered_people():
         age = person.age_on(month)
-        if age is not None:
+        # A child born during the month is covered from birth, free until the next month.
+        if age is not None and age >= 0:
             total += _rate(table, age, contract.offer.code)
     return total
 

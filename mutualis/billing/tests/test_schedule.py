@@ -110,3 +110,25 @@ def test_due_premiums_are_booked_once_with_their_key():
     assert sum(e.amount for e in entries) == sum(
         i.amount for i in Instalment.objects.filter(contract=contract)
     )
+
+
+def test_a_child_born_during_a_month_is_covered_free_until_the_next_month():
+    from mutualis.contracts.testing import child_of, make_person_data
+    from mutualis.members import services as members
+    from mutualis.members.models import BeneficiaryRole
+
+    contract = subscribed_on(START, children=0)
+    schedule.build_schedule(contract, until=datetime.date(2026, 4, 30))
+    before = Instalment.objects.get(contract=contract, month=datetime.date(2026, 3, 1)).amount
+    with time_machine.travel(datetime.datetime(2026, 3, 3, 10), tick=False):
+        data = child_of(make_person_data(first_names="Alice"), first_names="Lou", attached=False)
+        data.person.birth_date = datetime.date(2026, 3, 2)
+        baby = members.create_person(data=data.person)
+        beneficiary = members.add_beneficiary(
+            member=contract.member, person=baby, role=BeneficiaryRole.CHILD
+        )
+        schedule.add_beneficiary_to_contract(contract=contract, beneficiary=beneficiary)
+    march = Instalment.objects.get(contract=contract, month=datetime.date(2026, 3, 1))
+    april = Instalment.objects.get(contract=contract, month=datetime.date(2026, 4, 1))
+    assert march.amount == before  # born on the 2nd: nothing more for March
+    assert april.amount > march.amount
