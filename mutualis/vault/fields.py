@@ -279,6 +279,26 @@ class EncryptedField(models.Field):
         """
         return self._seal(self.to_python(value), data_key, str(self.model._meta.pk.to_python(pk)))
 
+    def unseal(self, value: Any, *, data_key: Any, pk: Any) -> Any:
+        """The plaintext of ``value`` (a ``Sealed`` or the raw ciphertext, as ``values_list``
+        gives it) read from the row whose primary key is ``pk``, under ``data_key`` (the row's
+        ``DataKey``); ``ERASED`` once that key is shredded, ``None`` stays ``None``.
+
+        For bulk readers that build no model instance (a debit file of a million rows): the
+        binding is the one ``reveal`` checks, so a value moved to another row still fails.
+        """
+        if value is None:
+            return None
+        ciphertext = value.ciphertext if isinstance(value, Sealed) else bytes(value)
+        pk_text = str(self.model._meta.pk.to_python(pk))
+        try:
+            raw = services.decrypt_for(data_key, ciphertext, self.aad(pk_text))
+        except KeyShreddedError:
+            return ERASED
+        except DecryptionError:
+            raise DecryptionError(f"{self._where(pk_text)} does not decrypt.") from None
+        return self.decode(raw)
+
     def _seal(self, plaintext: Any, data_key: Any, pk_text: str) -> bytes:
         return services.encrypt_for(data_key, self.encode(plaintext), self.aad(pk_text))
 

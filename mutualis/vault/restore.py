@@ -262,8 +262,8 @@ def _empty(tables: list[Table]) -> None:
         # restore runs as, switches them off inside this transaction only, until the restored
         # rows are checked (_audit_triggers_on). No foreign-key check may be pending then.
         connection.check_constraints()
-        for table in _AUDIT_GUARDED:
-            _execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        for guarded in _AUDIT_GUARDED:
+            _execute(f"ALTER TABLE {guarded} DISABLE TRIGGER USER")
     for table in reversed(tables):
         _execute(f"DELETE FROM {qn(table.name)}")  # noqa: S608 (quoted model metadata)
 

@@ -30,6 +30,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import IO
+from xml.sax.saxutils import escape
 
 import sepaxml
 from lxml import etree
@@ -39,6 +40,7 @@ from text_unidecode import unidecode
 SCHEMAS = Path(sepaxml.__file__).resolve().parent / "schemas"
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:{}"
 SEQUENCE_ORDER = ("FRST", "RCUR", "FNAL", "OOFF")
+_ATTRIBUTE = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#09;"}
 
 
 class InvalidDocument(ValueError):
@@ -161,7 +163,30 @@ def _add_amendment(element: ET.Element, tx: Transaction) -> None:
 
 
 def _text(element: ET.Element) -> bytes:
-    return ET.tostring(element, encoding="unicode").encode("utf-8")
+    """The element as UTF-8 XML, as ``ET.tostring`` writes it for these trees (no namespaces,
+    no tails, no comments): ElementTree's general serializer is the costliest step of a large
+    batch, so this one, for what sepaxml builds, walks the tree once
+    (``billing/tests/test_sepa_document.py`` checks both give the same bytes)."""
+    parts: list[str] = []
+    _serialize(element, parts)
+    return "".join(parts).encode("utf-8")
+
+
+def _serialize(element: ET.Element, parts: list[str]) -> None:
+    tag = element.tag
+    attributes = "".join(
+        f' {name}="{escape(value, _ATTRIBUTE)}"' for name, value in element.attrib.items()
+    )
+    text = element.text
+    if text is None and not len(element):
+        parts.append(f"<{tag}{attributes} />")
+        return
+    parts.append(f"<{tag}{attributes}>")
+    if text:
+        parts.append(escape(text))
+    for child in element:
+        _serialize(child, parts)
+    parts.append(f"</{tag}>")
 
 
 def _name(value: str) -> str:
