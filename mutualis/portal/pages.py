@@ -114,7 +114,8 @@ def _letter(member, world):
 cover("portal:premiums")
 cover(
     "portal:premiums_certificate",
-    owned=lambda member, w: {"year": _payment(member, w).booked_on.year},
+    # No object in the URL: the member's own certificate, of their own payments.
+    setup=lambda client, w: _payment(w.alice, w),
     download="the member's own payment certificate, to the member logged in: not a staff export",
 )
 cover("portal:premiums_letter", owned=lambda member, w: {"pk": _letter(member, w).pk})

@@ -8,7 +8,7 @@ from mutualis.portal.views import premiums
 urlpatterns = [
     path("cotisations/", never_cache(premiums.PremiumsView.as_view()), name="premiums"),
     path(
-        "cotisations/attestation/<int:year>/",
+        "cotisations/attestation/",
         never_cache(premiums.CertificateView.as_view()),
         name="premiums_certificate",
     ),

@@ -175,5 +175,5 @@ def logout(request: HttpRequest) -> HttpResponse:
         sessions.logged_out(request, account=request.user)
     request.session.pop(PENDING_SESSION_KEY, None)
     auth.logout(request)
-    messages.info(request, "Vous êtes déconnecté(e).")
+    messages.info(request, "Vous êtes maintenant déconnecté de la gestion interne.")
     return no_store(redirect("backoffice:login"))

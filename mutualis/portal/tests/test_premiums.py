@@ -94,7 +94,7 @@ def test_the_yearly_certificate_is_a_pdf_of_what_was_paid(client, history):
             reference="VIR-1",
             actor=None,
         )
-    response = _get(client, alice, "/espace/cotisations/attestation/2027/")
+    response = _get(client, alice, "/espace/cotisations/attestation/?annee=2027")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     reader = PdfReader(io.BytesIO(response.content))
     text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
@@ -104,4 +104,4 @@ def test_the_yearly_certificate_is_a_pdf_of_what_was_paid(client, history):
     assert "montant total de 50,00 €" in text
     assert Event.objects.filter(tag="billing:certificate:issue", subject_id=str(alice.person_id))
     # A year without any payment has no certificate.
-    assert _get(client, alice, "/espace/cotisations/attestation/2019/").status_code == 404
+    assert _get(client, alice, "/espace/cotisations/attestation/?annee=2019").status_code == 404

@@ -22,11 +22,7 @@ class PremiumsView(MemberRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         member, today = self.member, timezone.localdate()
         years = sorted(
-            set(
-                Instalment.objects.filter(member=member).values_list(
-                    "month__year", flat=True
-                )
-            )
+            set(Instalment.objects.filter(member=member).values_list("month__year", flat=True))
             | {today.year}
         )
         year = self._year(years, today.year)
@@ -70,10 +66,14 @@ def _case_dates(case) -> dict:
 
 
 class CertificateView(MemberRequiredMixin, View):
-    """The payment certificate of a year the member paid premiums in."""
+    """The payment certificate of a year the member paid premiums in (``?annee=``, the latest
+    such year by default)."""
 
-    def get(self, request, year: int) -> HttpResponse:
-        if year not in statement.certificate_years(self.member, today=timezone.localdate()):
+    def get(self, request) -> HttpResponse:
+        years = statement.certificate_years(self.member, today=timezone.localdate())
+        raw = request.GET.get("annee", "")
+        year = int(raw) if raw.isdigit() and len(raw) == 4 else (years[-1] if years else None)
+        if year not in years:
             raise Http404("Aucun paiement enregistré cette année-là.")
         data = statement.certificate_pdf(self.member, year=year, actor=request.user)
         response = HttpResponse(data, content_type="application/pdf")
