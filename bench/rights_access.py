@@ -16,7 +16,9 @@ person's own data key exactly as the models do, blind index included):
 - consent choices and the current preferences (``consent`` app);
 - audit events: creation, log-ins, correspondence (about 30 per member), a few disclosures to
   mandatory schemes, a few rights requests;
-- premiums: none, the billing app has no premium model yet (SEPA mandates only).
+- premiums: ``--premium-months`` (36) months of each contract in force, with their ledger (the
+  premium due and the debit that paid it), added by two set-based statements after the members
+  (``add_premiums``: 108 rows per member at 36 months).
 
 Then, for ``--sample`` random members, in the same run and on the same warm database:
 
@@ -66,6 +68,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", type=Path, help="build into this folder and keep it")
     parser.add_argument("--reuse", type=Path, help="measure a database kept by --keep")
     parser.add_argument("--profile", action="store_true", help="print a profile of the exports")
+    parser.add_argument(
+        "--premium-months", type=int, default=36, help="months of premiums and ledger per member"
+    )
     args = parser.parse_args(argv)
     if args.scale:
         args.members = args.scale
@@ -126,6 +131,60 @@ def build(members: int, seed: int) -> dict[str, int]:
     from mutualis.generate import generate
 
     return generate(members, seed=seed)
+
+
+def add_premiums(months: int) -> tuple[int, int]:
+    """``months`` monthly instalments of every contract in force, each with its premium and
+    its debit in the member's ledger, by set-based statements; returns the rows added."""
+    import datetime
+
+    from django.db import connection, transaction
+
+    today = datetime.date.today().replace(day=1)
+    firsts = []
+    day = today
+    for _ in range(months):
+        firsts.append(day)
+        day = (day - datetime.timedelta(days=1)).replace(day=1)
+    postgresql = connection.vendor == "postgresql"
+    new_id = "gen_random_uuid()" if postgresql else "lower(hex(randomblob(16)))"
+    text = "CAST(i.id AS TEXT)"
+    # SQLite keeps dates as ISO text (a CAST to DATE would make them numbers).
+    date = (lambda d: f"CAST('{d}' AS DATE)") if postgresql else (lambda d: f"'{d}'")
+    months_sql = " UNION ALL ".join(
+        f"SELECT {date(m.isoformat())} AS month, {date(m.replace(day=5).isoformat())} AS due, "
+        f"{date(f'{m.year}-12-31')} AS year_end"
+        for m in firsts
+    )
+    now = "CURRENT_TIMESTAMP"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO billing_instalment (id, contract_id, member_id, month, due_date, amount,
+                computed_at, debit_id, year_end, archived_at)
+            SELECT {new_id}, c.id, c.member_id, m.month, m.due, 84.30, {now}, NULL, m.year_end,
+                NULL
+            FROM contracts_contract c CROSS JOIN ({months_sql}) m
+            WHERE c.end_date IS NULL AND c.start_date <= m.due"""
+        )
+        instalments = cursor.rowcount
+        for kind, sign, label, key in (
+            ("premium", "", "'Cotisation'", "'premium:'"),
+            ("debit", "-", "'Prélèvement'", "'debit:'"),
+        ):
+            cursor.execute(
+                f"""INSERT INTO billing_ledgerentry (id, member_id, contract_id, instalment_id,
+                    debit_id, kind, amount, booked_on, label, reference, idempotency_key,
+                    created_at, created_by, year_end, archived_at)
+                SELECT {new_id}, i.member_id, i.contract_id, i.id, NULL, '{kind}',
+                    {sign}i.amount, i.due_date, {label}, '', {key} || {text}, {now}, '',
+                    i.year_end, NULL
+                FROM billing_instalment i"""
+            )
+        entries = 2 * instalments
+        if postgresql:
+            cursor.execute("ANALYZE billing_instalment")
+            cursor.execute("ANALYZE billing_ledgerentry")
+    return instalments, entries
 
 
 # --- The raw baseline --------------------------------------------------------------------------
@@ -261,6 +320,15 @@ def main(argv: list[str] | None = None) -> None:
             )
             for table, count in sorted(counts.items()):
                 print(f"  {table:36} {count:>10}")
+
+        if not args.reuse and args.premium_months:
+            started = time.perf_counter()
+            instalments, entries = add_premiums(args.premium_months)
+            print(
+                f"cotisations : {instalments} échéances et {entries} écritures ajoutées en "
+                f"{time.perf_counter() - started:.0f} s ({args.premium_months} mois)",
+                flush=True,
+            )
 
         rng = random.Random(args.seed + 1)
         every = sorted(Member.objects.values_list("number", flat=True))

@@ -57,6 +57,8 @@ ARGUMENTS = {
     # Sends and page views are per run, not per member: a tenth of the members, at least 1,000.
     "campaign_send": lambda scale: ["--recipients", str(max(1000, scale // 10))],
     "statistics_ingest": lambda scale: ["--requests", str(max(1000, scale // 10))],
+    # One debit per generated member's mandate.
+    "sepa_batch": lambda scale: ["--debits", str(scale)],
 }
 SUITE = (
     Benchmark("audit_append", "audit_append.py", ("postgresql", "sqlite")),
@@ -69,6 +71,7 @@ SUITE = (
     Benchmark("search_explain", "search_explain.py", ("postgresql", "sqlite")),
     Benchmark("campaign_send", "campaign_send.py", ("postgresql", "sqlite")),
     Benchmark("statistics_ingest", "statistics_ingest.py", ("postgresql", "sqlite")),
+    Benchmark("sepa_batch", "sepa_batch.py", ("postgresql", "sqlite")),
 )
 
 
