@@ -340,6 +340,50 @@ def test_scheme_exchange_twice_at_once_writes_one_file_and_discloses_each_person
     assert sum("empreinte SHA-256" in out for out in outputs) == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_billing_cycle_twice_at_once_announces_each_debit_once():
+    from mutualis.billing.models import Instalment, PreNotification
+    from mutualis.billing.testing import on, subscribed_on
+
+    day = datetime.date(2026, 12, 1)
+    subscribed_on(day, first_names="Alice", email="alice@example.org", seed=1)
+    subscribed_on(day, first_names="Dave", email="dave@example.org", seed=2, children=0)
+
+    with on(day, hour=2):
+        _twice_at_once("billing_cycle")
+
+    # December 2026 to December 2027 (next year's schedule is announced from 1 November).
+    assert Instalment.objects.count() == 2 * 13
+    announced = list(PreNotification.objects.values_list("mandate_id", "collection_date"))
+    assert len(announced) == len(set(announced)) == 2 * 12
+    with on(day, hour=3):
+        call_command("billing_cycle", stdout=io.StringIO())
+    assert PreNotification.objects.count() == 2 * 12  # and a later run finds nothing to do
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_sepa_batch_twice_at_once_writes_one_file_and_debits_each_member_once(tmp_path):
+    from mutualis.billing.models import Debit, LedgerEntry, LedgerKind
+    from mutualis.billing.testing import cycle_on, on, subscribed_on
+
+    day = datetime.date(2026, 12, 1)
+    subscribed_on(day, first_names="Alice", email="alice@example.org", seed=1)
+    subscribed_on(day, first_names="Dave", email="dave@example.org", seed=2, children=0)
+    cycle_on(day)
+
+    with on(datetime.date(2027, 1, 3), hour=6):
+        outputs = _twice_at_once(
+            "sepa_batch", "--collection-date", "2027-01-05", "--out", str(tmp_path)
+        )
+
+    assert [p.name for p in tmp_path.iterdir()] == ["prelevements-2027-01-05.xml"]
+    assert Debit.objects.count() == 2
+    assert LedgerEntry.objects.filter(kind=LedgerKind.DEBIT).count() == 2
+    assert sum("transmise" in out for out in outputs) == 1
+
+
 # Every periodic job the deploy/ timers start steps aside while another host runs it.
 PERIODIC_JOBS = [
     ("send_campaigns",),
@@ -351,6 +395,8 @@ PERIODIC_JOBS = [
     ("scheme_exchange", "--out", "{tmp}"),
     ("backup", "{tmp}/data.bak"),
     ("backup_keys", "{tmp}/keys.bak"),
+    ("billing_cycle",),
+    ("sepa_batch", "--next", "--out", "{tmp}"),
 ]
 
 
