@@ -468,6 +468,8 @@ MUTUALIS_SEPA_OUT_DIR = env_str(
 )
 # Fee charged to the member for a rejected debit when the bank's file carries none ("0": none).
 MUTUALIS_SEPA_REJECTION_FEE = env_str("MUTUALIS_SEPA_REJECTION_FEE", "0")
+# Debits built or booked per transaction by sepa_batch (each chunk commits with its audit event).
+MUTUALIS_SEPA_CHUNK = env_int("MUTUALIS_SEPA_CHUNK", 2000)
 # Permissions of the pain.008 files written (octal): they hold names and IBANs.
 MUTUALIS_SEPA_FILE_MODE = int(env_str("MUTUALIS_SEPA_FILE_MODE", "600"), 8)
 # Days between a debit's pre-notification and the debit (SEPA rulebook: 14 unless the mandate

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
@@ -42,6 +43,13 @@ from mutualis.contracts.models import Contract
 from mutualis.privacy import catalogue, restrictions
 
 CHUNK = 2000
+
+
+def chunk_size() -> int:
+    """Rows per transaction (``MUTUALIS_SEPA_CHUNK``, 2,000 by default)."""
+    return int(getattr(settings, "MUTUALIS_SEPA_CHUNK", CHUNK)) or CHUNK
+
+
 ZERO = Decimal("0.00")
 # Identifiers are derived from what they name (the date, the mandate): building a batch again
 # from the same data gives the same message and end-to-end identifiers, hence the same file.
@@ -120,7 +128,7 @@ def build(batch: DebitBatch, *, actor=None, progress: Callable[[int], None] | No
         chunk = candidates(batch).order_by("pk")
         if last is not None:
             chunk = chunk.filter(pk__gt=last)
-        mandates = list(chunk.select_related("member")[:CHUNK])
+        mandates = list(chunk.select_related("member")[: chunk_size()])
         if not mandates:
             return built
         last = mandates[-1].pk

@@ -38,7 +38,7 @@ from mutualis.billing.models import (
     LedgerKind,
     Mandate,
 )
-from mutualis.billing.sepa import document
+from mutualis.billing.sepa import build, document
 from mutualis.billing.sepa.build import BatchError
 from mutualis.billing.tags import BillingTag
 from mutualis.privacy import catalogue
@@ -233,7 +233,7 @@ def release(
                 batch.debits.select_for_update(of=("self",))
                 .filter(status=DebitStatus.PENDING)
                 .select_related("mandate")
-                .order_by("pk")[:CHUNK]
+                .order_by("pk")[: build.chunk_size()]
             )
             if not debits:
                 break

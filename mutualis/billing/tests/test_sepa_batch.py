@@ -114,10 +114,9 @@ class Killed(Exception):
 
 @pytest.mark.parametrize("where", ["build", "write", "rename", "release"])
 def test_a_batch_killed_anywhere_then_run_again_ends_with_the_same_file(
-    two_members, tmp_path, monkeypatch, where
+    two_members, tmp_path, monkeypatch, settings, where
 ):
-    monkeypatch.setattr(build, "CHUNK", 1)
-    monkeypatch.setattr(release, "CHUNK", 1)
+    settings.MUTUALIS_SEPA_CHUNK = 1
     # The same batch run through without a kill, then forgotten.
     with transaction.atomic():
         clean = batch_on(JAN, tmp_path / "clean").path.read_bytes()
@@ -180,3 +179,61 @@ def test_the_command_writes_where_settings_say_and_reports_in_french(
     with on(datetime.date(2027, 1, 10)):
         call_command("sepa_batch", "--next")
     assert "rien à faire" in capsys.readouterr().out
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_process_killed_by_sigkill_then_run_again_debits_each_member_once(
+    settings, tmp_path
+):
+    """A real process, really killed (SIGKILL, nothing to clean up) while it builds the
+    debits, then started again: the same end state as one run."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    from mutualis.billing import cycle
+
+    today = timezone.localdate()
+    for i in range(30):
+        subscribed_on(today, first_names=f"K{i}", email=f"k{i}@example.org", seed=100 + i)
+    cycle.run(today=today)
+    day = calendar.next_collection_date(today + datetime.timedelta(days=14))
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "MUTUALIS_TESTING": "1",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/"
+        f"{db['NAME']}",
+        "MUTUALIS_SEPA_CHUNK": "1",  # one transaction per debit: something to kill midway
+    }
+    root = Path(__file__).resolve().parents[3]
+    command = [
+        sys.executable,
+        str(root / "manage.py"),
+        "sepa_batch",
+        "--collection-date",
+        day.isoformat(),
+        "--out",
+        str(tmp_path),
+    ]
+    process = subprocess.Popen(command, env=env, cwd=root)  # noqa: S603
+    deadline = time.monotonic() + 120  # a safety net against a hung test, not a speed check
+    while Debit.objects.count() < 5 and process.poll() is None:
+        assert time.monotonic() < deadline, "the batch never started"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    built = Debit.objects.count()
+    assert 5 <= built < 30 and not DebitBatch.objects.filter(status=BatchStatus.RELEASED)
+    subprocess.run(command, env=env, cwd=root, check=True, capture_output=True)  # noqa: S603
+    assert Debit.objects.count() == 30
+    assert LedgerEntry.objects.filter(kind=LedgerKind.DEBIT).count() == 30
+    assert Instalment.objects.filter(debit__isnull=False).values("debit").distinct().count() == 30
+    [path] = tmp_path.glob("prelevements-*.xml")
+    assert document.validate(path, "pain.008.001.08") == 30
+    assert list(tmp_path.glob(".prelevements-*")) == []
