@@ -13,6 +13,7 @@ class BillingTag(Tag):
     CONTRACT_BENEFICIARY_ADD = "billing:contract_beneficiary:add"
     CONTRACT_BENEFICIARY_REMOVE = "billing:contract_beneficiary:remove"
     TARIFF_NOTICE = "billing:tariff_notice:send"
+    TARIFF_IMPORT = "billing:tariff:import"
     PRENOTIFY = "billing:prenotification:send"
     BATCH_BUILD = "billing:batch:build"
     BATCH_RELEASE = "billing:batch:release"
