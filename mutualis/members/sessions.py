@@ -7,8 +7,13 @@ refusals and lockouts written to the security log, and the rows go as soon as th
   kept).
 - A session ends by logout (:func:`logged_out`) or by expiry. Either way its duration is written
   to the security log (``members:session:ended``): at logout from the login time to now; at
-  expiry from the login time to the last request, which is the expiry date less the idle time
-  (``SESSION_SAVE_EVERY_REQUEST`` moves the expiry on at every request).
+  expiry from the login time to the last request, to the minute: the expiry date less the idle
+  time (``SESSION_COOKIE_AGE``).
+- The idle clock restarts at each request (``SESSION_SAVE_EVERY_REQUEST``), but a request that
+  changed nothing in the session writes its row only when the expiry stored is a minute or more
+  behind the one it would write (:data:`EXPIRY_REFRESH`): a member reading page after page costs
+  no write per page. The expiry stored is never later than the last request plus the idle time,
+  so a session idle for ``SESSION_COOKIE_AGE`` is always over (at most a minute sooner).
 - :class:`SessionStore` is Django's database store whose ``clear_expired`` — what
   ``manage.py clearsessions`` calls — measures the expired sessions before deleting them, and
   :func:`expire_sessions` does the same for the retention engine (the declaration of
@@ -36,6 +41,9 @@ MEMBER_SPACE = "espace"
 STAFF_SPACE = "gestion"
 LOCKED_OUT = "locked_out"
 _BATCH = 1000
+# A session whose data did not change is written again (its expiry moved on) only when the expiry
+# stored lags this much or more behind the one a write would store.
+EXPIRY_REFRESH = datetime.timedelta(minutes=1)
 
 
 def logged_in(request: HttpRequest, *, account, space: str) -> None:
@@ -119,9 +127,43 @@ def expire_sessions(*, before: datetime.datetime, batch_size: int = _BATCH, dry_
 
 
 class SessionStore(DatabaseSessionStore):
-    """Django's database session store, measuring sessions before ``clearsessions`` deletes
-    them (``SESSION_ENGINE = "mutualis.members.sessions"``)."""
+    """Django's database session store (``SESSION_ENGINE = "mutualis.members.sessions"``),
+    measuring sessions before ``clearsessions`` deletes them, and writing an unchanged session
+    at most once per :data:`EXPIRY_REFRESH` (see the module's docstring)."""
+
+    # The expiry of the row as read, while it is the row this store would write.
+    _stored_expiry: datetime.datetime | None = None
 
     @classmethod
     def clear_expired(cls) -> None:
         expire_sessions(before=timezone.now())
+
+    def _get_session_from_db(self):
+        row = super()._get_session_from_db()
+        self._stored_expiry = row.expire_date if row is not None else None
+        return row
+
+    async def _aget_session_from_db(self):
+        row = await super()._aget_session_from_db()
+        self._stored_expiry = row.expire_date if row is not None else None
+        return row
+
+    def _unchanged_and_fresh(self, must_create: bool) -> bool:
+        """Whether a write would only move the expiry on by less than :data:`EXPIRY_REFRESH`."""
+        if must_create or self.modified or self._stored_expiry is None:
+            return False
+        if self.session_key is None:
+            return False
+        return self.get_expiry_date() - self._stored_expiry < EXPIRY_REFRESH
+
+    def save(self, must_create: bool = False) -> None:
+        if self._unchanged_and_fresh(must_create):
+            return
+        super().save(must_create=must_create)
+        self._stored_expiry = None
+
+    async def asave(self, must_create: bool = False) -> None:
+        if self._unchanged_and_fresh(must_create):
+            return
+        await super().asave(must_create=must_create)
+        self._stored_expiry = None
