@@ -15,6 +15,7 @@ Both catalogues are checked against the running Python's :mod:`argparse` and Dja
 from __future__ import annotations
 
 import argparse
+import datetime
 import errno
 import gettext as _gettext
 
@@ -159,3 +160,13 @@ def os_error(exc: OSError) -> str:
         reason = f"erreur système n° {exc.errno}" if exc.errno else "erreur système"
     where = exc.filename if exc.filename is not None else ""
     return f"{where} : {reason}" if where else reason
+
+
+def iso_date(text: str, *, option: str = "--date") -> datetime.date:
+    """A date given on the command line as AAAA-MM-JJ; a French error otherwise."""
+    from django.core.management.base import CommandError
+
+    try:
+        return datetime.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise CommandError(f"{option} : date invalide {text!r} (format AAAA-MM-JJ).") from None

@@ -162,7 +162,7 @@ def test_the_command_refuses_a_day_that_is_no_collection_date_and_a_past_one(two
         call_command("sepa_batch", "--collection-date", "2027-01-06")
     with on(datetime.date(2027, 1, 8)), pytest.raises(CommandError, match="est passé"):
         call_command("sepa_batch", "--collection-date", "2027-01-05")
-    with pytest.raises(CommandError, match="Date invalide"):
+    with pytest.raises(CommandError, match="date invalide"):
         call_command("sepa_batch", "--collection-date", "05/01/2027")
     assert not DebitBatch.objects.exists()
 

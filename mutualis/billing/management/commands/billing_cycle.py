@@ -6,13 +6,12 @@ mandates, pre-notifications, unpaid premiums.
 
 from __future__ import annotations
 
-import datetime
-
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandParser
 from django.utils import timezone
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mutualis.billing import cycle
+from mutualis.lib.cli import iso_date
 from mutualis.lib.french import plural
 from mutualis.lib.jobs import JobCommand
 
@@ -31,12 +30,7 @@ class Command(JobCommand):
     def handle(self, *args, **options) -> None:
         today = timezone.localdate()
         if options["date"]:
-            try:
-                today = datetime.date.fromisoformat(options["date"])
-            except ValueError:
-                raise CommandError(
-                    f"Date invalide : {options['date']!r} (format AAAA-MM-JJ)."
-                ) from None
+            today = iso_date(options["date"])
         columns = (
             SpinnerColumn(),
             TextColumn("{task.description}"),

@@ -5,13 +5,12 @@ manage.py import_rates FICHIER.csv --from AAAA-MM-JJ
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mutualis.billing.tariffs import TariffError, import_table
-from mutualis.lib.cli import os_error
+from mutualis.lib.cli import iso_date, os_error
 from mutualis.lib.french import plural
 
 
@@ -29,12 +28,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        try:
-            effective = datetime.date.fromisoformat(options["effective"])
-        except ValueError:
-            raise CommandError(
-                f"Date invalide : {options['effective']!r} (format AAAA-MM-JJ)."
-            ) from None
+        effective = iso_date(options["effective"], option="--from")
         try:
             data = Path(options["file"]).read_bytes()
         except OSError as error:

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from mutualis.billing.models import BatchFormat
 from mutualis.billing.sepa import document, run
 from mutualis.billing.sepa.build import BatchError
+from mutualis.lib.cli import iso_date
 from mutualis.lib.french import plural
 from mutualis.lib.jobs import JobCommand
 
@@ -60,12 +61,7 @@ class Command(JobCommand):
                 )
                 return
         else:
-            try:
-                day = datetime.date.fromisoformat(options["collection_date"])
-            except ValueError:
-                raise CommandError(
-                    f"Date invalide : {options['collection_date']!r} (format AAAA-MM-JJ)."
-                ) from None
+            day = iso_date(options["collection_date"], option="--collection-date")
         directory = Path(options["out"] or settings.MUTUALIS_SEPA_OUT_DIR)
         columns = (
             TextColumn("[progress.description]{task.description}"),
