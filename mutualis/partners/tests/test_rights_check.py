@@ -106,6 +106,22 @@ def test_an_ended_contract_reads_terminated_and_a_future_one_not_covered(
     assert Disclosure.objects.count() == 2  # both answers told something about alice
 
 
+def test_a_cover_suspended_for_unpaid_premiums_reads_suspended(client, alice, pharmacy_key):
+    """C. mutualité L221-7: once the cover is suspended, the pharmacy is told so (and given no
+    guarantee levels); paid in full, the cover is back from noon the next day."""
+    from decimal import Decimal
+
+    from mutualis.billing import dunning
+
+    today = timezone.localdate()
+    due = dunning.Unpaid(Decimal("42.00"), today - datetime.timedelta(days=60), None)
+    case = dunning.open_case(member=alice, due=due, today=today)
+    dunning.send_notice(case, today=today - datetime.timedelta(days=40))
+    dunning._suspend(case)  # thirty days after the notice, as the daily run does
+    answer = check(client, pharmacy_key, body_for(alice.person)).json()
+    assert answer["statut"] == "suspendu" and answer["garanties"] == []
+
+
 def test_a_restricted_person_gets_the_answer_of_an_unknown_one(client, alice, pharmacy_key):
     restrictions.start(
         subject=alice.person,
