@@ -86,21 +86,24 @@ def build_access_export(person) -> dict:
         code = plan.code
         declaration[code] = plan.information
         purposes_used |= plan.purposes
-        for pk, holder, groups in rows:
-            for group, values, erased in groups:
-                category = categories.get(group.category.code)
-                if category is None:
-                    category = categories[group.category.code] = _category(group.category)
-                category["records"].append(
-                    {
-                        "model_code": code,
-                        "record_id": pk,
-                        "holder": holder.label,
-                        "held_under_your_contract": holder.beneficiary,
-                        "values": values,
-                        "erased": erased,
-                    }
+        holders = list(zip(rows.pks, rows.holders, strict=True))
+        for group, values, erased in rows.groups:
+            category = categories.get(group.category.code)
+            if category is None:
+                category = categories[group.category.code] = _category(group.category)
+            category["records"] += [
+                {
+                    "model_code": code,
+                    "record_id": pk,
+                    "holder": holder.label,
+                    "held_under_your_contract": holder.beneficiary,
+                    "values": row_values,
+                    "erased": row_erased,
+                }
+                for (pk, holder), row_values, row_erased in zip(
+                    holders, values, erased, strict=True
                 )
+            ]
     at = datetime_converter(events_query[0].alias, state.zone)
     roles = _actor_roles(event_rows, accounts, actors_query, actor_rows, person)
     events = [

@@ -160,20 +160,23 @@ RELATED_NAMES: dict[str, tuple[tuple[str, ...], Callable[..., str]]] = {
 }
 
 
-def _remembered(name_of: Callable[..., str], size: int = 1024) -> Callable[..., str]:
+class Remembered:
     """``name_of``, remembering the names of the last rows met: a few offers and policy
-    versions name every contract (no personal data is kept: only for such models)."""
-    known: dict[tuple, str] = {}
+    versions name every contract (no personal data is kept: only for such models). The export
+    also remembers them by the driver's values of their columns (``reading``)."""
 
-    def name(*values) -> str:
-        found = known.get(values)
+    def __init__(self, name_of: Callable[..., str], size: int = 1024) -> None:
+        self.name_of = name_of
+        self.size = size
+        self.known: dict[tuple, str] = {}
+
+    def __call__(self, *values) -> str:
+        found = self.known.get(values)
         if found is None:
-            if len(known) >= size:
-                known.clear()
-            found = known[values] = name_of(*values)
+            if len(self.known) >= self.size:
+                self.known.clear()
+            found = self.known[values] = self.name_of(*values)
         return found
-
-    return name
 
 
 def namer(model: type[models.Model]) -> tuple[tuple[str, ...], Callable[..., str]]:
@@ -191,7 +194,7 @@ def namer(model: type[models.Model]) -> tuple[tuple[str, ...], Callable[..., str
             for f in model._meta.concrete_fields
             if not isinstance(f, models.TextField | models.BinaryField | models.JSONField)
         )
-        return names, _remembered(lambda *values: str(model.from_db(None, names, list(values))))
+        return names, Remembered(lambda *values: str(model.from_db(None, names, list(values))))
     # Someone else's record may hide behind an unknown relation: its id, never its content.
     verbose = str(model._meta.verbose_name)
     return ("pk",), lambda pk: f"{verbose} {pk}"

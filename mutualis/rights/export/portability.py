@@ -43,8 +43,9 @@ def portability_archive(person) -> bytes:
     files: dict[str, bytes] = {}
     walked, _none, _nothing = walk(state)
     for plan, rows in walked:
-        for pk, holder, groups in rows:
-            for group, values, _erased in groups:
+        for index, (pk, holder) in enumerate(zip(rows.pks, rows.holders, strict=True)):
+            for group, by_row, _erased in rows.groups:
+                values = by_row[index]
                 record = {
                     "record_type": plan.code,
                     "record_type_label": plan.label,

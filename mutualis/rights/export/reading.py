@@ -2,16 +2,21 @@
 
 For each query a *reader* is prepared once per process (and time zone): which columns go into
 the JSON as they come from the driver, and which need a conversion (a time into the mutuelle's
-zone, a choice into its label, a relation into a name, an encrypted value decrypted). Reading a
-row is then a few calls per category of the row, not a dispatch per value.
+zone, a choice into its label, a relation into a name, an encrypted value decrypted). The rows
+are then read column by column: the result is transposed once, each column converted by one
+call over all its values (a choice's labels, a decimal's or a date's text looked up in a table
+by ``map``, see :class:`~mutualis.rights.export.values.Memo`), and each category's values put
+together in one pass. Only what differs on every row (a relation's name, a decryption) is
+computed per value.
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from operator import itemgetter
 
 from django.db import models
@@ -20,7 +25,13 @@ from django.utils import timezone
 
 from mutualis.members.models import Beneficiary
 from mutualis.privacy import catalogue
-from mutualis.rights.export.labels import INDEX_WITHHELD, PASSWORD_WITHHELD, ROLES, SELF
+from mutualis.rights.export.labels import (
+    INDEX_WITHHELD,
+    PASSWORD_WITHHELD,
+    ROLES,
+    SELF,
+    Remembered,
+)
 from mutualis.rights.export.plan import (
     BINARY,
     CHOICE,
@@ -29,17 +40,20 @@ from mutualis.rights.export.plan import (
     MANY,
     RELATION,
     SECRET,
+    VALUE,
     FieldPlan,
     ModelPlan,
     plans,
 )
 from mutualis.rights.export.queries import Compiled, fetch, prepare
 from mutualis.rights.export.values import (
-    json_converter,
+    Memo,
+    Stored,
+    column_converter,
     jsonable,
     orm_converter,
     target_field,
-    uuid_text,
+    uuid_texts,
 )
 from mutualis.vault import services as vault
 from mutualis.vault.erased import ERASED, ERASED_TEXT
@@ -78,6 +92,7 @@ class ExportState:
         self.own_ids = [person.pk]
         self.holders: dict[str, Holder] = {}
         self.holder_of: dict = {}  # every form a holder's key takes in a column -> Holder
+        self.rank_of: dict = {}  # the same forms -> the holder's place in the export
         self.order: dict[str, int] = {}
         self.all_ids: list = []
         self.data_keys: dict = {}
@@ -100,27 +115,45 @@ class ExportState:
             for key, holder in zip(self.all_ids, holders.values(), strict=True)
             for form in (key, key.hex, str(key))
         }
+        self.rank_of = {form: self.order[holder.pk] for form, holder in self.holder_of.items()}
 
 
 # --- Reading one model ---------------------------------------------------------------------------
+# A column function takes the columns of a model's rows (the result transposed) and gives the
+# JSON values of one field, one per row.
+Column = Callable[[list], Sequence]
+
+
 @dataclass(frozen=True)
 class Group:
-    """The fields of one category in a row of a model, and how each gets its value."""
+    """The fields of one category in a row of a model, and how each gets its values."""
 
     category: catalogue.Category
     fields: tuple[FieldPlan, ...]
-    plain_names: tuple[str, ...]
-    plain: Callable[[tuple], tuple]  # the driver's values of the plain fields, in one call
-    computed: tuple[tuple[str, Callable], ...]  # (name, function of the row)
-    fixed: tuple[tuple[str, str], ...]  # (name, what is said instead of the value)
+    names: tuple[str, ...]  # fields read from their own columns, in the order of ``columns``
+    columns: tuple[Column, ...]  # the values of each of those fields, for every row at once
     many: tuple[str, ...]  # many-to-many fields (read by their own query)
     encrypted: tuple[tuple[FieldPlan, int, int], ...]  # (field, column, key id column)
 
 
 @dataclass(frozen=True)
 class Reader:
-    pk: Callable  # the row's key as text
+    pk: Callable[[Sequence], list[str]]  # the rows' keys as text
     groups: tuple[Group, ...]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The rows of one model in an export, by column, in the holders' order: each row's key as
+    text and holder, then per category (group) each row's ``{field name: JSON value}`` and the
+    names of its erased fields."""
+
+    pks: list[str]
+    holders: list[Holder]
+    groups: list[tuple[Group, list[dict], list[list[str]]]]
+
+    def __len__(self) -> int:
+        return len(self.pks)
 
 
 @dataclass(frozen=True)
@@ -159,6 +192,10 @@ def layout(plan: ModelPlan, fields: tuple[FieldPlan, ...], portable: bool) -> La
         elif f.kind == BINARY and not portable:
             alias = f"export_size_{f.name}"
             annotations[alias] = Length(f.name)
+            columns.append(alias)
+        elif f.kind == VALUE and isinstance(f.model_field, models.DateField):
+            alias = f"export_stored_{f.name}"  # DateTimeField is a DateField
+            annotations[alias] = Stored(f.name)
             columns.append(alias)
         elif f.kind not in (MANY, SECRET, INDEX):
             columns.append(f.name)
@@ -199,57 +236,88 @@ def _spec(plan: ModelPlan, portable: bool, ids: list) -> Spec:
     return Spec(plan, portable, fields, where, tuple(compiled), many)
 
 
-def _getter(indexes: list[int]) -> Callable[[tuple], tuple]:
-    if len(indexes) > 1:
-        return itemgetter(*indexes)
-    if indexes:
-        (at,) = indexes
-        return lambda row: (row[at],)
-    return lambda row: ()
-
-
-def _computed(f: FieldPlan, at: int, query: Compiled, zone, portable: bool, name_at: int):
-    """The function giving ``f``'s JSON value from a row, or None when the driver's value is
-    it."""
+def _column(f: FieldPlan, at: int, query: Compiled, zone, portable: bool, name_at: int) -> Column:
+    """The column function giving ``f``'s JSON values from the columns of the rows."""
     if f.kind == RELATION:
         namer, count = f.namer, len(f.columns)
-        columns = [(i, orm_converter(query, i)) for i in range(at + 1, at + 1 + count)]
-        if any(c is not None for _i, c in columns):
+        names = range(at + 1, at + 1 + count)
+        converters = [orm_converter(query, i) for i in names]
+        if isinstance(namer, Remembered):  # no personal data: names kept by the raw values
+            return _remembered_relation(at, names, converters, namer)
+        if any(c is not None for c in converters):
 
-            def converted(row):
-                if row[at] is None:
-                    return None
-                return namer(*[row[i] if c is None else c(row[i]) for i, c in columns])
+            def relation(columns):
+                return [
+                    None
+                    if key is None
+                    else namer(
+                        *[v if c is None else c(v) for v, c in zip(row, converters, strict=True)]
+                    )
+                    for key, row in zip(
+                        columns[at], zip(*[columns[i] for i in names], strict=True), strict=True
+                    )
+                ]
 
-            return converted
-        names = _getter([i for i, _c in columns])
-        return lambda row: None if row[at] is None else namer(*names(row))
-    if f.kind == BINARY:
-        if portable:
-            return lambda row: (
-                None
-                if row[at] is None
-                else {
-                    "name": row[name_at] if name_at else None,
-                    "size": len(row[at]),
-                    "content": bytes(row[at]),
-                }
+            return relation
+        return lambda columns: [
+            None if key is None else namer(*row)
+            for key, row in zip(
+                columns[at], zip(*[columns[i] for i in names], strict=True), strict=True
             )
-        return lambda row: (
-            None
-            if row[at] is None
-            else {"name": row[name_at] if name_at else None, "size": row[at]}
-        )
+        ]
+    if f.kind == BINARY:
+        no_names = lambda columns: repeat(None)  # noqa: E731
+        file_names = itemgetter(name_at) if name_at else no_names
+        if portable:
+            return lambda columns: [
+                None
+                if content is None
+                else {"name": name, "size": len(content), "content": bytes(content)}
+                for content, name in zip(columns[at], file_names(columns), strict=False)
+            ]
+        return lambda columns: [
+            None if size is None else {"name": name, "size": size}
+            for size, name in zip(columns[at], file_names(columns), strict=False)
+        ]
     if f.kind == CHOICE and not portable:  # the archive keeps the code (its label beside it)
-        labels = f.choices
+        # A code reads as its label, an unknown code as itself, no value ("" or NULL) as such.
+        labels = {**f.choices, None: None, "": ""}
+        return lambda columns: list(map(labels.get, columns[at], columns[at]))
+    convert = column_converter(query, at, zone)
+    if convert is None:
+        return itemgetter(at)
+    return lambda columns: convert(columns[at])
 
-        def label(row):
-            value = row[at]
-            return value if value is None or value == "" else labels.get(value, value)
 
-        return label
-    convert = json_converter(query, at, zone)
-    return None if convert is None else lambda row: convert(row[at])
+def _remembered_relation(at: int, names: range, converters: list, namer: Remembered) -> Column:
+    """A relation to a model without personal data (an offer, a policy version): named once
+    per distinct row, looked up afterwards by the driver's values (no conversion per row)."""
+
+    def name(raw: tuple) -> str:
+        return namer(*[v if c is None else c(v) for v, c in zip(raw, converters, strict=True)])
+
+    known = Memo(name, limit=1024)
+
+    def lookup(raw: tuple) -> str:
+        try:
+            return known[raw]
+        except TypeError:  # a value that cannot be a key (bytes as a buffer): named again
+            return name(raw)
+
+    return lambda columns: [
+        None if key is None else lookup(row)
+        for key, row in zip(
+            columns[at], zip(*[columns[i] for i in names], strict=True), strict=True
+        )
+    ]
+
+
+def _texts(values: Sequence) -> list[str]:
+    return list(map(str, values))
+
+
+def _fixed(text: str) -> Column:
+    return lambda columns: (text,) * len(columns[0])
 
 
 def reader(found: Spec, zone) -> Reader:
@@ -264,81 +332,123 @@ def reader(found: Spec, zone) -> Reader:
         by_category.setdefault(f.category.code, []).append(f)
     groups = []
     for members in by_category.values():
-        plain, names, computed, fixed, many, encrypted = [], [], [], [], [], []
+        names, columns, many, encrypted = [], [], [], []
         for f in members:
             at = where.places[f.name]
-            if f.kind == SECRET:
-                fixed.append((f.name, PASSWORD_WITHHELD))
-            elif f.kind == INDEX:
-                fixed.append((f.name, INDEX_WITHHELD))
-            elif f.kind == MANY:
+            if f.kind == MANY:
                 many.append(f.name)
             elif f.kind == ENCRYPTED:
                 encrypted.append((f, at, where.keys[f.model_field.key_field]))
             else:
-                function = _computed(f, at, query, zone, portable, name_at)
-                if function is None:
-                    plain.append(at)
-                    names.append(f.name)
+                names.append(f.name)
+                if f.kind == SECRET:
+                    columns.append(_fixed(PASSWORD_WITHHELD))
+                elif f.kind == INDEX:
+                    columns.append(_fixed(INDEX_WITHHELD))
                 else:
-                    computed.append((f.name, function))
+                    columns.append(_column(f, at, query, zone, portable, name_at))
         groups.append(
             Group(
                 members[0].category,
                 tuple(members),
                 tuple(names),
-                _getter(plain),
-                tuple(computed),
-                tuple(fixed),
+                tuple(columns),
                 tuple(many),
                 tuple(encrypted),
             )
         )
     pk_field = target_field(query.output_fields[0])
-    pk = uuid_text if isinstance(pk_field, models.UUIDField) else str
+    pk = uuid_texts if isinstance(pk_field, models.UUIDField) else _texts
     read = found.readers[zone] = Reader(pk, tuple(groups))
     return read
 
 
-def rows(found: Spec, state: ExportState, results: list) -> list[tuple]:
-    """The rows of ``found``'s model from the results of its queries, in the holders' order:
-    ``(key as text, holder, [(group, {field name: JSON value}, [erased field names])])``."""
-    if not results[0]:
-        return []
-    read = reader(found, state.zone)
-    many = {
-        f.name: _many(f, query, result)
-        for f, query, result in zip(found.many, found.queries[1:], results[1:], strict=True)
-    }
-    holder_of, data_keys, pk_text, found_rows = state.holder_of, state.data_keys, read.pk, []
-    for record in results[0]:
-        pk = pk_text(record[0])
-        groups = []
-        for group in read.groups:
-            values = dict(zip(group.plain_names, group.plain(record), strict=False))
-            for name, function in group.computed:
-                values[name] = function(record)
-            for name, text in group.fixed:
-                values[name] = text
-            for name in group.many:
-                values[name] = many[name].get(record[0], [])
-            erased = []
-            for f, at, key_at in group.encrypted:
-                value = record[at]
-                if value is not None:
-                    value = _decrypt(f, value, pk, record, key_at, data_keys)
-                    if value is ERASED:
-                        value = ERASED_TEXT
-                        erased.append(f.name)
-                    else:
-                        value = jsonable(value)
-                values[f.name] = value
-            groups.append((group, values, erased))
-        found_rows.append((pk, holder_of[record[1]], groups))
-    if len(state.order) > 1:
-        order = state.order
-        found_rows.sort(key=lambda row: order[row[1].pk])  # stable: the model's order per holder
-    return found_rows
+def rows(found: Spec, state: ExportState, results: list) -> Rows:
+    """The rows of ``found``'s model from the results of its queries (see :class:`Rows`)."""
+    records = results[0]
+    if not records:
+        return _NO_ROWS
+    read = found.readers.get(state.zone) or reader(found, state.zone)
+    if len(state.order) > 1:  # the holders' order; stable: the model's order per holder
+        ranks = list(map(state.rank_of.__getitem__, map(_HOLDER, records)))
+        records = list(map(records.__getitem__, sorted(range(len(records)), key=ranks.__getitem__)))
+    columns = list(zip(*records, strict=True))
+    pks = read.pk(columns[0])
+    many = {}
+    if found.many:
+        many = {
+            f.name: _many(f, query, result)
+            for f, query, result in zip(found.many, found.queries[1:], results[1:], strict=True)
+        }
+    groups = []
+    for group in read.groups:
+        names, values = group.names, [column(columns) for column in group.columns]
+        for name in group.many:
+            names += (name,)
+            values.append([many[name].get(key, []) for key in columns[0]])
+        erased = [[] for _ in pks]
+        for f, at, key_at in group.encrypted:
+            names += (f.name,)
+            values.append(_decrypted(f, columns, at, key_at, pks, erased, state.data_keys))
+        groups.append((group, _dicts(names, values), erased))
+    return Rows(pks, list(map(state.holder_of.__getitem__, columns[1])), groups)
+
+
+def _dicts(names: tuple, columns: list) -> list[dict]:
+    """``{name: value}`` for each row, from the columns of ``names``. A dict display is built
+    by one opcode, four times as fast as ``dict(zip(names, row))``: the widths of most
+    categories (up to eight fields) are spelled out."""
+    width = len(names)
+    if width == 1:
+        (a,) = names
+        return [{a: v} for v in columns[0]]
+    rows = zip(*columns, strict=True)
+    if width == 2:
+        a, b = names
+        return [{a: v, b: w} for v, w in rows]
+    if width == 3:
+        a, b, c = names
+        return [{a: v, b: w, c: x} for v, w, x in rows]
+    if width == 4:
+        a, b, c, d = names
+        return [{a: v, b: w, c: x, d: y} for v, w, x, y in rows]
+    if width == 5:
+        a, b, c, d, e = names
+        return [{a: v, b: w, c: x, d: y, e: z} for v, w, x, y, z in rows]
+    if width == 6:
+        a, b, c, d, e, f = names
+        return [{a: v, b: w, c: x, d: y, e: z, f: u} for v, w, x, y, z, u in rows]
+    if width == 7:
+        a, b, c, d, e, f, g = names
+        return [{a: v, b: w, c: x, d: y, e: z, f: u, g: t} for v, w, x, y, z, u, t in rows]
+    if width == 8:
+        a, b, c, d, e, f, g, h = names
+        return [{a: v, b: w, c: x, d: y, e: z, f: u, g: t, h: s} for v, w, x, y, z, u, t, s in rows]
+    return list(map(dict, map(zip, repeat(names), rows)))
+
+
+_NO_ROWS = Rows([], [], [])
+_HOLDER = itemgetter(1)
+
+
+def _decrypted(
+    f: FieldPlan, columns: list, at: int, key_at: int, pks: list, erased: list, data_keys: dict
+) -> list:
+    """The values of encrypted field ``f``, decrypted; the rows where it is erased note it."""
+    found = []
+    for index, (sealed, pk, *key) in enumerate(
+        zip(columns[at], pks, *columns[key_at : key_at + 3], strict=True)
+    ):
+        value = sealed
+        if value is not None:
+            value = _decrypt(f, sealed, pk, key, data_keys)
+            if value is ERASED:
+                value = ERASED_TEXT
+                erased[index].append(f.name)
+            else:
+                value = jsonable(value)
+        found.append(value)
+    return found
 
 
 def _many_query(plan: ModelPlan, f: FieldPlan, ids: list):
@@ -360,17 +470,18 @@ def _many(f: FieldPlan, query: Compiled, rows_: list) -> dict:
     return found
 
 
-def _decrypt(f: FieldPlan, sealed, pk: str, record, at: int, data_keys: dict):
-    """Decrypt one value with its row's data key (unwrapped once, then from the key cache)."""
-    key_id = record[at]
+def _decrypt(f: FieldPlan, sealed, pk: str, key: list, data_keys: dict):
+    """Decrypt one value with its row's data key (``[id, wrapped key, master key id]``,
+    unwrapped once, then from the key cache)."""
+    key_id = key[0]
     if key_id is None:
         raise DecryptionError(f"{f.model_field.model._meta.label}.{f.name} has no data key.")
     data_key = data_keys.get(key_id)
     if data_key is None:
         data_key = data_keys[key_id] = DataKey(
             id=key_id if type(key_id) is uuid.UUID else uuid.UUID(str(key_id)),
-            wrapped_key=record[at + 1],
-            master_key_id=record[at + 2],
+            wrapped_key=key[1],
+            master_key_id=key[2],
         )
     try:
         raw = vault.decrypt_for(data_key, bytes(sealed), f.model_field.aad(pk))
@@ -386,30 +497,72 @@ def walk(state: ExportState, extra_first: list = (), then=None):
     what needs the beneficiaries' ids. ``extra_first`` are further prepared queries of the first
     batch; ``then(results)`` gives those of the second from their results. Returns ``(rows per
     plan, results of extra_first, results of the second extra queries)``."""
-    walked = [plan for plan in plans() if (plan.portable_fields if state.portable else plan.fields)]
+    every = plans()
     holders = holders_query(state.person)
-    batch, spans = [holders, *extra_first], []
-    for plan in walked:
-        if not plan.beneficiaries:
-            batch, spans = _add(plan, state, batch, spans)
-    results = fetch(batch)
+    head = [holders, *extra_first]
+    first = _batch(every, state, state.own_ids, beneficiaries=False)
+    results = fetch(head + first.bind(state.own_ids))
     state.set_holders(holders[0], results[0])
-    found = {id(found.plan): rows(found, state, results[start:end]) for found, start, end in spans}
-    extra_results = results[1 : 1 + len(extra_first)]
-    batch, spans = list(then(extra_results) if then else []), []
-    extra_second = len(batch)
+    found = first.rows(state, results, len(head))
+    extra_results = results[1 : len(head)]
+    head = list(then(extra_results) if then else [])
+    second = _batch(every, state, state.all_ids, beneficiaries=True)
+    results = fetch(head + second.bind(state.all_ids))
+    found.update(second.rows(state, results, len(head)))
+    return [(plan, found[id(plan)]) for plan in first.walked], extra_results, results[: len(head)]
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """The model queries of one batch of the walk, prepared once per thread, set of plans,
+    kind of export and number of holders. Most queries take the same parameters (the person's
+    key, or the holders' keys): each distinct set is bound once per export."""
+
+    every: list  # the plans it was prepared from (held: their id is part of the cache key)
+    walked: tuple[ModelPlan, ...]  # the plans with fields to read, in the export's order
+    specs: tuple[tuple[Spec, int, int], ...]  # (spec, start, end): its queries in ``queries``
+    queries: tuple[Compiled, ...]
+    shapes: tuple[Compiled, ...]  # one query per distinct set of parameters
+    shape_of: tuple[int, ...]  # for each query, the index of its set in ``shapes``
+
+    def bind(self, ids: list) -> list:
+        bound = [query.bind(ids) for query in self.shapes]
+        return [(query, bound[i]) for query, i in zip(self.queries, self.shape_of, strict=True)]
+
+    def rows(self, state: ExportState, results: list, skip: int) -> dict:
+        return {
+            id(found.plan): rows(found, state, results[skip + start : skip + end])
+            for found, start, end in self.specs
+        }
+
+
+_batches = threading.local()
+
+
+def _batch(every: list, state: ExportState, ids: list, *, beneficiaries: bool) -> _Batch:
+    cache = _batches.__dict__.setdefault("batches", {})
+    key = (id(every), state.portable, beneficiaries, len(ids))
+    found = cache.get(key)
+    if found is None or found.every is not every:
+        found = cache[key] = _prepare_batch(every, state, beneficiaries=beneficiaries)
+    return found
+
+
+def _prepare_batch(every: list, state: ExportState, *, beneficiaries: bool) -> _Batch:
+    walked = tuple(p for p in every if (p.portable_fields if state.portable else p.fields))
+    specs, queries, shapes, shape_of, known = [], [], [], [], {}
     for plan in walked:
-        if plan.beneficiaries:
-            batch, spans = _add(plan, state, batch, spans)
-    results = fetch(batch)
-    for found_spec, start, end in spans:
-        found[id(found_spec.plan)] = rows(found_spec, state, results[start:end])
-    return [(plan, found[id(plan)]) for plan in walked], extra_results, results[:extra_second]
-
-
-def _add(plan: ModelPlan, state: ExportState, batch: list, spans: list) -> tuple[list, list]:
-    found, ids = spec(plan, state)
-    start = len(batch)
-    batch += [(query, query.bind(ids)) for query in found.queries]
-    spans.append((found, start, len(batch)))
-    return batch, spans
+        if plan.beneficiaries != beneficiaries:
+            continue
+        found, _ids = spec(plan, state)
+        specs.append((found, len(queries), len(queries) + len(found.queries)))
+        for query in found.queries:
+            try:
+                index = known.setdefault(query.params, len(shapes))
+            except TypeError:  # a constant that cannot be a key: parameters of its own
+                index = len(shapes)
+            if index == len(shapes):
+                shapes.append(query)
+            queries.append(query)
+            shape_of.append(index)
+    return _Batch(every, walked, tuple(specs), tuple(queries), tuple(shapes), tuple(shape_of))

@@ -1,16 +1,19 @@
 """Values as the exports write them, and the conversion of each column from its driver's value
-(chosen once per query and column, not per value)."""
+(chosen once per query and column, not per value; for the columns whose values repeat, done
+once per distinct value: :class:`Memo`)."""
 
 from __future__ import annotations
 
 import datetime
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 
 from django.db import connections, models
+from django.db.models import Func
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 
 from mutualis.rights.export.queries import Compiled
 
@@ -33,6 +36,17 @@ def uuid_text(value) -> str:
     if type(value) is str and len(value) == 32:
         return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
     return str(value if type(value) is uuid.UUID else uuid.UUID(value))
+
+
+_UUID_PARTS = itemgetter(slice(0, 8), slice(8, 12), slice(12, 16), slice(16, 20), slice(20, 32))
+
+
+def uuid_texts(values: Sequence) -> list[str]:
+    """:func:`uuid_text` of every value of a column (keys: never NULL). Columns of 32 hex
+    digits (SQLite) are cut into their five groups and joined without a Python call per value."""
+    if set(map(type, values)) == {str} and set(map(len, values)) == {32}:
+        return list(map("-".join, map(_UUID_PARTS, values)))
+    return list(map(uuid_text, values))
 
 
 def target_field(model_field: models.Field) -> models.Field:
@@ -91,7 +105,9 @@ def _shift(day: tuple[int, int, int], zone) -> tuple | bool:
 
 
 def _date(value):
-    return value if value is None or type(value) is str else value.isoformat()
+    if type(value) is str:  # the text SQLite stores (see ``Stored``), parsed as its driver does
+        value = parse_date(value)
+    return None if value is None else value.isoformat()
 
 
 def _boolean(value):
@@ -138,6 +154,62 @@ def json_converter(query: Compiled, index: int, zone) -> Callable | None:
     if orm is None:
         return jsonable
     return lambda value: jsonable(orm(value))
+
+
+class Stored(Func):
+    """A date or time column as its database stores it. On SQLite, an expression rather than
+    the column (``+"col"``, the same value): the driver only parses the columns it knows the
+    declared type of, so the text comes back as stored and is converted once per distinct
+    value (:class:`Memo`) rather than parsed on every row, then written again. Elsewhere, the
+    column itself. The value is the same: :func:`_date` and :func:`datetime_converter` parse
+    the text with the function SQLite's driver would have used."""
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
+
+
+class Memo(dict):
+    """The JSON value of each driver value of one column, computed once and then looked up:
+    ``list(map(memo.__getitem__, column))`` converts a column with no Python call per value it
+    has already met (a member's premiums repeat one amount, and every member's schedule the
+    same months).
+
+    Only for conversions whose result is immutable and depends on the value alone, of column
+    types where driver values that compare equal convert to the same text: dates, booleans,
+    decimals (of a fixed number of places, as a DecimalField's column has; SQLite's decimal
+    columns hold integers and floats, equal only when their values are). At most ``limit``
+    values are kept (then it starts again)."""
+
+    __slots__ = ("convert", "limit")
+
+    def __init__(self, convert: Callable, limit: int = 4096) -> None:
+        super().__init__({None: None})
+        self.convert = convert
+        self.limit = limit
+
+    def __missing__(self, value):
+        if len(self) >= self.limit:
+            self.clear()
+            self[None] = None
+        found = self[value] = self.convert(value)
+        return found
+
+
+_MEMOIZED = frozenset({"DateField", "BooleanField", "DecimalField"})
+
+
+def column_converter(query: Compiled, index: int, zone) -> Callable[[tuple], list] | None:
+    """The function turning the values of column ``index`` of ``query`` (all its rows at once)
+    into their JSON values (None: the driver's values are already them)."""
+    convert = json_converter(query, index, zone)
+    if convert is None:
+        return None
+    if target_field(query.output_fields[index]).get_internal_type() in _MEMOIZED:
+        known = Memo(convert)
+        return lambda values: list(map(known.__getitem__, values))
+    return lambda values: list(map(convert, values))
 
 
 def orm_converter(query: Compiled, index: int) -> Callable | None:
