@@ -6,11 +6,13 @@ import datetime
 import json
 import secrets
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Subquery
 from django.utils import timezone
 
 from mutualis.members.models import Beneficiary, Member, Person
@@ -44,17 +46,38 @@ class Offer(models.Model):
     def monthly_rate_for_age(self, age: int, on: datetime.date | None = None) -> Decimal:
         """The rate of ``age`` in the table in force on ``on`` (today by default): the latest
         table effective on or before that day."""
+        return self.rate_table(on).rate_for_age(age)
+
+    def rate_table(self, on: datetime.date | None = None) -> RateTable:
+        """The table in force on ``on`` (today by default), read with one query: the latest
+        table effective on or before that day."""
         day = on or timezone.localdate()
-        table = (
+        in_force = (
             self.rates.filter(effective_from__lte=day)
             .order_by("-effective_from")
-            .values_list("effective_from", flat=True)
-            .first()
+            .values("effective_from")[:1]
         )
-        rate = self.rates.filter(effective_from=table, min_age__lte=age, max_age__gte=age).first()
-        if rate is None:
-            raise ValueError(f"no premium rate for age {age} in offer {self.code}")
-        return rate.monthly_amount
+        bands = (
+            self.rates.filter(effective_from=Subquery(in_force))
+            .order_by("min_age", "pk")
+            .values_list("min_age", "max_age", "monthly_amount")
+        )
+        return RateTable(offer=self.code, bands=tuple(bands))
+
+
+@dataclass(frozen=True)
+class RateTable:
+    """The age bands of one offer's rate table: ``(min_age, max_age, monthly_amount)``."""
+
+    offer: str
+    bands: tuple[tuple[int, int, Decimal], ...]
+
+    def rate_for_age(self, age: int) -> Decimal:
+        """The monthly rate of ``age``: the band of the lowest minimum age that holds it."""
+        for min_age, max_age, amount in self.bands:
+            if min_age <= age <= max_age:
+                return amount
+        raise ValueError(f"no premium rate for age {age} in offer {self.offer}")
 
 
 # The date of the first rate tables (rows created before rate tables were dated).
@@ -168,13 +191,16 @@ class Contract(models.Model):
         return [self.member.person] + [b.person for b in self.beneficiaries.all()]
 
     def monthly_premium(self, on: datetime.date | None = None) -> Decimal:
-        """Sum of each covered person's rate for their age on ``on`` (today by default)."""
+        """Sum of each covered person's rate for their age on ``on`` (today by default), from
+        one read of the offer's rate table in force that day."""
         day = on or timezone.localdate()
         total = Decimal("0")
+        table = None
         for person in self.covered_people():
             age = person.age_on(day)
             if age is not None:
-                total += self.offer.monthly_rate_for_age(age, on=day)
+                table = table or self.offer.rate_table(day)
+                total += table.rate_for_age(age)
         return total
 
 

@@ -13,7 +13,7 @@ from mutualis.audit.models import Event
 from mutualis.billing.models import Mandate
 from mutualis.contracts import services
 from mutualis.contracts.application import ApplicationInvalid
-from mutualis.contracts.models import Contract
+from mutualis.contracts.models import Contract, PremiumRate
 from mutualis.contracts.testing import (
     child_of,
     ensure_offers,
@@ -193,3 +193,44 @@ def test_premium_sums_each_covered_person_by_age_band(alice):
     )
     assert contract.monthly_premium(day) == expected
     assert Beneficiary.objects.filter(member=alice).count() == 1
+
+
+def _with_next_year_table(contract: Contract) -> None:
+    """A table from 1 January 2027 at twice each amount of the table in force."""
+    for rate in contract.offer.rates.all():
+        PremiumRate.objects.create(
+            offer=contract.offer,
+            min_age=rate.min_age,
+            max_age=rate.max_age,
+            monthly_amount=rate.monthly_amount * 2,
+            effective_from=datetime.date(2027, 1, 1),
+        )
+
+
+def test_the_premium_of_a_day_reads_the_table_in_force_that_day_in_one_query(
+    alice, django_assert_num_queries
+):
+    contract = (
+        Contract.objects.select_related("offer", "member__person__data_key")
+        .prefetch_related("beneficiaries__person__data_key")
+        .get(member=alice)
+    )
+    _with_next_year_table(contract)
+    before = contract.monthly_premium(datetime.date(2026, 12, 31))
+    with django_assert_num_queries(1):  # whatever the number of people covered
+        after = contract.monthly_premium(datetime.date(2027, 1, 1))
+    assert before > 0 and after == before * 2
+    child = contract.beneficiaries.get().person
+    assert contract.offer.monthly_rate_for_age(
+        child.age_on(datetime.date(2027, 1, 1)), on=datetime.date(2027, 1, 1)
+    ) == 2 * contract.offer.monthly_rate_for_age(
+        child.age_on(datetime.date(2026, 12, 31)), on=datetime.date(2026, 12, 31)
+    )
+
+
+def test_an_age_no_band_of_the_table_holds_has_no_rate(alice):
+    offer = alice.contracts.get().offer
+    with pytest.raises(ValueError, match="no premium rate for age 131"):
+        offer.monthly_rate_for_age(131)
+    with pytest.raises(ValueError, match="no premium rate"):
+        offer.monthly_rate_for_age(30, on=datetime.date(1990, 1, 1))  # before any table
