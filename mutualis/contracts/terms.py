@@ -10,6 +10,8 @@ Rules (architecture.md §13):
 - When a new version of the privacy policy is published, each member is told: a banner until they
   have read it (:func:`pending_policy_notice`, :func:`mark_policy_seen`) and an e-mail with what
   changed (:func:`send_policy_notices`, periodic, batch-wise, idempotent).
+- The member space asks both at every page, with one query (:func:`pending_of`); one more only
+  when something is pending, to read the version.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -113,11 +116,10 @@ def accept_cgu(
 
 
 def needs_acceptance(member: Member) -> CguVersion | None:
-    """The version in force when ``member`` has not accepted it yet, else ``None``."""
-    version = current_cgu()
-    if version is None:
-        return None
-    if TermsAcceptance.objects.filter(member=member, version=version).exists():
+    """The version in force when ``member`` has not accepted it yet, else ``None`` (one query)."""
+    accepted = TermsAcceptance.objects.filter(member=member, version=OuterRef("pk"))
+    version = CguVersion.objects.published().annotate(accepted=Exists(accepted)).first()
+    if version is None or version.accepted:
         return None
     return version
 
@@ -127,18 +129,6 @@ def latest_acceptance(member: Member) -> TermsAcceptance | None:
 
 
 # --- Notices of a new policy version -------------------------------------------------------------
-def policy_known_to(member: Member) -> datetime.date | None:
-    """The date of the latest policy version the member accepted at subscription or has read."""
-    accepted = Contract.objects.filter(member=member).aggregate(
-        d=Max("policy_version__effective_date")
-    )["d"]
-    seen = PolicyNotice.objects.filter(member=member, seen_at__isnull=False).aggregate(
-        d=Max("version__effective_date")
-    )["d"]
-    dates = [d for d in (accepted, seen) if d is not None]
-    return max(dates) if dates else None
-
-
 def previous_policy(version: PolicyVersion) -> PolicyVersion | None:
     return (
         PolicyVersion.objects.filter(effective_date__lt=version.effective_date)
@@ -149,15 +139,91 @@ def previous_policy(version: PolicyVersion) -> PolicyVersion | None:
 
 def pending_policy_notice(member: Member) -> PolicyVersion | None:
     """The policy version in force when the member has not read it since it was published."""
-    current = PolicyVersion.objects.published().first()
-    if current is None:
-        return None
-    known = policy_known_to(member)
-    if known is not None and known >= current.effective_date:
-        return None
-    if known is None and previous_policy(current) is None:
-        return None  # the first policy ever: nothing changed for anyone
-    return current
+    return pending_from(pending_query(member.pk).get(), with_terms=False).policy
+
+
+# --- Both questions at once, for every page of the member space ---------------------------------
+@dataclass(frozen=True)
+class Pending:
+    """What the member space must ask or tell a member before anything else."""
+
+    terms: CguVersion | None  # the terms in force, not accepted yet: asked before any page
+    policy: PolicyVersion | None  # the policy in force, not read since published: a banner
+
+
+# The values :func:`pending_query` reads and :func:`pending_from` judges, in this order.
+PENDING_COLUMNS = (
+    "pending_terms_in_force",
+    "pending_terms_accepted",
+    "pending_policy_in_force",
+    "pending_policy_date",
+    "pending_policy_before",
+    "pending_policy_accepted",
+    "pending_policy_seen",
+)
+
+
+def pending_query(member_id) -> QuerySet:
+    """One row of :data:`PENDING_COLUMNS` for the member ``member_id``, one query: the terms in
+    force and whether the member accepted them, the policy in force, whether an earlier one
+    exists, and the latest policy the member accepted at subscription or read since."""
+    terms_in_force = CguVersion.objects.published().values("pk")[:1]
+    policy_in_force = PolicyVersion.objects.published()
+    policy_date = policy_in_force.values("effective_date")[:1]
+    return (
+        Member.objects.filter(pk=member_id)
+        .annotate(
+            pending_terms_in_force=Subquery(terms_in_force),
+            pending_terms_accepted=Exists(
+                TermsAcceptance.objects.filter(
+                    member=OuterRef("pk"), version=Subquery(terms_in_force)
+                )
+            ),
+            pending_policy_in_force=Subquery(policy_in_force.values("pk")[:1]),
+            pending_policy_date=Subquery(policy_date),
+            pending_policy_before=Exists(
+                PolicyVersion.objects.filter(effective_date__lt=Subquery(policy_date))
+            ),
+            pending_policy_accepted=Subquery(
+                Contract.objects.filter(member=OuterRef("pk"))
+                .order_by("-policy_version__effective_date")
+                .values("policy_version__effective_date")[:1]
+            ),
+            pending_policy_seen=Subquery(
+                PolicyNotice.objects.filter(member=OuterRef("pk"), seen_at__isnull=False)
+                .order_by("-version__effective_date")
+                .values("version__effective_date")[:1]
+            ),
+        )
+        .values(*PENDING_COLUMNS)
+    )
+
+
+def pending_of(member: Member) -> Pending:
+    """The terms ``member`` must accept and the policy notice to show them, read now: one query
+    (:func:`pending_query`), and one more to read a version that is pending."""
+    return pending_from(pending_query(member.pk).get())
+
+
+def pending_from(values: dict, *, with_terms: bool = True) -> Pending:
+    """What is pending, from a row of :func:`pending_query` (a query to read a pending version;
+    none for the terms without ``with_terms``)."""
+    cgu = None
+    in_force = values["pending_terms_in_force"]
+    if with_terms and in_force is not None and not values["pending_terms_accepted"]:
+        cgu = CguVersion.objects.get(pk=in_force)
+    policy = None
+    current = values["pending_policy_date"]
+    if current is not None:
+        dates = [values["pending_policy_accepted"], values["pending_policy_seen"]]
+        known = max((d for d in dates if d is not None), default=None)
+        if known is not None and known >= current:
+            pass  # read, or accepted at subscription
+        elif known is None and not values["pending_policy_before"]:
+            pass  # the first policy ever: nothing changed for anyone
+        else:
+            policy = PolicyVersion.objects.get(pk=values["pending_policy_in_force"])
+    return Pending(terms=cgu, policy=policy)
 
 
 def mark_policy_seen(*, member: Member, version: PolicyVersion, actor=None) -> PolicyNotice:

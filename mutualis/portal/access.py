@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 
 from mutualis.contracts import terms
 from mutualis.members.models import Member, UserKind
+from mutualis.rights.export import queries
 
 
 def members_only_response(request: HttpRequest) -> HttpResponse:
@@ -26,12 +27,33 @@ def member_of(request: HttpRequest) -> Member | None:
     user = request.user
     if not user.is_authenticated or user.kind != UserKind.MEMBER:
         return None
-    return (
+    # At most one row (the account is one-to-one): no ordering to write, as ``first()`` would.
+    found = (
         Member.objects.visible_to(user)
-        .select_related("person", "person__data_key", "account")
-        .filter(account=user)
-        .first()
+        .select_related("person", "person__data_key")
+        .filter(account=user)[:1]
     )
+    member = next(iter(found), None)
+    if member is not None:
+        # Both sides of the one-to-one, cached: ``member.account`` is the logged-in user (not
+        # read again) and ``user.member``, which ``visible_to`` querysets filter on, is this member.
+        user.member = member
+    return member
+
+
+def pending_of(member: Member) -> terms.Pending | None:
+    """:func:`mutualis.contracts.terms.pending_of`, asked at every page: its query is written by
+    the ORM once per process (:mod:`mutualis.rights.export.queries`) and then only executed,
+    since writing it costs several times what running it does (it holds no date: the same SQL
+    answers on any day). ``None`` when the member's row is gone since it was read."""
+    query, params = queries.prepare(
+        pending_of, "member", [member.pk], lambda keys: terms.pending_query(keys[0])
+    )
+    (rows,) = queries.fetch([(query, params)])
+    if not rows:
+        return None
+    (values,) = query.orm_rows(rows[:1])
+    return terms.pending_from(dict(zip(terms.PENDING_COLUMNS, values, strict=True)))
 
 
 class MemberRequiredMixin(AccessMixin):
@@ -40,6 +62,7 @@ class MemberRequiredMixin(AccessMixin):
     §13), whatever page they asked for."""
 
     member: Member
+    pending: terms.Pending
     # The page where the terms are accepted is the one page open before they are.
     terms_exempt = False
 
@@ -47,10 +70,11 @@ class MemberRequiredMixin(AccessMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         member = member_of(request)
-        if member is None:
+        pending = None if member is None else pending_of(member)
+        if member is None or pending is None:
             return members_only_response(request)
-        self.member = member
-        if not self.terms_exempt and terms.needs_acceptance(member) is not None:
+        self.member, self.pending = member, pending
+        if not self.terms_exempt and self.pending.terms is not None:
             target = reverse("portal:terms")
             if request.method in ("GET", "HEAD"):
                 target += "?" + urlencode({"suivant": request.get_full_path()})
@@ -60,5 +84,5 @@ class MemberRequiredMixin(AccessMixin):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["member"] = self.member
-        context["policy_notice"] = terms.pending_policy_notice(self.member)
+        context["policy_notice"] = self.pending.policy
         return context

@@ -21,12 +21,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from mutualis.billing.models import Mandate
 from mutualis.contracts.models import Contract
-from mutualis.members.models import Member
+from mutualis.members.models import Beneficiary, Member
 from mutualis.members.validators import format_phone
 from mutualis.privacy import catalogue, registry
 from mutualis.privacy.declaration import Category, FieldDeclaration
@@ -182,17 +183,26 @@ def rows_by_category(instance: models.Model) -> dict[Category, tuple[list[Row], 
 def _things(member: Member) -> Iterable[tuple[str, list[models.Model]]]:
     """What the member has, each with a title; several objects may share a title."""
     person = member.person
+    beneficiaries = list(member.beneficiaries.select_related("person", "person__data_key"))
+    # A child attached to a parent's NIR names that parent: one of the household, already read.
+    household = {person.pk: person} | {b.person_id: b.person for b in beneficiaries}
+    for someone in household.values():
+        if someone.nir_holder_id in household:
+            someone.nir_holder = household[someone.nir_holder_id]
     yield "Vous", [person]
     yield f"Votre adhésion n° {member.number}", [member]
-    for beneficiary in member.beneficiaries.select_related("person", "person__data_key"):
+    for beneficiary in beneficiaries:
         title = f"{beneficiary.person.full_name} ({beneficiary.get_role_display().lower()})"
         yield title, [beneficiary.person, beneficiary]
     contracts = (
         Contract.objects.filter(member=member)
         .select_related("offer", "policy_version")
-        .prefetch_related("beneficiaries__person")
+        .prefetch_related(
+            Prefetch("beneficiaries", queryset=Beneficiary.objects.select_related("person"))
+        )
     )
     for contract in contracts:
+        contract.member = member
         yield f"Contrat n° {contract.number}", [contract]
     for mandate in Mandate.objects.filter(member=member).select_related("data_key"):
         state = "en cours" if mandate.ended_at is None else "révoqué"

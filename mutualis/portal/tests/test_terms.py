@@ -16,6 +16,7 @@ from mutualis.audit.models import Event
 from mutualis.contracts import terms
 from mutualis.contracts.models import AcceptanceChannel, CguVersion, TermsAcceptance
 from mutualis.lib import textdiff
+from mutualis.portal import access
 from mutualis.privacy import policy
 
 pytestmark = pytest.mark.django_db
@@ -158,3 +159,45 @@ def test_the_diff_pairs_reworded_passages_and_lists_additions():
         ("added", "", "Deux"),
     ]
     assert "Avant : Trois ans." in diff.as_text()
+
+
+# --- The check every page of the member space makes ---------------------------------------------
+def _both(member):
+    """The member space's compiled check, and the terms module's own."""
+    return access.pending_of(member), terms.pending_of(member)
+
+
+def test_the_pages_check_answers_as_the_terms_module_when_nothing_is_pending(alice):
+    assert _both(alice) == (terms.Pending(None, None), terms.Pending(None, None))
+
+
+def test_the_pages_check_names_new_terms_until_they_are_accepted(alice, settings):
+    settings.MUTUALIS_ORGANISATION = {**settings.MUTUALIS_ORGANISATION, "name": "Mutuelle Nova"}
+    with time_machine.travel(at(2030, 5, 1, 9), tick=False):
+        new, _ = terms.publish_cgu()
+    assert _both(alice) == (terms.Pending(new, None), terms.Pending(new, None))
+    terms.accept_cgu(member=alice, channel=AcceptanceChannel.MEMBER_SPACE)
+    assert _both(alice) == (terms.Pending(None, None), terms.Pending(None, None))
+
+
+def test_the_pages_check_names_a_new_policy_until_it_is_read(alice, new_policy):
+    assert _both(alice) == (terms.Pending(None, new_policy), terms.Pending(None, new_policy))
+    terms.mark_policy_seen(member=alice, version=new_policy)
+    assert _both(alice) == (terms.Pending(None, None), terms.Pending(None, None))
+
+
+def test_a_member_without_a_contract_is_told_of_a_policy_that_follows_another(alice, new_policy):
+    alice.contracts.all().delete()
+    assert _both(alice) == (terms.Pending(None, new_policy), terms.Pending(None, new_policy))
+    assert terms.pending_policy_notice(alice) == new_policy
+
+
+def test_a_member_without_a_contract_is_told_nothing_of_the_first_policy_ever(alice):
+    alice.contracts.all().delete()
+    assert _both(alice) == (terms.Pending(None, None), terms.Pending(None, None))
+
+
+def test_the_check_of_every_page_is_one_query(alice, django_assert_num_queries):
+    access.pending_of(alice)  # written once per process, then only run
+    with django_assert_num_queries(1):
+        assert access.pending_of(alice) == terms.Pending(None, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -16,21 +18,30 @@ from mutualis.portal.access import MemberRequiredMixin
 
 
 def contracts_of(member: Member) -> QuerySet[Contract]:
-    """The member's contracts with what the pages show, in a fixed number of queries."""
+    """The member's contracts with what the pages show, in a fixed number of queries: the
+    people covered and the unpaid-premium cases that may suspend the cover. Each contract's
+    member is ``member`` itself (see :func:`owned_by`), not read again."""
     return (
         Contract.objects.filter(member=member)
-        .select_related("offer", "member__person", "policy_version")
+        .select_related("offer", "policy_version")
         .prefetch_related(
             Prefetch(
                 "beneficiaries",
                 queryset=Beneficiary.objects.select_related("person", "person__data_key"),
-            )
+            ),
+            "dunning_cases",
         )
     )
 
 
+def owned_by(contract: Contract, member: Member) -> Contract:
+    """``contract`` (one of ``contracts_of(member)``) with ``member`` as its member."""
+    contract.member = member
+    return contract
+
+
 def current_mandate(member: Member) -> Mandate | None:
-    return Mandate.objects.filter(member=member).current().first()
+    return Mandate.objects.filter(member=member).current().select_related("data_key").first()
 
 
 STATUS_LABELS = {
@@ -51,7 +62,7 @@ class DashboardView(MemberRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        contracts = list(contracts_of(self.member))
+        contracts = [owned_by(c, self.member) for c in contracts_of(self.member)]
         for contract in contracts:
             contract.status_label = contract_status(contract)
             contract.premium = contract.monthly_premium()
@@ -72,12 +83,15 @@ class ContractDetailView(MemberRequiredMixin, DetailView):
     context_object_name = "contract"
 
     def get_object(self, queryset=None) -> Contract:
-        return get_object_or_404(contracts_of(self.member), pk=self.kwargs["pk"])
+        return owned_by(
+            get_object_or_404(contracts_of(self.member), pk=self.kwargs["pk"]), self.member
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         contract = self.object
         today = timezone.localdate()
+        table = contract.offer.rate_table(today)
         lines = []
         for person in contract.covered_people():
             age = person.age_on(today)
@@ -85,12 +99,14 @@ class ContractDetailView(MemberRequiredMixin, DetailView):
                 {
                     "person": person,
                     "role": self._role(contract, person),
-                    "amount": None if age is None else contract.offer.monthly_rate_for_age(age),
+                    "amount": None if age is None else table.rate_for_age(age),
                 }
             )
         context.update(
             status_label=contract_status(contract),
-            premium=contract.monthly_premium(today),
+            premium=sum(
+                (line["amount"] for line in lines if line["amount"] is not None), Decimal("0")
+            ),
             premium_lines=lines,
         )
         return context
