@@ -146,9 +146,9 @@ def prefetched(instance, name: str, objects: list) -> None:
     queryset = manager.model.objects.none()
     queryset._result_cache = list(objects)
     queryset._prefetch_done = True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[manager.prefetch_cache_name] = (
-        queryset
-    )
+    # A many-to-many manager names its cache; a reverse foreign key's is its relation's.
+    cache = getattr(manager, "prefetch_cache_name", None) or manager.field.remote_field.cache_name
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[cache] = queryset
 
 
 # --- The three pages' statements --------------------------------------------------------------
@@ -267,17 +267,64 @@ MESSAGES = None
 
 
 def _dashboard_query() -> OneQuery:
+    from mutualis.billing.models import DunningCase, LedgerEntry, PreNotification
     from mutualis.contracts.models import PremiumRate
 
     parts = _household_parts(mandates=_current_mandates)
-    parts.append(
+    parts += [
         Part(
             "rate",
             PremiumRate,
             lambda: PremiumRate.objects.filter(offer__contracts__member__account_id=USER),
-        )
-    )
+        ),
+        # What may suspend a contract's cover (its status), the balance and the next debit.
+        Part(
+            "dunning",
+            DunningCase,
+            lambda: DunningCase.objects.filter(contract__member__account_id=USER),
+        ),
+        Part(
+            "entry",
+            LedgerEntry,
+            lambda: LedgerEntry.objects.filter(member__account_id=USER),
+            ("id", "amount", "booked_on"),
+        ),
+        Part(
+            "notice",
+            PreNotification,
+            lambda: PreNotification.objects.filter(mandate__in=_current_mandates()),
+            ("id", "mandate_id", "collection_date", "amount", "created_at"),
+        ),
+    ]
     return OneQuery(parts)
+
+
+def balance(entries: list, day: datetime.date):
+    """``billing.ledger.balance`` from the entries already read."""
+    from decimal import Decimal
+
+    from mutualis.billing.ledger import cents
+
+    return cents(sum((e.amount for e in entries if e.booked_on <= day), Decimal("0.00")))
+
+
+def next_debit(mandates: list, notices: list, day: datetime.date):
+    """``billing.statement.next_debit`` from the current mandates and notices already read."""
+    from mutualis.billing.statement import NextDebit
+
+    if not mandates:
+        return None
+    latest: dict = {}
+    for notice in notices:
+        if notice.mandate_id != mandates[0].pk or notice.collection_date < day:
+            continue
+        made = latest.get(notice.collection_date)
+        if made is None or notice.created_at > made[1]:
+            latest[notice.collection_date] = (notice.amount, notice.created_at)
+    for when in sorted(latest):
+        if latest[when][0] > 0:
+            return NextDebit(when, latest[when][0])
+    return None
 
 
 def premium(contract, rates: list, day: datetime.date):
@@ -300,6 +347,7 @@ def dashboard(request, user_id: int):
     from django.shortcuts import render
     from django.utils import timezone
 
+    from mutualis.billing.models import DunningCase
     from mutualis.portal.views.dashboard import contract_status
 
     global DASHBOARD
@@ -307,7 +355,11 @@ def dashboard(request, user_id: int):
     found = DASHBOARD.run(user_id)
     house = _household(found)
     today = timezone.localdate()
+    cases = defaultdict(list)
+    for case in ordered(found["dunning"], DunningCase):
+        cases[case.contract_id].append(case)
     for contract in house.contracts:
+        prefetched(contract, "dunning_cases", cases[contract.pk])
         contract.status_label = contract_status(contract)
         contract.premium = premium(contract, found["rate"], today)
     context = {
@@ -315,6 +367,8 @@ def dashboard(request, user_id: int):
         "policy_notice": None,
         "contracts": house.contracts,
         "mandate": house.mandates[0] if house.mandates else None,
+        "balance": balance(found["entry"], today),
+        "next_debit": next_debit(house.mandates, found["notice"], today),
     }
     return render(request, "portal/dashboard.html", context)
 
@@ -491,6 +545,11 @@ def my_data(request, user_id: int, person_id):
     house = _household(found)
     for beneficiary in house.beneficiaries:
         beneficiary.member = house.member
+    # A child attached to a parent's NIR shows that parent, one of the household.
+    people = by_pk(found["person"])
+    for person in people.values():
+        if person.nir_holder_id in people:
+            person.nir_holder = people[person.nir_holder_id]
     context = {
         "member": house.member,
         "policy_notice": None,
