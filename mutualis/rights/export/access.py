@@ -86,24 +86,11 @@ def build_access_export(person) -> dict:
         code = plan.code
         declaration[code] = plan.information
         purposes_used |= plan.purposes
-        holders = list(zip(rows.pks, rows.holders, strict=True))
         for group, values, erased in rows.groups:
             category = categories.get(group.category.code)
             if category is None:
                 category = categories[group.category.code] = _category(group.category)
-            category["records"] += [
-                {
-                    "model_code": code,
-                    "record_id": pk,
-                    "holder": holder.label,
-                    "held_under_your_contract": holder.beneficiary,
-                    "values": row_values,
-                    "erased": row_erased,
-                }
-                for (pk, holder), row_values, row_erased in zip(
-                    holders, values, erased, strict=True
-                )
-            ]
+            category["records"] += _records(code, rows, values, erased)
     at = datetime_converter(events_query[0].alias, state.zone)
     roles = _actor_roles(event_rows, accounts, actors_query, actor_rows, person)
     events = [
@@ -129,6 +116,36 @@ def build_access_export(person) -> dict:
         "disclosures": _disclosures(disclosures_query[0], disclosure_rows),
         "information": information(purposes_used),
     }
+
+
+def _records(code: str, rows, values: list[dict], erased: list[list[str]]) -> list[dict]:
+    """The records of one category of a model's rows (one per row, in their order)."""
+    if rows.holder is not None:  # every row is one person's (most models: the member's own)
+        label, theirs = rows.holder.label, rows.holder.beneficiary
+        return [
+            {
+                "model_code": code,
+                "record_id": pk,
+                "holder": label,
+                "held_under_your_contract": theirs,
+                "values": row_values,
+                "erased": row_erased,
+            }
+            for pk, row_values, row_erased in zip(rows.pks, values, erased, strict=True)
+        ]
+    return [
+        {
+            "model_code": code,
+            "record_id": pk,
+            "holder": holder.label,
+            "held_under_your_contract": holder.beneficiary,
+            "values": row_values,
+            "erased": row_erased,
+        }
+        for pk, holder, row_values, row_erased in zip(
+            rows.pks, rows.holders, values, erased, strict=True
+        )
+    ]
 
 
 def _category(category: catalogue.Category) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from django.db import models
@@ -136,6 +137,7 @@ def has_french_label(model_label: str, model_field: models.Field) -> bool:
 # --- Naming related objects ------------------------------------------------------------------
 # A relation reads as a name built from a few columns of the related row, joined in the same
 # query: model label -> (columns, name from their values).
+@functools.lru_cache(maxsize=64)  # a few service codes, named on every staff message
 def staff_role(role: str) -> str:
     for service in catalogue.ALL_SERVICES:
         if service.code == role:

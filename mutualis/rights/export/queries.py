@@ -49,10 +49,23 @@ class Compiled:
             values.append(value)
         return values
 
-    def orm_rows(self, rows: list) -> list[list]:
-        """Every row as the ORM would give it (for the small queries read once)."""
-        indexes = range(len(self.output_fields))
-        return [self.orm_values(row, indexes) for row in rows]
+    def orm_rows(self, rows: list, indexes=None) -> list[list]:
+        """Every row (its values at ``indexes``, all by default) as the ORM would give it (for
+        the small queries read once)."""
+        connection = connections[self.alias]  # looked up once: a lookup costs a small query's
+        if indexes is None:
+            indexes = range(len(self.output_fields))
+        steps = [(i, *self.converters.get(i, ((), None))) for i in indexes]
+        found = []
+        for row in rows:
+            values = []
+            for i, converters, expression in steps:
+                value = row[i]
+                for converter in converters:
+                    value = converter(value, expression, connection)
+                values.append(value)
+            found.append(values)
+        return found
 
 
 @dataclass(frozen=True)

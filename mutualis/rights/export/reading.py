@@ -101,13 +101,15 @@ class ExportState:
     def set_holders(self, query: Compiled, rows: list) -> None:
         own = str(self.person.pk)
         holders = {own: Holder(own, self.person.full_name, SELF, False)}
+        ids = [self.person.pk]
         for person_id, role, first, last in query.orm_rows(rows):
             name = f"{first} {last}"
             text = f"{name}, bénéficiaire de votre contrat ({ROLES.get(role, role)})"
             holders[str(person_id)] = Holder(str(person_id), name, text, True)
+            ids.append(person_id if type(person_id) is uuid.UUID else uuid.UUID(str(person_id)))
         self.holders = holders
         self.order = {pk: i for i, pk in enumerate(holders)}
-        self.all_ids = [uuid.UUID(pk) for pk in holders]
+        self.all_ids = ids
         # A subject path ends on a UUID column (UUID or hex digits, by driver) or on a
         # subject_id (text).
         self.holder_of = {
@@ -151,6 +153,7 @@ class Rows:
     pks: list[str]
     holders: list[Holder]
     groups: list[tuple[Group, list[dict], list[list[str]]]]
+    holder: Holder | None = None  # the holder of every row, when they are all one's
 
     def __len__(self) -> int:
         return len(self.pks)
@@ -180,7 +183,9 @@ class Spec:
 
 def layout(plan: ModelPlan, fields: tuple[FieldPlan, ...], portable: bool) -> Layout:
     """The columns one query reads for ``fields``, and where each field finds its own."""
-    columns, annotations, places = ["pk", plan.path], {}, {}
+    # The subject path says whose a row is: needed only where rows may be a beneficiary's.
+    columns = ["pk", plan.path] if plan.beneficiaries else ["pk"]
+    annotations, places = {}, {}
     keys: dict[str, int] = {}
     for f in fields:
         places[f.name] = len(columns)
@@ -369,7 +374,8 @@ def rows(found: Spec, state: ExportState, results: list) -> Rows:
     if not records:
         return _NO_ROWS
     read = found.readers.get(state.zone) or reader(found, state.zone)
-    if len(state.order) > 1:  # the holders' order; stable: the model's order per holder
+    several = found.plan.beneficiaries and len(state.order) > 1  # else: all the person's
+    if several:  # the holders' order; stable: the model's order per holder
         ranks = list(map(state.rank_of.__getitem__, map(_HOLDER, records)))
         records = list(map(records.__getitem__, sorted(range(len(records)), key=ranks.__getitem__)))
     columns = list(zip(*records, strict=True))
@@ -391,7 +397,10 @@ def rows(found: Spec, state: ExportState, results: list) -> Rows:
             names += (f.name,)
             values.append(_decrypted(f, columns, at, key_at, pks, erased, state.data_keys))
         groups.append((group, _dicts(names, values), erased))
-    return Rows(pks, list(map(state.holder_of.__getitem__, columns[1])), groups)
+    if several:
+        return Rows(pks, list(map(state.holder_of.__getitem__, columns[1])), groups)
+    holder = state.holder_of[state.own_ids[0]]
+    return Rows(pks, [holder] * len(pks), groups, holder)
 
 
 def _dicts(names: tuple, columns: list) -> list[dict]:
@@ -464,9 +473,9 @@ def _many_query(plan: ModelPlan, f: FieldPlan, ids: list):
 def _many(f: FieldPlan, query: Compiled, rows_: list) -> dict:
     names = range(2, 2 + len(f.columns))
     found: dict = {}
-    for row in rows_:
-        if row[1] is not None:  # a row without any link (outer join)
-            found.setdefault(row[0], []).append(f.namer(*query.orm_values(row, names)))
+    linked = [row for row in rows_ if row[1] is not None]  # not a row without links (outer join)
+    for row, values in zip(linked, query.orm_rows(linked, names), strict=True):
+        found.setdefault(row[0], []).append(f.namer(*values))
     return found
 
 
@@ -478,10 +487,11 @@ def _decrypt(f: FieldPlan, sealed, pk: str, key: list, data_keys: dict):
         raise DecryptionError(f"{f.model_field.model._meta.label}.{f.name} has no data key.")
     data_key = data_keys.get(key_id)
     if data_key is None:
-        data_key = data_keys[key_id] = DataKey(
-            id=key_id if type(key_id) is uuid.UUID else uuid.UUID(str(key_id)),
-            wrapped_key=key[1],
-            master_key_id=key[2],
+        # As the ORM loads a row (no default computed for the columns not read).
+        data_key = data_keys[key_id] = DataKey.from_db(
+            None,
+            ["id", "wrapped_key", "master_key_id"],
+            [key_id if type(key_id) is uuid.UUID else uuid.UUID(str(key_id)), key[1], key[2]],
         )
     try:
         raw = vault.decrypt_for(data_key, bytes(sealed), f.model_field.aad(pk))

@@ -8,6 +8,8 @@ information) are laid out once per process.
 
 from __future__ import annotations
 
+from itertools import repeat
+
 from orjson import OPT_SORT_KEYS as _SORTED
 from orjson import dumps
 
@@ -66,7 +68,8 @@ def _layout(value: dict, depth: int, out: list) -> None:
         separator = b"," + pad
         if type(item) is list and item and key in _LINES:
             inner = b"\n" + b"  " * (depth + 2)
-            out += (b"[", inner, (b"," + inner).join([dumps(i, option=_SORTED) for i in item]))
+            lines = map(dumps, item, repeat(None), repeat(_SORTED))  # (value, default, option)
+            out += (b"[", inner, (b"," + inner).join(lines))
             out += (pad, b"]")
         elif type(item) is list and item and key in _EXPANDED:
             _list(item, depth + 1, out)
