@@ -36,7 +36,7 @@ from mutualis.rights.export.labels import (
 from mutualis.rights.export.queries import prepare
 from mutualis.rights.export.reading import ExportState, walk
 from mutualis.rights.export.render import share
-from mutualis.rights.export.values import datetime_converter, jsonable
+from mutualis.rights.export.values import Stored, datetime_converter, jsonable
 
 GUIDE = (
     "Vos données sont classées par catégorie (« categories ») en fiches (« records ») : une "
@@ -101,7 +101,7 @@ def build_access_export(person) -> dict:
         purposes_used.add(catalogue.SECURITY_LOGGING.code)
     return {
         "schema": ACCESS_SCHEMA,
-        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+        "generated_at": timezone.now().astimezone(state.zone).isoformat(timespec="seconds"),
         "controller": controller(),
         "subject": {"id": str(person.pk), "name": person.full_name},
         "beneficiaries": [
@@ -176,7 +176,7 @@ def _events_query(person):
         lambda keys: (
             Event.objects.filter(subject_id=keys[0])
             .order_by("at", "id")
-            .values_list("link__seq", "at", "tag", "actor")
+            .values_list("link__seq", Stored("at"), "tag", "actor")
         ),
     )
 

@@ -6,6 +6,7 @@ registered later (or again) gets a new plan.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -191,15 +192,14 @@ def subject_path(declaration: ModelDeclaration) -> str:
 
 
 _plans: dict[int, tuple[ModelDeclaration, ModelPlan]] = {}
-# (ids of the declarations, their plans, the declarations: held, so that no id is reused)
-_walked: list = [(), [], []]
+# (the declarations, their plans)
+_walked: list = [[], []]
 
 
 def plans() -> list[ModelPlan]:
     """One plan per walkable declaration, in a stable order (the person first)."""
     declarations = list(registry.all_declarations())
-    key = tuple(map(id, declarations))
-    if key == _walked[0]:
+    if _same(declarations, _walked[0]):
         return _walked[1]
     found = []
     for declaration in declarations:
@@ -212,5 +212,10 @@ def plans() -> list[ModelPlan]:
             cached = _plans[id(declaration)] = (declaration, _plan(declaration))
         found.append(cached[1])
     found.sort(key=lambda p: (p.depth, p.code))
-    _walked[:] = [key, found, declarations]
+    _walked[:] = [declarations, found]
     return found
+
+
+def _same(declarations: list, known: list) -> bool:
+    """Whether ``declarations`` are the very objects of ``known``, in the same order."""
+    return len(declarations) == len(known) and all(map(operator.is_, declarations, known))

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
+from typing import NamedTuple
 
 from django.db import models
 from django.db.models.functions import Length
@@ -62,8 +63,7 @@ from mutualis.vault.models import DataKey
 
 
 # --- Whose rows ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Holder:
+class Holder(NamedTuple):  # a tuple: built for each holder of each export
     pk: str
     name: str
     label: str  # "vous", or the beneficiary's name and role

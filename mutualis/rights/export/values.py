@@ -63,16 +63,34 @@ def datetime_converter(alias: str, zone) -> Callable:
     Naive values (SQLite stores UTC) are shifted by the zone's offset, looked up once per day
     (UTC): converting each value through its time zone costs three times as much, and an
     export holds dozens of them (its audit events). A day in which the offset changes is
-    converted value by value."""
+    converted value by value.
+
+    The text SQLite stores (``Stored``), as Django writes it ("YYYY-MM-DD HH:MM:SS" and, when
+    there are any, six digits of microseconds), is parsed to be checked as its driver would,
+    then not written out again: only its date and hour move into the zone (looked up once per
+    hour, for whole-hour offsets), the minutes, seconds and microseconds are the same text."""
     stored_in = connections[alias].timezone
     in_utc = stored_in.utcoffset(None) == datetime.timedelta(0)
     shifts: dict = {}
+    hours: dict = {}
 
     def convert(value):
         if value is None:
             return None
         if type(value) is str:
-            value = parse_datetime(value)
+            try:
+                parsed = _FROM_ISO(value)
+            except ValueError:
+                parsed = parse_datetime(value)  # the driver's parser (and its errors)
+            if in_utc and parsed.tzinfo is None and _as_django_writes(value):
+                hour = hours.get(value[:13])
+                if hour is None:
+                    if len(hours) >= _HOURS_KEPT:
+                        hours.clear()
+                    hour = hours[value[:13]] = _hour(parsed, zone)
+                if hour:
+                    return hour[0] + value[13:] + hour[1]
+            value = parsed
         if value.tzinfo is not None:
             return value.astimezone(zone).isoformat()
         if not in_utc:
@@ -91,7 +109,39 @@ def datetime_converter(alias: str, zone) -> Callable:
 
 
 _SHIFTS_KEPT = 20_000  # days (fifty years)
+_HOURS_KEPT = 50_000  # hours (five years)
 _LAST_OF_DAY = datetime.timedelta(days=1, microseconds=-1)
+_LAST_OF_HOUR = datetime.timedelta(hours=1, microseconds=-1)
+_HOUR = datetime.timedelta(hours=1)
+_FROM_ISO = datetime.datetime.fromisoformat
+
+
+def _as_django_writes(text: str) -> bool:
+    """Whether ``text`` (which parses) is laid out as ``str()`` of a naive datetime: what
+    follows its hour is then written the same in ISO 8601."""
+    size = len(text)
+    return (
+        text[10:11] == " "
+        and text[13:14] == ":"
+        and text[16:17] == ":"
+        and (size == 19 or (size == 26 and text[19] == "." and text[20:] != "000000"))
+    )
+
+
+def _hour(moment: datetime.datetime, zone) -> tuple[str, str] | bool:
+    """The date and hour (``YYYY-MM-DDTHH``) in ``zone`` of the UTC hour of ``moment``, and
+    the zone's offset then as ISO text; False when the offset changes during that hour or is
+    not a whole number of hours (the minutes would change too)."""
+    start = moment.replace(minute=0, second=0, microsecond=0, tzinfo=datetime.UTC)
+    local = start.astimezone(zone)
+    offset = local.utcoffset()
+    if (
+        offset is None
+        or offset % _HOUR
+        or (start + _LAST_OF_HOUR).astimezone(zone).utcoffset() != offset
+    ):
+        return False
+    return local.replace(tzinfo=None).isoformat()[:13], local.isoformat()[19:]
 
 
 def _shift(day: tuple[int, int, int], zone) -> tuple | bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+import zoneinfo
 from decimal import Decimal
 
 import pytest
@@ -204,3 +205,26 @@ def test_a_date_read_as_stored_is_written_as_the_driver_would_have_read_it(alice
         expected = jsonable(created[uuid.UUID(str(pk))])  # in the mutuelle's zone
         assert moments(stored_moment) == moments(moment) == expected
     assert _date("2026-1-5") == "2026-01-05"  # what the driver makes of a short form
+
+
+@pytest.mark.parametrize("zone_name", ["Europe/Paris", "Asia/Kolkata", "America/St_Johns"])
+def test_a_time_read_as_stored_text_is_written_as_a_full_conversion_would(zone_name):
+    """SQLite's text of a UTC time keeps its minutes and seconds: only its date and hour move,
+    which must give the full conversion's text on both sides of a change of offset, in the
+    hour of the change, with or without microseconds, and in zones a half hour off UTC."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    convert = datetime_converter(connection.alias, zone)
+    moments = [datetime.datetime(2026, 1, 1, 23, 59, 59), datetime.datetime(2026, 6, 30, 22)]
+    for start in (datetime.datetime(2026, 3, 29), datetime.datetime(2026, 10, 25)):
+        moments += [start + datetime.timedelta(minutes=7 * i, microseconds=i) for i in range(60)]
+    moments += [datetime.datetime(2026, 3, 29, 1), datetime.datetime(2026, 10, 25, 0, 59, 59)]
+    moments += [datetime.datetime(2026, 11, 2, 4, 30, 0, 500000)]
+    for moment in moments + moments:  # the second time from what the first remembered
+        expected = moment.replace(tzinfo=datetime.UTC).astimezone(zone).isoformat()
+        assert convert(str(moment)) == expected, moment
+    # Texts Django does not write are converted as their parsed value is.
+    for text in ("2026-03-29T01:30:00", "2026-03-29 01:30:00.000000", "2026-03-29 01:30:00.5"):
+        moment = datetime.datetime.fromisoformat(text)
+        assert convert(text) == moment.replace(tzinfo=datetime.UTC).astimezone(zone).isoformat()
+    with pytest.raises(ValueError):
+        convert("2026-03-29 01:61:00")
