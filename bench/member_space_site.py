@@ -158,36 +158,41 @@ def _member_ids():
     return Member.objects.filter(account_id=USER)
 
 
-def _people_ids():
-    from django.db.models import Q
-
-    from mutualis.members.models import Person
-
-    return Person.objects.filter(
-        Q(member__account_id=USER) | Q(beneficiary__member__account_id=USER)
-    )
-
-
 def _household_parts(*, mandates) -> list[Part]:
     """The member, their account, the people of the household and their keys, the contracts."""
-    from django.db.models import Q
 
     from mutualis.billing.models import Mandate
     from mutualis.contracts.models import Contract, Offer
-    from mutualis.members.models import Beneficiary, Member, User
+    from mutualis.members.models import Beneficiary, Member, Person, User
     from mutualis.vault.models import DataKey
 
+    def holders():
+        return Person.objects.filter(member__account_id=USER)
+
+    def dependants():
+        return Person.objects.filter(beneficiary__member__account_id=USER)
+
+    # Each set by its own indexed path (an OR across the two joins would scan whole tables as
+    # they grow); the parts are merged by _household.
     return [
         Part("member", Member, _member_ids),
         Part("user", User, lambda: User.objects.filter(pk=USER)),
-        Part("person", _person_model(), _people_ids),
+        Part("person", Person, holders),
+        Part("person_b", Person, dependants),
         Part(
             "datakey",
             DataKey,
-            lambda: DataKey.objects.filter(
-                Q(pk__in=_people_ids().values("data_key_id"))
-                | Q(pk__in=mandates().values("data_key_id"))
-            ),
+            lambda: DataKey.objects.filter(pk__in=holders().values("data_key_id")),
+        ),
+        Part(
+            "datakey_b",
+            DataKey,
+            lambda: DataKey.objects.filter(pk__in=dependants().values("data_key_id")),
+        ),
+        Part(
+            "datakey_m",
+            DataKey,
+            lambda: DataKey.objects.filter(pk__in=mandates().values("data_key_id")),
         ),
         Part(
             "beneficiary", Beneficiary, lambda: Beneficiary.objects.filter(member__account_id=USER)
@@ -217,6 +222,8 @@ def _household(found: dict) -> SimpleNamespace:
     from mutualis.contracts.models import Contract
     from mutualis.members.models import Beneficiary
 
+    found["person"] = found["person"] + found.pop("person_b", [])
+    found["datakey"] = found["datakey"] + found.pop("datakey_b", []) + found.pop("datakey_m", [])
     keys = by_pk(found["datakey"])
     people = by_pk(found["person"])
     for person in people.values():

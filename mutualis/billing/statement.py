@@ -76,9 +76,13 @@ def schedule(member: Member, *, year: int, today: datetime.date) -> list[Month]:
     return [Month(m, month_state(m, today=today, has_mandate=has_mandate)) for m in months]
 
 
-def next_debit(member: Member, *, today: datetime.date) -> NextDebit | None:
-    """The next announced debit: the latest notice of the first date to come with an amount."""
-    mandate = Mandate.objects.filter(member=member).current().first()
+def next_debit(
+    member: Member, *, today: datetime.date, mandate: Mandate | bool | None = False
+) -> NextDebit | None:
+    """The next announced debit: the latest notice of the first date to come with an amount.
+    ``mandate``: the member's current mandate when the caller has read it already."""
+    if mandate is False:
+        mandate = Mandate.objects.filter(member=member).current().first()
     if mandate is None:
         return None
     notices = PreNotification.objects.filter(mandate=mandate, collection_date__gte=today)

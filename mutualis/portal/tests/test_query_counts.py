@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 
 # The session, its account, the member, the terms and policy check: before any page's own reads.
 EVERY_PAGE = 4
-DASHBOARD = EVERY_PAGE + 8  # contracts, covered people, unpaid cases, rates, mandate, balance,
-# next debit (mandate, notices)
+DASHBOARD = EVERY_PAGE + 7  # contracts, covered people, unpaid cases, rates, mandate, balance,
+# next debit (the notices of the mandate already read)
 MY_DATA = EVERY_PAGE + 5  # beneficiaries, contracts, their covered people, mandates, disclosures
 MESSAGES = EVERY_PAGE + 2  # the count of threads, the page of threads
 

@@ -67,11 +67,12 @@ class DashboardView(MemberRequiredMixin, TemplateView):
             contract.status_label = contract_status(contract)
             contract.premium = contract.monthly_premium()
         today = timezone.localdate()
+        mandate = current_mandate(self.member)
         context.update(
             contracts=contracts,
-            mandate=current_mandate(self.member),
+            mandate=mandate,
             balance=ledger.balance(self.member, on=today),
-            next_debit=statement.next_debit(self.member, today=today),
+            next_debit=statement.next_debit(self.member, today=today, mandate=mandate),
         )
         return context
 
