@@ -132,8 +132,8 @@ class Group:
 
     category: catalogue.Category
     fields: tuple[FieldPlan, ...]
-    names: tuple[str, ...]  # fields read from their own columns, in the order of ``columns``
-    columns: tuple[Column, ...]  # the values of each of those fields, for every row at once
+    names: tuple[str, ...]  # fields read from their own columns
+    values: Callable[[list], Sequence]  # the columns of rows -> the values of each of ``names``
     many: tuple[str, ...]  # many-to-many fields (read by their own query)
     encrypted: tuple[tuple[FieldPlan, int, int], ...]  # (field, column, key id column)
 
@@ -241,8 +241,11 @@ def _spec(plan: ModelPlan, portable: bool, ids: list) -> Spec:
     return Spec(plan, portable, fields, where, tuple(compiled), many)
 
 
-def _column(f: FieldPlan, at: int, query: Compiled, zone, portable: bool, name_at: int) -> Column:
-    """The column function giving ``f``'s JSON values from the columns of the rows."""
+def _column(
+    f: FieldPlan, at: int, query: Compiled, zone, portable: bool, name_at: int
+) -> Column | int:
+    """The column function giving ``f``'s JSON values from the columns of the rows, or the
+    index of its column when the driver's values are them."""
     if f.kind == RELATION:
         namer, count = f.namer, len(f.columns)
         names = range(at + 1, at + 1 + count)
@@ -290,7 +293,7 @@ def _column(f: FieldPlan, at: int, query: Compiled, zone, portable: bool, name_a
         return lambda columns: list(map(labels.get, columns[at], columns[at]))
     convert = column_converter(query, at, zone)
     if convert is None:
-        return itemgetter(at)
+        return at  # the driver's values are the JSON values
     return lambda columns: convert(columns[at])
 
 
@@ -319,6 +322,32 @@ def _remembered_relation(at: int, names: range, converters: list, namer: Remembe
 
 def _texts(values: Sequence) -> list[str]:
     return list(map(str, values))
+
+
+def _values(columns: list[Column | int]) -> Callable[[list], Sequence]:
+    """One function for the columns of a category's fields (each a column function, or the
+    index of a column whose driver values are the JSON values): the latter are taken together
+    by one ``itemgetter``, the others converted, then all put back in the fields' order."""
+    plain = [i for i, c in enumerate(columns) if type(c) is int]
+    if not plain:
+        return lambda rows: [column(rows) for column in columns]
+    converted = [i for i in range(len(columns)) if type(columns[i]) is not int]
+    indexes = [columns[i] for i in plain]
+    taken = itemgetter(*indexes) if len(indexes) > 1 else _one(indexes[0])
+    functions = [columns[i] for i in converted]
+    placed = plain + converted  # the order of what ``values`` finds
+    order = [placed.index(i) for i in range(len(columns))]
+    back = itemgetter(*order) if len(order) > 1 and order != sorted(order) else None
+
+    def values(rows: list) -> Sequence:
+        found = [*taken(rows), *[function(rows) for function in functions]]
+        return found if back is None else back(found)
+
+    return values
+
+
+def _one(at: int) -> Callable[[list], tuple]:
+    return lambda rows: (rows[at],)
 
 
 def _fixed(text: str) -> Column:
@@ -357,7 +386,7 @@ def reader(found: Spec, zone) -> Reader:
                 members[0].category,
                 tuple(members),
                 tuple(names),
-                tuple(columns),
+                _values(columns),
                 tuple(many),
                 tuple(encrypted),
             )
@@ -388,7 +417,7 @@ def rows(found: Spec, state: ExportState, results: list) -> Rows:
         }
     groups = []
     for group in read.groups:
-        names, values = group.names, [column(columns) for column in group.columns]
+        names, values = group.names, list(group.values(columns))
         for name in group.many:
             names += (name,)
             values.append([many[name].get(key, []) for key in columns[0]])

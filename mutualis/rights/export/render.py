@@ -57,27 +57,45 @@ def _layout(value: dict, depth: int, out: list) -> None:
     if not value:
         out.append(b"{}")
         return
-    pad = b"\n" + b"  " * (depth + 1)
-    separator = b"{" + pad
+    pads = _pads(depth)
+    separator, comma = pads[0]
     for key in sorted(value):
         item = value[key]
         name = _KEYS.get(key)
         if name is None:
             name = _KEYS[key] = dumps(key) + b": "
         out += (separator, name)
-        separator = b"," + pad
-        if type(item) is list and item and key in _LINES:
-            inner = b"\n" + b"  " * (depth + 2)
+        separator = comma
+        kind = type(item)
+        if kind is list and item and key in _LINES:
             lines = map(dumps, item, repeat(None), repeat(_SORTED))  # (value, default, option)
-            out += (b"[", inner, (b"," + inner).join(lines))
-            out += (pad, b"]")
-        elif type(item) is list and item and key in _EXPANDED:
+            out += (pads[1], pads[2].join(lines), pads[3])
+        elif kind is list and item and key in _EXPANDED:
             _list(item, depth + 1, out)
-        elif type(item) is dict and item and (key in _EXPANDED or not _CONTAINERS.isdisjoint(item)):
+        elif kind is dict and item and (key in _EXPANDED or not _CONTAINERS.isdisjoint(item)):
             _object(item, depth + 1, out)
         else:
-            out.append(dumps(item, option=_SORTED))
-    out += (b"\n", b"  " * depth, b"}")
+            out.append(dumps(item, None, _SORTED))
+    out.append(pads[4])
+
+
+_PADS: dict[int, tuple] = {}
+
+
+def _pads(depth: int) -> tuple:
+    """What an object at ``depth`` is written with: its first and next key separators, how a
+    list of lines opens, separates and closes, and the object's end."""
+    found = _PADS.get(depth)
+    if found is None:
+        pad, inner = b"\n" + b"  " * (depth + 1), b"\n" + b"  " * (depth + 2)
+        found = _PADS[depth] = (
+            (b"{" + pad, b"," + pad),
+            b"[" + inner,
+            b"," + inner,
+            pad + b"]",
+            b"\n" + b"  " * depth + b"}",
+        )
+    return found
 
 
 def _list(items: list, depth: int, out: list) -> None:

@@ -67,12 +67,13 @@ def datetime_converter(alias: str, zone) -> Callable:
 
     The text SQLite stores (``Stored``), as Django writes it ("YYYY-MM-DD HH:MM:SS" and, when
     there are any, six digits of microseconds), is parsed to be checked as its driver would,
-    then not written out again: only its date and hour move into the zone (looked up once per
-    hour, for whole-hour offsets), the minutes, seconds and microseconds are the same text."""
+    then not written out again: only its date and hour move into the zone (by the offset of
+    its day, looked up once per day, when it is a whole number of hours all day long), the
+    minutes, seconds and microseconds are the same text."""
     stored_in = connections[alias].timezone
     in_utc = stored_in.utcoffset(None) == datetime.timedelta(0)
     shifts: dict = {}
-    hours: dict = {}
+    days: dict = {}
 
     def convert(value):
         if value is None:
@@ -83,13 +84,15 @@ def datetime_converter(alias: str, zone) -> Callable:
             except ValueError:
                 parsed = parse_datetime(value)  # the driver's parser (and its errors)
             if in_utc and parsed.tzinfo is None and _as_django_writes(value):
-                hour = hours.get(value[:13])
-                if hour is None:
-                    if len(hours) >= _HOURS_KEPT:
-                        hours.clear()
-                    hour = hours[value[:13]] = _hour(parsed, zone)
-                if hour:
-                    return hour[0] + value[13:] + hour[1]
+                day = days.get(value[:10])
+                if day is None:
+                    if len(days) >= _SHIFTS_KEPT:
+                        days.clear()
+                    day = days[value[:10]] = _day(parsed, zone)
+                if day:
+                    hour = parsed.hour + day[0]
+                    moved = (hour >= 24) - (hour < 0)  # to the next or the previous day
+                    return day[2][moved + 1] + _HOURS[hour - 24 * moved] + value[13:] + day[1]
             value = parsed
         if value.tzinfo is not None:
             return value.astimezone(zone).isoformat()
@@ -109,10 +112,10 @@ def datetime_converter(alias: str, zone) -> Callable:
 
 
 _SHIFTS_KEPT = 20_000  # days (fifty years)
-_HOURS_KEPT = 50_000  # hours (five years)
 _LAST_OF_DAY = datetime.timedelta(days=1, microseconds=-1)
-_LAST_OF_HOUR = datetime.timedelta(hours=1, microseconds=-1)
 _HOUR = datetime.timedelta(hours=1)
+_DAY = datetime.timedelta(days=1)
+_HOURS = tuple(f"T{hour:02d}" for hour in range(24))
 _FROM_ISO = datetime.datetime.fromisoformat
 
 
@@ -128,20 +131,19 @@ def _as_django_writes(text: str) -> bool:
     )
 
 
-def _hour(moment: datetime.datetime, zone) -> tuple[str, str] | bool:
-    """The date and hour (``YYYY-MM-DDTHH``) in ``zone`` of the UTC hour of ``moment``, and
-    the zone's offset then as ISO text; False when the offset changes during that hour or is
-    not a whole number of hours (the minutes would change too)."""
-    start = moment.replace(minute=0, second=0, microsecond=0, tzinfo=datetime.UTC)
-    local = start.astimezone(zone)
-    offset = local.utcoffset()
-    if (
-        offset is None
-        or offset % _HOUR
-        or (start + _LAST_OF_HOUR).astimezone(zone).utcoffset() != offset
-    ):
+def _day(moment: datetime.datetime, zone) -> tuple | bool:
+    """For the UTC day of ``moment``: the offset of ``zone`` in hours, its ISO text, and the
+    texts of the day before, the day and the day after (where a local time may fall); False
+    when the offset changes that day or is not a whole number of hours."""
+    shift = _shift((moment.year, moment.month, moment.day), zone)
+    if not shift or shift[0] % _HOUR:
         return False
-    return local.replace(tzinfo=None).isoformat()[:13], local.isoformat()[19:]
+    date = moment.date()
+    try:
+        days = ((date - _DAY).isoformat(), date.isoformat(), (date + _DAY).isoformat())
+    except OverflowError:  # the first or the last day a date can be
+        return False
+    return shift[0] // _HOUR, shift[1], days
 
 
 def _shift(day: tuple[int, int, int], zone) -> tuple | bool:
