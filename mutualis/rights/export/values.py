@@ -43,8 +43,9 @@ _UUID_PARTS = itemgetter(slice(0, 8), slice(8, 12), slice(12, 16), slice(16, 20)
 
 def uuid_texts(values: Sequence) -> list[str]:
     """:func:`uuid_text` of every value of a column (keys: never NULL). Columns of 32 hex
-    digits (SQLite) are cut into their five groups and joined without a Python call per value."""
-    if set(map(type, values)) == {str} and set(map(len, values)) == {32}:
+    digits (SQLite) are cut into their five groups and joined without a Python call per value
+    (from three values on: checking the column costs more than converting one or two)."""
+    if len(values) > 2 and set(map(type, values)) == {str} and set(map(len, values)) == {32}:
         return list(map("-".join, map(_UUID_PARTS, values)))
     return list(map(uuid_text, values))
 

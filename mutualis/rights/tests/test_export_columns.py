@@ -168,6 +168,7 @@ def test_uuid_texts_are_those_of_the_uuid_module_for_every_form_a_driver_gives()
     assert uuid_texts(keys) == expected  # PostgreSQL: UUID objects
     assert uuid_texts([keys[0].hex, str(keys[1]), keys[2]]) == expected  # anything else
     assert uuid_texts([k.hex for k in keys]) == [uuid_text(k.hex) for k in keys]
+    assert uuid_texts([keys[0].hex]) == expected[:1]  # one or two: converted one by one
 
 
 @pytest.mark.parametrize("width", range(1, 11))
