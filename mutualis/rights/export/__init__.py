@@ -38,7 +38,12 @@ many-to-many field, the beneficiaries, the audit events, their actors and the di
 whatever the number of rows; on PostgreSQL they go in two pipelined round trips. Queries are
 compiled once per process (:mod:`.queries`), each column's conversion to JSON is chosen once per
 query (:mod:`.values`, :mod:`.reading`), and the shared blocks of the JSON are laid out once
-(:mod:`.render`). ``bench/rights_access.py`` measures it against raw SQL reads of the same rows.
+(:mod:`.render`). Rows are read column by column: a column is converted by one call over its
+values, and the values that repeat (a premium's amount, the months of a schedule, a choice's
+label, an offer's name) are converted once per distinct value and then looked up; only what
+differs on every row (a record's id, a decryption) is worked out per row. Dates and times are
+read as SQLite stores them (text it does not parse) and converted from that text.
+``bench/rights_access.py`` measures it against raw SQL reads of the same rows.
 
 Modules: :mod:`.labels` (French texts), :mod:`.plan` (what to read, what to say of each field),
 :mod:`.queries`, :mod:`.values`, :mod:`.reading`, :mod:`.access` (art. 15), :mod:`.render` (JSON),

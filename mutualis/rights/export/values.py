@@ -212,10 +212,12 @@ def json_converter(query: Compiled, index: int, zone) -> Callable | None:
 class Stored(Func):
     """A date or time column as its database stores it. On SQLite, an expression rather than
     the column (``+"col"``, the same value): the driver only parses the columns it knows the
-    declared type of, so the text comes back as stored and is converted once per distinct
-    value (:class:`Memo`) rather than parsed on every row, then written again. Elsewhere, the
-    column itself. The value is the same: :func:`_date` and :func:`datetime_converter` parse
-    the text with the function SQLite's driver would have used."""
+    declared type of, so the text comes back as stored, and a date is converted once per
+    distinct value (:class:`Memo`), a time from its text (:func:`datetime_converter`), rather
+    than parsed on every row and then written again. Elsewhere, the column itself. The JSON is
+    the same: :func:`_date` and :func:`datetime_converter` parse the text with the function
+    SQLite's driver would have used (``mutualis/rights/tests/test_export_columns.py`` fails if
+    Django's registration of those parsers changes)."""
 
     template = "%(expressions)s"
 
