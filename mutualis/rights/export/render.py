@@ -57,6 +57,9 @@ def _layout(value: dict, depth: int, out: list) -> None:
     if not value:
         out.append(b"{}")
         return
+    if value.keys() == _CATEGORY and type(value["records"]) is list:
+        _category(value, depth, out)
+        return
     pads = _pads(depth)
     separator, comma = pads[0]
     for key in sorted(value):
@@ -77,6 +80,33 @@ def _layout(value: dict, depth: int, out: list) -> None:
         else:
             out.append(dumps(item, None, _SORTED))
     out.append(pads[4])
+
+
+# A category of the export: all but its records is the same in every export (see _category).
+_CATEGORY = frozenset({"code", "label", "examples", "sensitive", "records"})
+_FRAMES: dict[tuple, tuple[bytes, bytes]] = {}
+
+
+def _category(value: dict, depth: int, out: list) -> None:
+    """A category, its records laid out as ``_layout`` does, and what surrounds them as laid
+    out the first time (once per process and category, not once per export)."""
+    key = (depth, value["code"], value["label"], value["examples"], value["sensitive"])
+    frame = _FRAMES.get(key)
+    if frame is None:
+        chunks: list[bytes] = []
+        _layout({**value, "records": None}, depth, chunks)  # the generic layout, a mark inside
+        text = b"".join(chunks)
+        mark = text.index(b'"records": null') + len(b'"records": ')
+        frame = _FRAMES[key] = (text[:mark], text[mark + len(b"null") :])
+    records = value["records"]
+    out.append(frame[0])
+    if records:
+        pads = _pads(depth)
+        lines = map(dumps, records, repeat(None), repeat(_SORTED))
+        out += (pads[1], pads[2].join(lines), pads[3])
+    else:
+        out.append(b"[]")
+    out.append(frame[1])
 
 
 _PADS: dict[int, tuple] = {}

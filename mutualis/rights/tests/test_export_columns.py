@@ -6,6 +6,7 @@ never give an older or another value."""
 from __future__ import annotations
 
 import datetime
+import json
 import uuid
 import zoneinfo
 from decimal import Decimal
@@ -229,3 +230,17 @@ def test_a_time_read_as_stored_text_is_written_as_a_full_conversion_would(zone_n
         assert convert(text) == moment.replace(tzinfo=datetime.UTC).astimezone(zone).isoformat()
     with pytest.raises(ValueError):
         convert("2026-03-29 01:61:00")
+
+
+def test_a_category_is_laid_out_as_any_other_object_whatever_its_records(alice, monkeypatch):
+    """What surrounds a category's records is laid out once per category: the document is
+    the same as the generic layout gives, and a category that differs gets its own frame."""
+    from mutualis.rights.export import render
+
+    data = build_access_export(alice.person)
+    renamed = {**data["categories"][0], "label": "autre libellé", "records": []}
+    data["categories"].append(renamed)
+    framed = render_access_json(data)
+    monkeypatch.setattr(render, "_CATEGORY", frozenset())  # every object by the generic layout
+    assert render_access_json(data) == framed
+    assert json.loads(framed)["categories"][-1] == renamed
