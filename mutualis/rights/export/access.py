@@ -226,6 +226,8 @@ def _actor_roles(events: list, accounts: dict, prepared: list, rows: list, perso
 
 
 def _disclosures(query, rows: list) -> list[dict]:
+    if not rows:
+        return []
     recipients = {r.code: r.label for r in catalogue.ALL_RECIPIENTS}
     labels = {c.code: c.label for c in catalogue.ALL_CATEGORIES}
     return [

@@ -52,6 +52,8 @@ class Compiled:
     def orm_rows(self, rows: list, indexes=None) -> list[list]:
         """Every row (its values at ``indexes``, all by default) as the ORM would give it (for
         the small queries read once)."""
+        if not rows:
+            return []
         connection = connections[self.alias]  # looked up once: a lookup costs a small query's
         if indexes is None:
             indexes = range(len(self.output_fields))
