@@ -292,9 +292,7 @@ def _column(
         labels = {**f.choices, None: None, "": ""}
         return lambda columns: list(map(labels.get, columns[at], columns[at]))
     convert = column_converter(query, at, zone)
-    if convert is None:
-        return at  # the driver's values are the JSON values
-    return lambda columns: convert(columns[at])
+    return at if convert is None else convert  # at: the driver's values are the JSON values
 
 
 def _remembered_relation(at: int, names: range, converters: list, namer: Remembered) -> Column:

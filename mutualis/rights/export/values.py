@@ -255,16 +255,15 @@ class Memo(dict):
 _MEMOIZED = frozenset({"DateField", "BooleanField", "DecimalField"})
 
 
-def column_converter(query: Compiled, index: int, zone) -> Callable[[tuple], list] | None:
-    """The function turning the values of column ``index`` of ``query`` (all its rows at once)
-    into their JSON values (None: the driver's values are already them)."""
+def column_converter(query: Compiled, index: int, zone) -> Callable[[list], list] | None:
+    """The function turning column ``index`` of ``query``'s rows (given the columns of all its
+    rows) into their JSON values (None: the driver's values are already them)."""
     convert = json_converter(query, index, zone)
     if convert is None:
         return None
     if target_field(query.output_fields[index]).get_internal_type() in _MEMOIZED:
-        known = Memo(convert)
-        return lambda values: list(map(known.__getitem__, values))
-    return lambda values: list(map(convert, values))
+        convert = Memo(convert).__getitem__
+    return lambda columns: list(map(convert, columns[index]))
 
 
 def orm_converter(query: Compiled, index: int) -> Callable | None:
