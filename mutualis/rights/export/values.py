@@ -84,7 +84,17 @@ def datetime_converter(alias: str, zone) -> Callable:
                 parsed = _FROM_ISO(value)
             except ValueError:
                 parsed = parse_datetime(value)  # the driver's parser (and its errors)
-            if in_utc and parsed.tzinfo is None and _as_django_writes(value):
+            # Laid out as str() of a naive datetime (as Django writes it; six digits of
+            # microseconds when there are any): what follows the hour is ISO 8601 already.
+            size = len(value)
+            if (
+                in_utc
+                and parsed.tzinfo is None
+                and (size == 19 or (size == 26 and value[19] == "." and value[20:] != "000000"))
+                and value[10] == " "
+                and value[13] == ":"
+                and value[16] == ":"
+            ):
                 day = days.get(value[:10])
                 if day is None:
                     if len(days) >= _SHIFTS_KEPT:
@@ -118,18 +128,6 @@ _HOUR = datetime.timedelta(hours=1)
 _DAY = datetime.timedelta(days=1)
 _HOURS = tuple(f"T{hour:02d}" for hour in range(24))
 _FROM_ISO = datetime.datetime.fromisoformat
-
-
-def _as_django_writes(text: str) -> bool:
-    """Whether ``text`` (which parses) is laid out as ``str()`` of a naive datetime: what
-    follows its hour is then written the same in ISO 8601."""
-    size = len(text)
-    return (
-        text[10:11] == " "
-        and text[13:14] == ":"
-        and text[16:17] == ":"
-        and (size == 19 or (size == 26 and text[19] == "." and text[20:] != "000000"))
-    )
 
 
 def _day(moment: datetime.datetime, zone) -> tuple | bool:
