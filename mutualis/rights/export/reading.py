@@ -110,6 +110,9 @@ class ExportState:
         self.holders = holders
         self.order = {pk: i for i, pk in enumerate(holders)}
         self.all_ids = ids
+        if len(ids) == 1:  # every row is the person's: no column says whose (see ``rows``)
+            self.holder_of = {ids[0]: holders[own]}
+            return
         # A subject path ends on a UUID column (UUID or hex digits, by driver) or on a
         # subject_id (text).
         self.holder_of = {
