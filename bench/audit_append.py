@@ -286,12 +286,14 @@ def rising(rates: dict[int, float], vendor: str) -> Result:
     steps = list(itertools.pairwise(counts))
     low, high = min(steps, key=lambda step: rates[step[1]] / rates[step[0]])
     print("  audit.record() by writers: " + ", ".join(f"{n}: {rates[n]:,.0f}/s" for n in counts))
+    # SQLite lets one transaction write at a time, whoever writes: throughput cannot rise with
+    # writers there (the plain INSERT's does not either); the rule is PostgreSQL's.
     return Result.of(
         f"audit append rises with writers, weakest step {low} → {high} writers, {vendor}",
         rates[high],
         rates[low],
         "events/s",
-        ">= 1",
+        ">= 1" if vendor == "PostgreSQL" else "",
     )
 
 

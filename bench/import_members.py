@@ -346,6 +346,10 @@ def raw_insert(path: Path, batch_size: int) -> int:
                 "bic",
                 "signed_at",
                 "signed_place",
+                # Columns without a database default (Django sets them), as the import writes.
+                "one_off",
+                "previous_reference",
+                "amendment_pending",
             ],
         ),
     }
@@ -424,6 +428,7 @@ def raw_insert(path: Path, batch_size: int) -> int:
                 (
                     uid(), member_id, key, f"RUM-BENCH-{count:012d}", "FR72ZZZ123456",
                     row["debtor_name"], row["iban"].encode(), row["bic"], now, row["signed_place"],
+                    False, "", False,
                 )
             )  # fmt: skip
             count += 1

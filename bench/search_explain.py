@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> list[Result]:
                     plan = explain(sql)
                     print("\n".join("   " + line for line in plan))
                     scans += whole_reads(vendor, sql, plan)
+                # No SQLite index serves "a word contained in a name" (LIKE '%…%'): that search
+                # reads the tables whole there by nature; the rule is PostgreSQL's (trigrams).
+                unindexable = vendor == "sqlite" and name == "by name"
                 results.append(
                     report(
                         Result(
@@ -134,9 +137,9 @@ def main(argv: list[str] | None = None) -> list[Result]:
                             float(scans),
                             float(len(statements)),
                             "scans / statements",
-                            "no scan",
+                            "" if unindexable else "no scan",
                             round(scans / len(statements), 3) if statements else 0.0,
-                            bool(statements) and scans == 0,
+                            None if unindexable else bool(statements) and scans == 0,
                         )
                     )
                 )
