@@ -172,12 +172,12 @@ def _writer(side: str, start, seconds: float, results) -> None:
 def _sequencer(stop) -> None:
     from django.db import connections
 
-    from mutualis.audit.sequencer import sequence
+    from mutualis.audit.sequencer import DEFAULT_BATCH_SIZE, FOLLOW_PAUSE, sequence
 
     connections.close_all()
-    while not stop.is_set():
-        if not sequence():
-            time.sleep(0.05)
+    while not stop.is_set():  # audit_sequence --follow's loop, with its default pause
+        if sequence() < DEFAULT_BATCH_SIZE:
+            stop.wait(FOLLOW_PAUSE)
     connections.close_all()
 
 

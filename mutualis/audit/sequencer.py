@@ -41,6 +41,11 @@ from mutualis.audit.models import (
 )
 
 DEFAULT_BATCH_SIZE = 5000
+# A following sequencer (``audit_sequence --follow``) pauses this long after any pass that left
+# no backlog (a batch not full), so that under a steady flow of writers each pass places in one
+# transaction what arrived during the pause, instead of one transaction for every few events.
+# It bounds how long a new event waits for its place.
+FOLLOW_PAUSE = 0.5
 
 # The highest event id drawn so far by any session (sequences are not transactional).
 _LAST_DRAWN = "SELECT pg_sequence_last_value(pg_get_serial_sequence('audit_event', 'id')::regclass)"

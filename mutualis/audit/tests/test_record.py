@@ -73,6 +73,46 @@ def test_the_sequencer_places_in_batches_and_continues_the_chain(chain):
     assert sequence() == 0
 
 
+def test_a_following_sequencer_drains_a_backlog_at_once_and_pauses_after_a_partial_batch(
+    chain, monkeypatch
+):
+    """Full batches follow one another without a pause; a batch that is not full (no backlog
+    left) is followed by the pause at once, not by another pass, so that the next pass gathers
+    what arrived meanwhile."""
+    from django.core.management import call_command
+
+    from mutualis.audit.management.commands import audit_sequence
+
+    chain(5, placed=False)
+    passes = []
+    monkeypatch.setattr(
+        audit_sequence, "sequence", lambda **kw: passes.append(sequence(**kw)) or passes[-1]
+    )
+
+    def pause(seconds):
+        passes.append(("pause", seconds))
+        raise KeyboardInterrupt  # the service is stopped during its first pause
+
+    monkeypatch.setattr(audit_sequence.time, "sleep", pause)
+    call_command("audit_sequence", "--follow", "--batch-size", "2", "--idle-seconds", "0.25")
+    assert passes == [2, 2, 1, ("pause", 0.25)]
+    assert ChainLink.objects.count() == 5
+
+
+def test_run_once_the_sequencer_goes_on_until_nothing_is_left(chain, monkeypatch):
+    from django.core.management import call_command
+
+    from mutualis.audit.management.commands import audit_sequence
+
+    chain(3, placed=False)
+    passes = []
+    monkeypatch.setattr(
+        audit_sequence, "sequence", lambda **kw: passes.append(sequence(**kw)) or passes[-1]
+    )
+    call_command("audit_sequence", "--batch-size", "2", verbosity=0)
+    assert passes == [2, 1, 0]
+
+
 def test_the_event_is_signed_when_written_and_survives_a_database_round_trip(db):
     details = {
         "b": [1, True, None, "é € 😀", {"nested": -(2**53)}],

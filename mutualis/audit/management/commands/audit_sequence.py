@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import InterfaceError, OperationalError, connections
 
-from mutualis.audit.sequencer import DEFAULT_BATCH_SIZE, sequence
+from mutualis.audit.sequencer import DEFAULT_BATCH_SIZE, FOLLOW_PAUSE, sequence
 from mutualis.lib.french import plural
 
 
@@ -35,8 +35,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--idle-seconds",
             type=float,
-            default=0.5,
-            help="Avec --follow, attente entre deux passages quand rien n'est en attente.",
+            default=FOLLOW_PAUSE,
+            help="Avec --follow, pause après un passage qui n'a pas rempli un lot : le suivant "
+            "place d'un coup ce qui est arrivé entre-temps.",
         )
 
     def handle(self, *args: Any, batch_size: int, follow: bool, idle_seconds: float, **options):
@@ -58,7 +59,9 @@ class Command(BaseCommand):
                     time.sleep(max(idle_seconds, 1.0))
                     continue
                 total += placed
-                if placed:
+                # A full batch means a backlog: the next one at once. Run once, go on until
+                # nothing is left (a last pass may still raise the watermark).
+                if placed >= batch_size or (placed and not follow):
                     continue
                 if not follow:
                     break
