@@ -51,14 +51,7 @@ _SHORTEST = min(_IBAN_MIN_LENGTH, _NIR_LENGTH)
 # What python-stdnum strips before checking: whitespace, dots (NIR), dashes (IBAN).
 _SEPARATORS = re.compile(r"[\s.-]")
 _IBAN_SEPARATORS = re.compile(r"[\s-]")
-# Record ids: a random UUID may contain a run that passes for an IBAN (``a68c3dcb-de64-4169-
-# 8478-7123373014e4`` holds DE64 4169 8478 7123 3730 14, valid), about twice in a million. No
-# IBAN is written as a UUID or as 32 hexadecimal digits, so these are set aside before the scan.
-_UUID = re.compile(
-    r"(?<![0-9A-Z])(?:[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}|[0-9A-F]{32})"
-    r"(?![0-9A-Z])",
-    re.IGNORECASE,
-)
+_UUID = iban.RECORD_ID  # ids set aside before the scan
 # JSON integers beyond 2**53 do not survive every reader (and the canonical form is 64-bit).
 _JSON_INT_LIMIT = 2**53
 

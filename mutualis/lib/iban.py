@@ -10,6 +10,8 @@ details.
 
 from __future__ import annotations
 
+import re
+
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -29,3 +31,15 @@ def is_valid(value: str) -> bool:
     except (StdnumError, ValueError, TypeError):
         return False
     return True
+
+
+# A record id, as a UUID (8-4-4-4-12) or its 32 hexadecimal digits. Its 4-character groups read
+# as an IBAN's make an IBAN *shape* in about one random id in seven, and a valid one about twice
+# in a million (``a68c3dcb-de64-4169-8478-7123373014e4`` holds DE64 4169 8478 7123 3730 14). No
+# IBAN is written like this, so what looks for IBANs (the log filter, the audit's refusal) sets
+# ids aside first.
+RECORD_ID = re.compile(
+    r"(?<![0-9A-Z])(?:[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}|[0-9A-F]{32})"
+    r"(?![0-9A-Z])",
+    re.IGNORECASE,
+)

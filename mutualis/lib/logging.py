@@ -17,6 +17,8 @@ import logging
 import re
 from datetime import UTC, datetime
 
+from mutualis.lib.iban import RECORD_ID
+
 # One optional separator between groups: what people type (space, dot, dash) and what a query
 # string makes of a space (``+``, ``%20``) or of those signs (``%2B``, ``%2D``, ``%2E``).
 _SEP = r"(?:[\s.+\-]|%20|%2[BbDdEe])?"
@@ -43,8 +45,18 @@ NIR_PLACEHOLDER = "[NIR masqué]"
 IBAN_PLACEHOLDER = "[IBAN masqué]"
 
 
-def redact(text: str) -> str:
+def _redact_between_ids(text: str) -> str:
     return _IBAN.sub(IBAN_PLACEHOLDER, _NIR.sub(NIR_PLACEHOLDER, text))
+
+
+def redact(text: str) -> str:
+    parts, last = [], 0
+    # Ids aside (RECORD_ID): masking part of one would make the line useless, protecting no one.
+    for found in RECORD_ID.finditer(text):
+        parts += (_redact_between_ids(text[last : found.start()]), found.group())
+        last = found.end()
+    parts.append(_redact_between_ids(text[last:]))
+    return "".join(parts)
 
 
 class RedactPersonalDataFilter(logging.Filter):

@@ -60,6 +60,24 @@ def test_ordinary_numbers_are_left_alone():
         assert redact(text) == text
 
 
+def test_ids_are_left_whole_and_an_iban_or_a_nir_beside_one_is_still_masked():
+    # Its groups read as an IBAN shape (DE64 4169 8478 7123 3730 14E4).
+    uid = "a68c3dcb-de64-4169-8478-7123373014e4"
+    assert redact(f"GET /gestion/adherents/{uid}/ HTTP/1.1") == (
+        f"GET /gestion/adherents/{uid}/ HTTP/1.1"
+    )
+    assert redact(f"{uid} FR7630006000011234567890189 {uid}") == f"{uid} [IBAN masqué] {uid}"
+    assert redact(f"{uid}?q=2951099126111") == f"{uid}?q=[NIR masqué]"
+    # Not an id: one hexadecimal digit more is read as before.
+    longer = uid + "f"
+    assert redact(longer) != longer
+
+
+@given(st.uuids())
+def test_no_id_is_ever_masked(uid):
+    assert redact(f"/espace/messages/{uid}/") == f"/espace/messages/{uid}/"
+
+
 def _configured_handlers() -> list[logging.Handler]:
     loggers = [logging.getLogger(), *(logging.getLogger(n) for n in settings.LOGGING["loggers"])]
     # pytest's own capture handlers aside: they are the test runner's, not the product's.
