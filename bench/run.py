@@ -95,6 +95,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--sqlite-only", action="store_true", help="same as --databases sqlite")
     parser.add_argument("--markdown", type=Path, help="also write the table (and machine) here")
+    parser.add_argument(
+        "--base",
+        type=Path,
+        help="a folder where bench/base.py has already built the generated members (at this "
+        "scale, on BENCH_DATABASE_URL's server for PostgreSQL): used, and left in place",
+    )
     args = parser.parse_args(argv)
     if args.scale < 100:
         parser.error("--scale must be at least 100")
@@ -149,11 +155,24 @@ def postgresql() -> Iterator[str]:
 
 # The benchmarks that work on generated members: they copy the suite's base (bench/base.py),
 # built once per database at the suite's scale, instead of each generating the same members.
-GENERATED = {"rights_access", "retention", "partners_api", "member_space", "search_explain"}
+GENERATED = {
+    "rights_access",
+    "retention",
+    "partners_api",
+    "member_space",
+    "search_explain",
+    "sepa_batch",
+}
 
 
 @contextlib.contextmanager
-def bases(chosen: list[Benchmark], databases: set[str], scale: int, url: str | None):
+def bases(
+    chosen: list[Benchmark],
+    databases: set[str],
+    scale: int,
+    url: str | None,
+    given: Path | None = None,
+):
     """The suite's databases of generated members; yields the folder that describes them."""
     needed = {
         database
@@ -162,6 +181,9 @@ def bases(chosen: list[Benchmark], databases: set[str], scale: int, url: str | N
         for database in b.databases
         if database in databases
     }
+    if given is not None:
+        yield str(given)
+        return
     with tempfile.TemporaryDirectory(prefix="mutualis-bench-base-") as folder:
         built = []
         for database in sorted(needed):
@@ -267,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     databases = args.databases
     with (
         postgresql() if needs_pg else contextlib.nullcontext(None) as url,
-        bases(chosen, databases, args.scale, url) as base,
+        bases(chosen, databases, args.scale, url, args.base) as base,
     ):
         for benchmark in chosen:
             for database in benchmark.databases:
