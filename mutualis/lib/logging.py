@@ -50,7 +50,8 @@ def _redact_between_ids(text: str) -> str:
 
 
 def redact(text: str) -> str:
-    parts, last = [], 0
+    parts: list[str] = []
+    last = 0
     # Ids aside (RECORD_ID): masking part of one would make the line useless, protecting no one.
     for found in RECORD_ID.finditer(text):
         parts += (_redact_between_ids(text[last : found.start()]), found.group())
