@@ -135,7 +135,15 @@ def build(members: int, seed: int) -> dict[str, int]:
 
 def add_premiums(months: int) -> tuple[int, int]:
     """``months`` monthly instalments of every contract in force, each with its premium and
-    its debit in the member's ledger, by set-based statements; returns the rows added."""
+    its debit in the member's ledger, by set-based statements; returns the rows added.
+
+    Rows are written month after month, as the billing cycle writes them (the heap holds a
+    month's rows together, a member's rows spread over the months), members in key order
+    within a month. The ids are sequential rather than random: the indexes on them (and on the
+    ledger's idempotency key, built from them) then fill in order instead of at random places,
+    which makes the build of tens of millions of rows at 1,000,000 members several times
+    quicker; the export and the raw read find these rows by member, not by id.
+    """
     import datetime
 
     from django.db import connection, transaction
@@ -147,10 +155,15 @@ def add_premiums(months: int) -> tuple[int, int]:
         firsts.append(day)
         day = (day - datetime.timedelta(days=1)).replace(day=1)
     postgresql = connection.vendor == "postgresql"
-    new_id = "gen_random_uuid()" if postgresql else "lower(hex(randomblob(16)))"
     text = "CAST(i.id AS TEXT)"
-    # SQLite keeps dates as ISO text (a CAST to DATE would make them numbers).
+    # SQLite keeps dates as ISO text (a CAST to DATE would make them numbers), UUIDs as hex.
     date = (lambda d: f"CAST('{d}' AS DATE)") if postgresql else (lambda d: f"'{d}'")
+
+    def sequential_id(number: str, kind: int) -> str:
+        if postgresql:
+            return f"CAST(lpad(to_hex({kind}::bigint << 56 | {number}), 32, '0') AS UUID)"
+        return f"printf('%032x', ({kind} << 56) | {number})"
+
     months_sql = " UNION ALL ".join(
         f"SELECT {date(m.isoformat())} AS month, {date(m.replace(day=5).isoformat())} AS due, "
         f"{date(f'{m.year}-12-31')} AS year_end"
@@ -161,10 +174,11 @@ def add_premiums(months: int) -> tuple[int, int]:
         cursor.execute(
             f"""INSERT INTO billing_instalment (id, contract_id, member_id, month, due_date, amount,
                 computed_at, debit_id, year_end, archived_at)
-            SELECT {new_id}, c.id, c.member_id, m.month, m.due, 84.30, {now}, NULL, m.year_end,
-                NULL
+            SELECT {sequential_id("ROW_NUMBER() OVER (ORDER BY m.month, c.member_id, c.id)", 1)},
+                c.id, c.member_id, m.month, m.due, 84.30, {now}, NULL, m.year_end, NULL
             FROM contracts_contract c CROSS JOIN ({months_sql}) m
-            WHERE c.end_date IS NULL AND c.start_date <= m.due"""
+            WHERE c.end_date IS NULL AND c.start_date <= m.due
+            ORDER BY m.month, c.member_id, c.id"""
         )
         instalments = cursor.rowcount
         for kind, sign, label, key in (
@@ -175,10 +189,11 @@ def add_premiums(months: int) -> tuple[int, int]:
                 f"""INSERT INTO billing_ledgerentry (id, member_id, contract_id, instalment_id,
                     debit_id, kind, amount, booked_on, label, reference, idempotency_key,
                     created_at, created_by, year_end, archived_at)
-                SELECT {new_id}, i.member_id, i.contract_id, i.id, NULL, '{kind}',
-                    {sign}i.amount, i.due_date, {label}, '', {key} || {text}, {now}, '',
-                    i.year_end, NULL
-                FROM billing_instalment i"""
+                SELECT {sequential_id("ROW_NUMBER() OVER (ORDER BY i.id)", 2 if sign else 3)},
+                    i.member_id, i.contract_id, i.id, NULL, '{kind}', {sign}i.amount,
+                    i.due_date, {label}, '', {key} || {text}, {now}, '', i.year_end, NULL
+                FROM billing_instalment i
+                ORDER BY i.id"""
             )
         entries = 2 * instalments
         if postgresql:
