@@ -11,7 +11,8 @@ attachments of e-mails received more than three months ago — plus the e-mails 
 (anonymised, not deleted) and some recent rows that must stay. The generated members'
 correspondence (a few inquiries and messages each, none expired) fills the same tables: the
 deletions run against tables and indexes of the full size. Two copies of that database, in the
-same run:
+same run (with the suite's base, each side's copy is made just before it runs, so both read
+pages as warm):
 
 - **engine**: ``enforce_retention --only contact`` with the command's defaults (batches of
   5,000 rows to start with, adapted to take about a second each on PostgreSQL, three on
@@ -50,6 +51,7 @@ from common import (  # noqa: E402
     copy_database,
     generated_database,
     report,
+    suite_base,
 )
 
 OLD_CONTACT = datetime.datetime(2022, 1, 10, 9, 0, tzinfo=datetime.UTC)
@@ -283,10 +285,16 @@ def main(argv: list[str] | None = None) -> None:
             from django.db import connection
 
             vendor = connection.vendor
-            close_for_copy()
-            raw_url, drop_raw = copy_database(
-                {"url": url, "admin_url": args.database_url}, workdir, "retention_raw"
-            )
+            # The raw side's copy: of the suite's base, made once the engine's copy is dropped,
+            # so that each side runs right after its own copy was written (at 1,000,000 members
+            # two copies outgrow the page cache, and the side on the older copy would read
+            # cold pages); run alone, of this database before anything is added to it.
+            base = suite_base(args.database_url, members=args.members, seed=args.seed)
+            if base is None:
+                close_for_copy()
+                raw_url, drop_raw = copy_database(
+                    {"url": url, "admin_url": args.database_url}, workdir, "retention_raw"
+                )
             members, expired = (f"{n:,}".replace(",", " ") for n in (args.members, args.rows))
             print(f"Base : {vendor}, {members} adhérents, {expired} lignes expirées", flush=True)
             expected = build(args.rows)
@@ -312,6 +320,11 @@ def main(argv: list[str] | None = None) -> None:
             after_engine = survivors()
             batches = engine_batches()
 
+            if base is not None:
+                close_for_copy()
+                drop()
+                drop = lambda: None  # noqa: E731
+                raw_url, drop_raw = copy_database(base, workdir, "retention_raw")
             use_database(raw_url)  # the other copy: the same members, no expired rows yet
             build(args.rows)
             started = time.perf_counter()
