@@ -128,10 +128,14 @@ def locust(
     )
     with open(f"{prefix}_stats.csv", encoding="utf-8") as stream:
         row = next(r for r in csv.DictReader(stream) if r["Name"] == "Aggregated")
+    # Locust writes N/A for the percentiles when no request ended within the run.
+    def percentile(text: str) -> float:
+        return float("nan") if text == "N/A" else float(text)
+
     return {
         "rps": float(row["Requests/s"]),
-        "p50": float(row["50%"]),
-        "p99": float(row["99%"]),
+        "p50": percentile(row["50%"]),
+        "p99": percentile(row["99%"]),
         "requests": int(row["Request Count"]),
         "failures": int(row["Failure Count"]),
     }

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from mutualis import audit
@@ -141,14 +140,29 @@ def cover_of(person: Person, *, on: datetime.date) -> tuple[CoverStatus, Contrac
     the scheme exchange ranks it (:mod:`mutualis.recipients.ranking`). Two queries whatever the
     number of contracts: the contracts with their offer, and their unpaid-premium files, which
     the cover status may read (a suspension)."""
-    contracts = (
-        Contract.objects.filter(Q(member__person=person) | Q(beneficiaries__person=person))
+    status, contract, _ = best_cover(((c, None) for c in contracts_of(person)), on=on)
+    return status, contract
+
+
+def contracts_of(person: Person):
+    """The person's contracts, as member or as beneficiary, with their offer and unpaid-premium
+    files.
+
+    The two ways in are a UNION of two indexed lookups, not an OR across two joins: no index
+    answers such an OR, so the planner read every contract (1.2 s a check at 1,000,000 members).
+    """
+    as_member = Contract.objects.filter(member__person=person).order_by().values("pk")
+    as_beneficiary = (
+        Contract.beneficiaries.through.objects.filter(beneficiary__person=person)
+        .order_by()
+        .values("contract_id")
+    )
+    ids = as_member.union(as_beneficiary)
+    return (
+        Contract.objects.filter(pk__in=ids)
         .select_related("offer")
         .prefetch_related("dunning_cases")
-        .distinct()
     )
-    status, contract, _ = best_cover(((c, None) for c in contracts), on=on)
-    return status, contract
 
 
 def reason_for(credential: Credential, care_date: datetime.date) -> str:
