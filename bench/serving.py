@@ -128,6 +128,7 @@ def locust(
     )
     with open(f"{prefix}_stats.csv", encoding="utf-8") as stream:
         row = next(r for r in csv.DictReader(stream) if r["Name"] == "Aggregated")
+
     # Locust writes N/A for the percentiles when no request ended within the run.
     def percentile(text: str) -> float:
         return float("nan") if text == "N/A" else float(text)
