@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from mutualis.backoffice.members.search import members_matching
 from mutualis.generate import generate
+from mutualis.lib.plans import lookup_plan
 from mutualis.members.models import Member, Person
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -31,42 +32,32 @@ def people(settings):
     return Member.objects.select_related("person").order_by("number").first()
 
 
-def plan(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        # A whole index read with a filter is a scan too: only index lookups are left.
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
 def test_a_search_by_name_uses_the_trigram_indexes(people, bob):
     person = people.person
-    text = plan(members_matching(f"{person.last_name} {person.first_names}", user=bob))
+    text = lookup_plan(members_matching(f"{person.last_name} {person.first_names}", user=bob))
     assert "members_person_last_name_trgm" in text, text
     assert not WHOLE_TABLE.search(text), text
 
 
 def test_a_two_letter_name_uses_the_whole_name_index(people, bob):
-    text = plan(members_matching("Li", user=bob))
+    text = lookup_plan(members_matching("Li", user=bob))
     assert "members_person_last_name_upper" in text, text
     assert not WHOLE_TABLE.search(text), text
 
 
 def test_a_search_by_e_mail_uses_its_trigram_index(people, bob):
-    text = plan(members_matching(people.person.email[:14], user=bob))
+    text = lookup_plan(members_matching(people.person.email[:14], user=bob))
     assert "members_person_email_trgm" in text, text
     assert not WHOLE_TABLE.search(text), text
 
 
 def test_a_search_by_member_number_uses_the_unique_index(people, bob):
-    text = plan(members_matching(people.number, user=bob))
+    text = lookup_plan(members_matching(people.number, user=bob))
     assert "members_member_number" in text, text
     assert not WHOLE_TABLE.search(text), text
 
 
 def test_a_search_by_nir_uses_the_blind_index(people):
-    text = plan(Person.objects.with_nir(people.person.nir))
+    text = lookup_plan(Person.objects.with_nir(people.person.nir))
     assert "nir_index" in text, text
     assert not WHOLE_TABLE.search(text), text

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from mutualis.generate import generate
+from mutualis.lib.plans import lookup_plan
 from mutualis.members.models import Beneficiary, Member
 from mutualis.recipients.rights_check import contracts_of
 
@@ -36,19 +37,9 @@ def generated():
         cursor.execute("ANALYZE")
 
 
-def plan(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        # A whole index read with a filter is a scan too: only index lookups are left.
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
 def test_a_members_contracts_are_found_from_indexes(generated):
     member = Member.objects.order_by("number").first()
-    text = plan(contracts_of(member.person))
+    text = lookup_plan(contracts_of(member.person))
     assert "contracts_contract" in text, text
     assert not WHOLE_TABLE.search(text), text
     assert not DISABLED.search(text), text
@@ -57,7 +48,7 @@ def test_a_members_contracts_are_found_from_indexes(generated):
 
 def test_a_beneficiarys_contracts_are_found_from_indexes(generated):
     beneficiary = Beneficiary.objects.filter(contracts__isnull=False).order_by("pk").first()
-    text = plan(contracts_of(beneficiary.person))
+    text = lookup_plan(contracts_of(beneficiary.person))
     assert not WHOLE_TABLE.search(text), text
     assert not DISABLED.search(text), text
     assert set(contracts_of(beneficiary.person)) == set(beneficiary.contracts.all())
