@@ -51,7 +51,6 @@ _SHORTEST = min(_IBAN_MIN_LENGTH, _NIR_LENGTH)
 # What python-stdnum strips before checking: whitespace, dots (NIR), dashes (IBAN).
 _SEPARATORS = re.compile(r"[\s.-]")
 _IBAN_SEPARATORS = re.compile(r"[\s-]")
-_UUID = iban.RECORD_ID  # ids set aside before the scan
 # JSON integers beyond 2**53 do not survive every reader (and the canonical form is 64-bit).
 _JSON_INT_LIMIT = 2**53
 
@@ -270,7 +269,7 @@ def holds_nir_or_iban(text: str) -> bool:
     """
     if len(text) < _SHORTEST:
         return False
-    text = _UUID.sub(" ", text)
+    text = iban.RECORD_ID.sub(" ", text)  # record ids aside (lib/iban.py says why)
     compact = _SEPARATORS.sub("", text)
     if len(compact) < _SHORTEST:
         return False
