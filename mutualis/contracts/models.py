@@ -148,6 +148,20 @@ def new_contract_number() -> str:
 
 
 class ContractQuerySet(models.QuerySet):
+    def of_person(self, person) -> ContractQuerySet:
+        """The person's contracts, as member or as beneficiary.
+
+        A UNION of two indexed lookups, not an OR across the two joins: no index answers such
+        an OR, and the planner reads every contract (1.2 s at 1,000,000 members).
+        """
+        as_member = self.model.objects.filter(member__person=person).order_by().values("pk")
+        as_beneficiary = (
+            self.model.beneficiaries.through.objects.filter(beneficiary__person=person)
+            .order_by()
+            .values("contract_id")
+        )
+        return self.filter(pk__in=as_member.union(as_beneficiary))
+
     def active_on(self, day: datetime.date) -> ContractQuerySet:
         return self.filter(start_date__lte=day).filter(
             models.Q(end_date__isnull=True) | models.Q(end_date__gte=day)

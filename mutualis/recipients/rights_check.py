@@ -146,22 +146,9 @@ def cover_of(person: Person, *, on: datetime.date) -> tuple[CoverStatus, Contrac
 
 def contracts_of(person: Person):
     """The person's contracts, as member or as beneficiary, with their offer and unpaid-premium
-    files.
-
-    The two ways in are a UNION of two indexed lookups, not an OR across two joins: no index
-    answers such an OR, so the planner read every contract (1.2 s a check at 1,000,000 members).
-    """
-    as_member = Contract.objects.filter(member__person=person).order_by().values("pk")
-    as_beneficiary = (
-        Contract.beneficiaries.through.objects.filter(beneficiary__person=person)
-        .order_by()
-        .values("contract_id")
-    )
-    ids = as_member.union(as_beneficiary)
+    files (found from indexes: ``ContractQuerySet.of_person``)."""
     return (
-        Contract.objects.filter(pk__in=ids)
-        .select_related("offer")
-        .prefetch_related("dunning_cases")
+        Contract.objects.of_person(person).select_related("offer").prefetch_related("dunning_cases")
     )
 
 

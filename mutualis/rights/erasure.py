@@ -234,9 +234,7 @@ def running_contracts(person: Person) -> list[Contract]:
     """Contracts covering the person (as member or beneficiary) that have not ended."""
     today = timezone.localdate()
     return list(
-        Contract.objects.filter(Q(member__person=person) | Q(beneficiaries__person=person))
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .distinct()
+        Contract.objects.of_person(person).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
     )
 
 
