@@ -56,9 +56,10 @@ def _midnight(day: datetime.date) -> datetime.datetime:
 
 
 class MemberBuilder:
-    """Adds generated members to ``writer``; their audit events go to one :class:`BulkChain`.
+    """Adds generated members to ``writer``; their audit events go to a :class:`BulkChain`.
 
-    Must run inside one transaction (the chain head is held until :meth:`close`).
+    Members are added in chunks, each inside its own transaction: :meth:`begin` takes the chain
+    head (held until the transaction ends) and :meth:`close` writes the chunk and moves the head.
     """
 
     def __init__(self, writer: Writer, rng: random.Random) -> None:
@@ -106,8 +107,8 @@ class MemberBuilder:
         self.rights_refs = set(RightsRequest.objects.values_list("reference", flat=True))
         self.counter = rng.randrange(16**8)
         writer.explicit_keys.add(User)
-        self.next_user = writer.next_id(User)
-        self.chain = BulkChain()
+        self.next_user = 0
+        self.chain: BulkChain | None = None
 
     def _staff(self) -> list[int]:
         from mutualis.members.models import User, UserKind
@@ -125,13 +126,22 @@ class MemberBuilder:
             ids.append(user.pk)
         return ids
 
+    def begin(self) -> None:
+        """Start a chunk, inside its transaction: take the chain head, the next free keys."""
+        self.chain = BulkChain()
+        self.next_user = max(self.next_user, self.w.next_id(self.User))
+
     def flush(self) -> None:
+        assert self.chain is not None, "begin() first"
         self.chain.flush()  # events first: disclosures refer to them
         self.w.flush()
 
     def close(self) -> None:
+        """End the chunk: write what is pending, move the chain head and the sequences."""
+        assert self.chain is not None, "begin() first"
         self.flush()
         self.chain.close()
+        self.chain = None
         self.w.reset_sequences()
 
     # --- Helpers ------------------------------------------------------------------------
@@ -145,6 +155,7 @@ class MemberBuilder:
         """The audit event of a generated act; None for one the log's retention has pruned."""
         if at < self.audit_horizon:
             return None
+        assert self.chain is not None, "begin() first"
         return self.chain.add(BulkEvent(at=at, tag=tag, actor=actor, subject_id=str(subject)))
 
     def _unique(self, taken: set[str], draw) -> str:
