@@ -335,7 +335,9 @@ def record_disclosure(
         )
     if not reason.strip():
         raise ValueError("a disclosure states its reason and legal basis")
-    with transaction.atomic():
+    # Within the caller's transaction, no savepoint: a failure here fails the caller's whole
+    # transaction, never leaving its write without the disclosure it made.
+    with transaction.atomic(savepoint=False):
         event = record(
             AuditTag.DISCLOSURE_CREATE,
             actor=actor,

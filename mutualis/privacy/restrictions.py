@@ -36,6 +36,7 @@ for every declared use made of a restricted person's data without an override.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -200,13 +201,27 @@ def ensure_allowed(person_or_id: Any, *, purpose: Purpose | str, use: str) -> di
     ``purpose`` and no DPO override for legal claims covers ``use``; the refusal is audited.
     Call it before the caller's transaction, so the refusal event is kept.
     """
+    return ensure_allowed_for(person_or_id, purposes=[purpose], use=use)
+
+
+def ensure_allowed_for(person_or_id: Any, *, purposes: Iterable[Purpose | str], use: str):
+    """:func:`ensure_allowed` for a use that serves several purposes, asked in one query (a
+    disclosure to a recipient of several purposes): refused if a restriction covers any of
+    them, allowed under overrides only if every covering restriction has one for ``use``."""
     if use == STORAGE:
         return None
     if use not in _uses:
         raise ValueError(
             f"use {use!r} is not declared: call restrictions.register_use() in the app's privacy.py"
         )
-    restrictions = list(active_restrictions(person_or_id, purpose))
+    codes = [str(purpose_code(p)) for p in purposes]
+    if not codes:
+        raise ValueError("a use serves at least one purpose")
+    restrictions = list(
+        Restriction.objects.active().filter(
+            subject_id=subject_id_of(person_or_id), purpose__in=[*codes, ALL_PURPOSES]
+        )
+    )
     if not restrictions:
         return None
     now = timezone.now()
@@ -214,12 +229,15 @@ def ensure_allowed(person_or_id: Any, *, purpose: Purpose | str, use: str) -> di
     for restriction in restrictions:
         override = restriction.override_for(use, now)
         if override is None:
+            # The purpose the use was refused for: the restriction's own, or the first asked
+            # when it covers them all.
+            refused = restriction.purpose if restriction.purpose in codes else codes[0]
             with transaction.atomic():
                 audit.record(
                     RestrictionTag.REFUSE,
                     subject=restriction.subject_id,
                     target=restriction,
-                    details={"use": use, "purpose": purpose_code(purpose)},
+                    details={"use": use, "purpose": refused},
                 )
             raise ProcessingRestricted(restriction, use)
         used.append((restriction, override))

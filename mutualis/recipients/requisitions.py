@@ -221,13 +221,14 @@ def export(*, requisition: Requisition, read_copy: ReadCopy, actor) -> Export:
     subjects = list(requisition.subjects.order_by("pk"))
     people = Person.objects.in_bulk([Person._meta.pk.to_python(s.subject_id) for s in subjects])
     documents, exported = [], []
+    clearances: dict[int, audit.Clearance] = {}  # the guard's answer, asked ahead
     for number, subject in enumerate(subjects, start=1):
         person = people.get(Person._meta.pk.to_python(subject.subject_id))
         if person is None:
             continue  # erased since: nothing left to give
         try:
-            restrictions.ensure_allowed(
-                person, purpose=catalogue.LEGAL_OBLIGATIONS, use=RecipientsTag.REQUISITION_EXPORT
+            clearance = audit.clear_disclosure(
+                recipient=RECIPIENT, subject=person, use=RecipientsTag.REQUISITION_EXPORT
             )
         except restrictions.ProcessingRestricted:
             raise RecipientsError(
@@ -241,6 +242,7 @@ def export(*, requisition: Requisition, read_copy: ReadCopy, actor) -> Export:
         )
         documents.append((name, _line(data)))
         exported.append((subject, person))
+        clearances[subject.pk] = clearance
     sealed = _seal(requisition, documents)
     reason = reason_for(requisition)
     with transaction.atomic():
@@ -255,6 +257,7 @@ def export(*, requisition: Requisition, read_copy: ReadCopy, actor) -> Export:
                 reason=reason,
                 actor=actor,
                 use=RecipientsTag.REQUISITION_EXPORT,
+                clearance=clearances[subject.pk],
             )
             subject.save(update_fields=["disclosure"])
         locked.move_to(RequisitionStatus.EXPORTED)

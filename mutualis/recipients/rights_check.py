@@ -33,7 +33,7 @@ from django.utils import timezone
 from mutualis import audit
 from mutualis.contracts.cover import CoverStatus
 from mutualis.contracts.models import Contract, Guarantee
-from mutualis.members.models import Member, Person
+from mutualis.members.models import Person
 from mutualis.privacy import catalogue, restrictions
 from mutualis.recipients.models import (
     DISCLOSING_OUTCOMES,
@@ -102,22 +102,27 @@ def validate_dates(request: CheckRequest, *, today: datetime.date) -> None:
         raise CheckInputError("care_date", "La date des soins précède la date de naissance.")
 
 
-def _candidates(request: CheckRequest) -> list[Person]:
-    """The people the number designates: a NIR's holder and the children attached to it, or a
-    member and the beneficiaries of their contracts."""
+def _find(request: CheckRequest) -> tuple[list[Person], list[Person]]:
+    """(the people the number designates who were born on the birth date asked, those of them
+    whose birth date can no longer be read).
+
+    The number names one person: a NIR's holder, a member. They are recognised when the birth
+    date is theirs; otherwise the people it covers are looked among (the children attached to
+    the NIR, the beneficiaries of the member's contracts), so that most checks read one person.
+    """
     people = Person.objects.select_related("data_key")
     if request.nir:
-        holders = list(people.with_nir(request.nir))
-        if not holders:
-            return []
-        return holders + list(people.filter(nir_holder__in=holders).order_by("pk"))
-    member = Member.objects.filter(number=request.member_number.strip().upper()).first()
-    if member is None:
-        return []
-    return [
-        people.get(pk=member.person_id),
-        *people.filter(beneficiary__member=member).order_by("pk"),
-    ]
+        named = list(people.with_nir(request.nir))
+        covered = people.filter(nir_holder__in=named)
+    else:
+        number = request.member_number.strip().upper()
+        named = list(people.filter(member__number=number))
+        covered = people.filter(beneficiary__member__number=number)
+    matched, unreadable = _match(named, request.birth_date)
+    if matched or not named:
+        return matched, unreadable
+    others, others_unreadable = _match(list(covered.order_by("pk")), request.birth_date)
+    return others, unreadable + others_unreadable
 
 
 def _match(candidates: list[Person], birth_date: datetime.date) -> tuple[list[Person], list]:
@@ -165,7 +170,7 @@ def check_rights(*, request: CheckRequest, credential: Credential) -> CheckAnswe
     where nothing may be disclosed."""
     organisation = credential.organisation
     validate_dates(request, today=timezone.localdate())
-    matched, unreadable = _match(_candidates(request), request.birth_date)
+    matched, unreadable = _find(request)
 
     def record(outcome: str, person: Person | None = None, **extra) -> RightsCheck:
         return RightsCheck.objects.create(
@@ -194,7 +199,7 @@ def check_rights(*, request: CheckRequest, credential: Credential) -> CheckAnswe
         return CheckAnswer(check)
     person = matched[0]
     try:
-        restrictions.ensure_allowed(person, purpose=catalogue.CONTRACT, use=USE)
+        clearance = audit.clear_disclosure(recipient=RECIPIENT, subject=person, use=USE)
     except restrictions.ProcessingRestricted:
         with transaction.atomic():
             check = record(CheckOutcome.RESTRICTED, person)
@@ -218,6 +223,7 @@ def check_rights(*, request: CheckRequest, credential: Credential) -> CheckAnswe
             reason=reason_for(credential, request.care_date),
             actor=organisation,
             use=USE,
+            clearance=clearance,
         )
         check = record(CheckOutcome(status.value), person, at=disclosure.at, disclosure=disclosure)
     return CheckAnswer(check, guarantees)

@@ -7,6 +7,7 @@ breach under the promise's identifier.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import json
@@ -19,6 +20,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from mutualis import audit
 from mutualis.audit.models import Event
@@ -487,6 +489,86 @@ def test_the_guard_refuses_a_disclosure_of_restricted_data(alice, bob, restricte
         )
     assert not Event.objects.filter(tag="audit:disclosure:create").exists()
     assert Event.objects.filter(tag="privacy:restriction:refuse").count() == 1
+
+
+RESTRICTIONS_READ = 'FROM "privacy_restriction"'
+
+
+def test_a_clearance_asked_ahead_spares_the_disclosure_a_second_asking(alice, bob, restricted):
+    use = "recipients:check:answer"
+    restrictions.allow_for_legal_claims(
+        restriction=restricted, use=use, reason="Litige sur un remboursement", actor=bob
+    )
+    clearance = audit.clear_disclosure(
+        recipient=catalogue.HEALTH_PROFESSIONALS, subject=alice.person, use=use
+    )
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        audit.record_disclosure(
+            recipient=catalogue.HEALTH_PROFESSIONALS,
+            subject=alice.person,
+            categories=[catalogue.IDENTITY],
+            reason="Vérification des droits",
+            use=use,
+            clearance=clearance,
+        )
+    assert not [q for q in queries.captured_queries if RESTRICTIONS_READ in q["sql"]]
+    # One override use recorded, one disclosure made under it: T9 pairs them.
+    assert Event.objects.filter(tag="privacy:restriction:override_use").count() == 1
+    code, text = check("--only", "T9")
+    assert code == 0, text
+
+
+def test_a_clearance_covers_only_the_person_recipient_and_use_it_was_asked_for(
+    alice, dave, restricted
+):
+    clearance = audit.clear_disclosure(
+        recipient=catalogue.HEALTH_PROFESSIONALS, subject=dave.person
+    )
+    others = [
+        {"recipient": catalogue.HEALTH_PROFESSIONALS, "subject": alice.person},  # another person
+        {"recipient": catalogue.MANDATORY_SCHEMES, "subject": alice.person},
+    ]
+    for other in others:
+        with pytest.raises(restrictions.ProcessingRestricted):
+            audit.record_disclosure(
+                **other,
+                categories=[catalogue.IDENTITY],
+                reason="Vérification des droits",
+                clearance=clearance,
+            )
+    # Nor is an answer for alice under one use an answer under another.
+    alice_clearance = dataclasses.replace(clearance, subject_id=str(alice.person.pk))
+    with pytest.raises(restrictions.ProcessingRestricted):
+        audit.record_disclosure(
+            recipient=catalogue.HEALTH_PROFESSIONALS,
+            subject=alice.person,
+            categories=[catalogue.IDENTITY],
+            reason="Vérification des droits",
+            use="recipients:check:answer",
+            clearance=alice_clearance,
+        )
+    assert not Event.objects.filter(tag="audit:disclosure:create").exists()
+    assert Event.objects.filter(tag="privacy:restriction:refuse").count() == 3
+
+
+def test_the_guard_asks_once_for_a_recipient_of_several_purposes(alice, bob):
+    # Authorities serve five purposes; a restriction on any one of them stops a disclosure.
+    restrictions.start(
+        subject=alice.person,
+        purpose=catalogue.COMPLAINTS,
+        ground=RestrictionGround.RESTRICTION,
+        reason="Exactitude contestée",
+        actor=bob,
+    )
+    with (
+        CaptureQueriesContext(connection) as queries,
+        pytest.raises(restrictions.ProcessingRestricted),
+    ):
+        audit.clear_disclosure(recipient=catalogue.AUTHORITIES, subject=alice.person)
+    assert len([q for q in queries.captured_queries if RESTRICTIONS_READ in q["sql"]]) == 1
+    refusal = Event.objects.get(tag="privacy:restriction:refuse")
+    assert refusal.details == {"use": "audit:disclosure:create", "purpose": "complaints"}
+    audit.clear_disclosure(recipient=catalogue.PRINTER, subject=alice.person)  # not its purpose
 
 
 def test_every_use_passed_to_the_guard_is_declared():

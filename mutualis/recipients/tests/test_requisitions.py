@@ -128,6 +128,28 @@ def test_a_restricted_person_stops_the_export_until_the_dpo_allows_it(alice, aut
     assert Disclosure.objects.count() == 1
 
 
+def test_a_restriction_on_any_purpose_of_the_authorities_stops_the_export_up_front(
+    alice, authority, bob
+):
+    # The authorities serve the contract too: a restriction on it alone stops their disclosure,
+    # said before anything is written, as for a restriction on every purpose.
+    restrictions.start(
+        subject=alice.person,
+        purpose=catalogue.CONTRACT,
+        ground=RestrictionGround.RESTRICTION,
+        reason="Exactitude contestée",
+    )
+    requisition = requisition_for(authority, [alice.person])
+    requisitions.decide(
+        requisition=requisition, approve=True, reasons="Réquisition régulière.", actor=bob
+    )
+    with pytest.raises(RecipientsError, match="limité"):
+        requisitions.export(requisition=requisition, read_copy=build_access_export, actor=bob)
+    assert not Disclosure.objects.exists()
+    requisition.refresh_from_db()
+    assert requisition.status == RequisitionStatus.APPROVED
+
+
 def test_delivery_clears_the_archive(alice, authority, bob):
     requisition, _ = disclose_to_authority(authority, alice.person)
     assert requisitions.download(requisition=requisition, actor=bob) == bytes(requisition.archive)
