@@ -154,6 +154,12 @@ class Message(models.Model):
     class Meta:
         verbose_name = "message"
         ordering = ["at"]
+        indexes = [
+            # The retention rule of inbound e-mails (their body, their attachments): its scope,
+            # then its anchor. The date alone would have the database read nearly every
+            # message older than the cut-off, whatever its channel, for each batch.
+            models.Index(fields=["channel", "direction", "at"], name="contact_msg_channel_dir_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.at:%d/%m/%Y} ({self.get_channel_display()})"

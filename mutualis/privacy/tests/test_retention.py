@@ -229,19 +229,22 @@ def test_batches_commit_without_waiting_for_the_disk_but_the_run_ends_durable(mo
 
 
 def test_batch_size_adapts_to_the_time_a_batch_takes():
-    size = retention.BatchSize(4000, seconds=1.0, ceiling=20_000)
-    size.after(0.2)  # quick: double
-    assert size.rows == 8000
-    size.after(0.7)  # about right: keep
-    assert size.rows == 8000
-    size.after(0.1)
-    size.after(0.1)
-    assert size.rows == 20_000  # never above the ceiling
-    size.after(5.0)  # too long a lock: halve
+    size = retention.BatchSize(1000, seconds=1.0, ceiling=200_000)
+    size.after(0.25)  # quick: grown toward the size that would take a second
+    assert size.rows == 4000
+    size.after(0.4)
     assert size.rows == 10_000
-    for _ in range(10):
+    size.after(0.7)  # about right: keep
+    assert size.rows == 10_000
+    size.after(0.001)  # far quicker: at most eight times
+    assert size.rows == 80_000
+    size.after(0.1)
+    assert size.rows == 200_000  # never above the ceiling
+    size.after(5.0)  # too long a lock: halve
+    assert size.rows == 100_000
+    for _ in range(20):
         size.after(9.0)
-    assert size.rows == 250  # never below a sixteenth of the start
+    assert size.rows == 62  # never below a sixteenth of the start
     fixed = retention.BatchSize(4000)
     fixed.after(0.0)
     fixed.after(60.0)
@@ -259,7 +262,7 @@ def test_adaptive_batches_end_like_fixed_ones(monkeypatch):
     report = _enforce(at(2030, 1, 1, 12), batch_size=1, batch_seconds=1.0)
     inquiries = next(s for s in report.steps if s.model == "contact.Inquiry" and s.stage == "end")
     assert inquiries.rows == 9
-    assert inquiries.batches == 4  # 1, 2, 4, then the 2 left: each batch quick, so it doubles
+    assert inquiries.batches == 2  # 1, then the 8 left: the first was quick, eight times it
     assert not Inquiry.objects.exists() and not Message.objects.exists()
     assert verify_chain().ok
 
