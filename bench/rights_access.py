@@ -139,10 +139,12 @@ def add_premiums(months: int) -> tuple[int, int]:
 
     Rows are written month after month, as the billing cycle writes them (the heap holds a
     month's rows together, a member's rows spread over the months), members in key order
-    within a month. The ids are sequential rather than random: the indexes on them (and on the
-    ledger's idempotency key, built from them) then fill in order instead of at random places,
-    which makes the build of tens of millions of rows at 1,000,000 members several times
-    quicker; the export and the raw read find these rows by member, not by id.
+    within a month, one transaction per month (one for the whole would grow SQLite's
+    write-ahead log to the size of the tables, every page lookup slower as it grows). The ids
+    are sequential rather than random: the indexes on them (and on the ledger's idempotency key,
+    built from them) then fill in order instead of at random places, which makes the build of
+    tens of millions of rows at 1,000,000 members several times quicker; the export and the raw
+    read find these rows by member, not by id.
     """
     import datetime
 
@@ -154,6 +156,7 @@ def add_premiums(months: int) -> tuple[int, int]:
     for _ in range(months):
         firsts.append(day)
         day = (day - datetime.timedelta(days=1)).replace(day=1)
+    firsts.reverse()  # oldest first, as they were billed
     postgresql = connection.vendor == "postgresql"
     text = "CAST(i.id AS TEXT)"
     # SQLite keeps dates as ISO text (a CAST to DATE would make them numbers), UUIDs as hex.
@@ -164,55 +167,59 @@ def add_premiums(months: int) -> tuple[int, int]:
             return f"CAST(lpad(to_hex({kind}::bigint << 56 | {number}), 32, '0') AS UUID)"
         return f"printf('%032x', ({kind} << 56) | {number})"
 
-    months_sql = " UNION ALL ".join(
-        f"SELECT {date(m.isoformat())} AS month, {date(m.replace(day=5).isoformat())} AS due, "
-        f"{date(f'{m.year}-12-31')} AS year_end"
-        for m in firsts
-    )
     now = "CURRENT_TIMESTAMP"
+    instalments = 0
     # Every row refers to rows the same statement read, so the foreign keys' checks (tens of
     # millions of lookups at commit, at 1,000,000 members) are left out where the session may:
     # a superuser's replica role on PostgreSQL, the pragma (outside any transaction) on SQLite.
     with connection.cursor() as cursor:
         if not postgresql:
             cursor.execute("PRAGMA foreign_keys = OFF")
-    with transaction.atomic(), connection.cursor() as cursor:
+        superuser = False
         if postgresql:
             cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-            if cursor.fetchone()[0]:
+            superuser = cursor.fetchone()[0]
+    for month in firsts:
+        due, year_end = month.replace(day=5), datetime.date(month.year, 12, 31)
+        with transaction.atomic(), connection.cursor() as cursor:
+            if superuser:
                 cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(
-            f"""INSERT INTO billing_instalment (id, contract_id, member_id, month, due_date, amount,
-                computed_at, debit_id, year_end, archived_at)
-            SELECT {sequential_id("ROW_NUMBER() OVER (ORDER BY m.month, c.member_id, c.id)", 1)},
-                c.id, c.member_id, m.month, m.due, 84.30, {now}, NULL, m.year_end, NULL
-            FROM contracts_contract c CROSS JOIN ({months_sql}) m
-            WHERE c.end_date IS NULL AND c.start_date <= m.due
-            ORDER BY m.month, c.member_id, c.id"""
-        )
-        instalments = cursor.rowcount
-        for kind, sign, label, key in (
-            ("premium", "", "'Cotisation'", "'premium:'"),
-            ("debit", "-", "'Prélèvement'", "'debit:'"),
-        ):
             cursor.execute(
-                f"""INSERT INTO billing_ledgerentry (id, member_id, contract_id, instalment_id,
-                    debit_id, kind, amount, booked_on, label, reference, idempotency_key,
-                    created_at, created_by, year_end, archived_at)
-                SELECT {sequential_id("ROW_NUMBER() OVER (ORDER BY i.id)", 2 if sign else 3)},
-                    i.member_id, i.contract_id, i.id, NULL, '{kind}', {sign}i.amount,
-                    i.due_date, {label}, '', {key} || {text}, {now}, '', i.year_end, NULL
-                FROM billing_instalment i
-                ORDER BY i.id"""
+                f"""INSERT INTO billing_instalment (id, contract_id, member_id, month, due_date,
+                    amount, computed_at, debit_id, year_end, archived_at)
+                SELECT {sequential_id(f"{instalments} + ROW_NUMBER() OVER (ORDER BY c.member_id, c.id)", 1)},
+                    c.id, c.member_id, {date(month.isoformat())}, {date(due.isoformat())}, 84.30,
+                    {now}, NULL, {date(year_end.isoformat())}, NULL
+                FROM contracts_contract c
+                WHERE c.end_date IS NULL AND c.start_date <= {date(due.isoformat())}
+                ORDER BY c.member_id, c.id"""  # noqa: E501
             )
-        entries = 2 * instalments
+            added = cursor.rowcount
+            # This month's instalments: the range of their sequential ids.
+            first, last = (sequential_id(str(n), 1) for n in (instalments + 1, instalments + added))
+            for kind, sign, label, key in (
+                ("premium", "", "'Cotisation'", "'premium:'"),
+                ("debit", "-", "'Prélèvement'", "'debit:'"),
+            ):
+                cursor.execute(
+                    f"""INSERT INTO billing_ledgerentry (id, member_id, contract_id, instalment_id,
+                        debit_id, kind, amount, booked_on, label, reference, idempotency_key,
+                        created_at, created_by, year_end, archived_at)
+                    SELECT {sequential_id(f"{instalments} + ROW_NUMBER() OVER (ORDER BY i.id)", 2 if sign else 3)},
+                        i.member_id, i.contract_id, i.id, NULL, '{kind}', {sign}i.amount,
+                        i.due_date, {label}, '', {key} || {text}, {now}, '', i.year_end, NULL
+                    FROM billing_instalment i
+                    WHERE i.id BETWEEN {first} AND {last}
+                    ORDER BY i.id"""  # noqa: E501
+                )
+            instalments += added
+    with connection.cursor() as cursor:
         if postgresql:
             cursor.execute("ANALYZE billing_instalment")
             cursor.execute("ANALYZE billing_ledgerentry")
-    if not postgresql:
-        with connection.cursor() as cursor:
+        else:
             cursor.execute("PRAGMA foreign_keys = ON")
-    return instalments, entries
+    return instalments, 2 * instalments
 
 
 # --- The raw baseline --------------------------------------------------------------------------
