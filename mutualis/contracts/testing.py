@@ -192,3 +192,17 @@ def spouse_of(
             rng=rng,
         ),
     )
+
+
+def subscribe_with_twins(rng: random.Random, names: tuple[str, str] = ("Inès", "Yanis")):
+    """A member whose twins are attached to her NIR (one birth date for both); returns the
+    member and the twins' applications."""
+    from mutualis.contracts import services
+
+    ensure_offers()
+    parent = make_person_data(first_names="Nadia", last_name="Benali", rng=rng)
+    twins = [child_of(parent, first_names=name, rng=rng) for name in names]
+    member = services.subscribe(
+        application=make_application(member=parent, beneficiaries=twins, rng=rng)
+    ).member
+    return member, twins

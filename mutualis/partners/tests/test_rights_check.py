@@ -13,9 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mutualis.audit.models import Disclosure, Event
-from mutualis.contracts import services as contracts
 from mutualis.contracts.models import Contract
-from mutualis.contracts.testing import child_of, ensure_offers, make_application, make_person_data
+from mutualis.contracts.testing import subscribe_with_twins
 from mutualis.partners.tests.helpers import body_for, check
 from mutualis.privacy import catalogue, restrictions
 from mutualis.privacy.models import RestrictionGround
@@ -73,13 +72,7 @@ def test_a_child_attached_to_the_parents_nir_is_found_by_the_parents_nir(
 
 
 def test_twins_attached_to_one_nir_with_one_birth_date_get_the_unknown_answer(client, pharmacy_key):
-    ensure_offers()
-    rng = random.Random(7)
-    parent = make_person_data(first_names="Nadia", last_name="Benali", rng=rng)
-    twins = [child_of(parent, first_names=name, rng=rng) for name in ("Inès", "Yanis")]
-    member = contracts.subscribe(
-        application=make_application(member=parent, beneficiaries=twins, rng=rng)
-    ).member
+    member, twins = subscribe_with_twins(random.Random(7))
     body = body_for(member.person, birth_date=twins[0].person.birth_date)
     response = check(client, pharmacy_key, body)
     assert response.json()["statut"] == "inconnu"
@@ -89,13 +82,17 @@ def test_twins_attached_to_one_nir_with_one_birth_date_get_the_unknown_answer(cl
     assert response.json()["statut"] == "couvert"
 
 
-def test_the_person_a_number_names_is_recognised_from_one_read(client, alice, pharmacy_key):
-    # The holder of the NIR is born on the date asked: the children attached are not read.
+def test_a_check_reads_the_person_named_once_and_asks_the_restriction_guard_once(
+    client, alice, pharmacy_key
+):
+    # The holder of the NIR is born on the date asked: the children attached are not read. The
+    # guard is asked before the answer's transaction (a refusal stays on record), not again.
     with CaptureQueriesContext(connection) as queries:
         response = check(client, pharmacy_key, body_for(alice.person))
     assert response.json()["statut"] == "couvert"
-    reads = [q for q in queries.captured_queries if 'FROM "members_person"' in q["sql"]]
-    assert len(reads) == 1
+    for table in ("members_person", "privacy_restriction"):
+        reads = [q for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
+        assert len(reads) == 1, table
 
 
 def test_a_member_number_finds_a_beneficiary_by_their_birth_date(client, alice, pharmacy_key):
@@ -179,15 +176,6 @@ def test_a_restricted_person_gets_the_answer_of_an_unknown_one(client, alice, ph
     row = RightsCheck.objects.get(pk=restricted.json()["reference"])
     assert row.outcome == CheckOutcome.RESTRICTED and row.subject_id == str(alice.person_id)
     assert Event.objects.filter(tag="privacy:restriction:refuse").exists()
-
-
-def test_a_check_asks_the_restriction_guard_once(client, alice, pharmacy_key):
-    # Asked before the answer's transaction (a refusal stays on record), not again inside it.
-    with CaptureQueriesContext(connection) as queries:
-        response = check(client, pharmacy_key, body_for(alice.person))
-    assert response.json()["statut"] == "couvert"
-    reads = [q for q in queries.captured_queries if 'FROM "privacy_restriction"' in q["sql"]]
-    assert len(reads) == 1
 
 
 def test_a_person_whose_key_is_shredded_gets_the_unknown_answer_without_a_crash(

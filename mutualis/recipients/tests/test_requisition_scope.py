@@ -10,12 +10,8 @@ import random
 import pytest
 
 from mutualis.audit.models import Disclosure
-from mutualis.contracts import services as contracts
 from mutualis.contracts.testing import (
-    child_of,
-    ensure_offers,
-    make_application,
-    make_person_data,
+    subscribe_with_twins,
 )
 from mutualis.privacy import catalogue
 from mutualis.recipients import notices, requisition_scope, requisitions
@@ -165,13 +161,7 @@ def test_designation_refuses_each_line_that_names_no_one_or_not_one_person(alice
 
 
 def test_twins_are_told_apart_by_their_first_name(db, authority):
-    ensure_offers()
-    rng = random.Random(7)
-    parent = make_person_data(first_names="Nadia", last_name="Benali", rng=rng)
-    twins = [child_of(parent, first_names=name, rng=rng) for name in ("Inès", "Yanis")]
-    member = contracts.subscribe(
-        application=make_application(member=parent, beneficiaries=twins, rng=rng)
-    ).member
+    member, twins = subscribe_with_twins(random.Random(7))
     born = f"{twins[0].person.birth_date:%d/%m/%Y}"
     with pytest.raises(RecipientsError, match="ajoutez le prénom"):
         requisition_scope.designate(f"{member.number} {born}")

@@ -104,38 +104,15 @@ def test_a_decision_needs_reasons_and_a_requisition_an_authority(alice, authorit
         requisition_for(pharmacy, [alice.person])
 
 
-def test_a_restricted_person_stops_the_export_until_the_dpo_allows_it(alice, authority, bob):
+# Every purpose, or one of those the authorities serve other than legal obligations (the
+# contract): either stops their disclosure, said before anything is written.
+@pytest.mark.parametrize("purpose", [restrictions.ALL_PURPOSES, catalogue.CONTRACT.code])
+def test_a_restricted_person_stops_the_export_until_the_dpo_allows_it(
+    alice, authority, bob, purpose
+):
     restriction = restrictions.start(
         subject=alice.person,
-        purpose=restrictions.ALL_PURPOSES,
-        ground=RestrictionGround.RESTRICTION,
-        reason="Exactitude contestée",
-    )
-    requisition = requisition_for(authority, [alice.person])
-    requisitions.decide(
-        requisition=requisition, approve=True, reasons="Réquisition régulière.", actor=bob
-    )
-    with pytest.raises(RecipientsError, match="limité"):
-        requisitions.export(requisition=requisition, read_copy=build_access_export, actor=bob)
-    assert not Disclosure.objects.exists()
-    restrictions.allow_for_legal_claims(
-        restriction=restriction,
-        use="recipients:requisition:export",
-        reason="Réquisition judiciaire PV 2026/123",
-        actor=bob,
-    )
-    requisitions.export(requisition=requisition, read_copy=build_access_export, actor=bob)
-    assert Disclosure.objects.count() == 1
-
-
-def test_a_restriction_on_any_purpose_of_the_authorities_stops_the_export_up_front(
-    alice, authority, bob
-):
-    # The authorities serve the contract too: a restriction on it alone stops their disclosure,
-    # said before anything is written, as for a restriction on every purpose.
-    restrictions.start(
-        subject=alice.person,
-        purpose=catalogue.CONTRACT,
+        purpose=purpose,
         ground=RestrictionGround.RESTRICTION,
         reason="Exactitude contestée",
     )
@@ -148,6 +125,14 @@ def test_a_restriction_on_any_purpose_of_the_authorities_stops_the_export_up_fro
     assert not Disclosure.objects.exists()
     requisition.refresh_from_db()
     assert requisition.status == RequisitionStatus.APPROVED
+    restrictions.allow_for_legal_claims(
+        restriction=restriction,
+        use="recipients:requisition:export",
+        reason="Réquisition judiciaire PV 2026/123",
+        actor=bob,
+    )
+    requisitions.export(requisition=requisition, read_copy=build_access_export, actor=bob)
+    assert Disclosure.objects.count() == 1
 
 
 def test_delivery_clears_the_archive(alice, authority, bob):
