@@ -204,7 +204,9 @@ def ensure_allowed(person_or_id: Any, *, purpose: Purpose | str, use: str) -> di
     return ensure_allowed_for(person_or_id, purposes=[purpose], use=use)
 
 
-def ensure_allowed_for(person_or_id: Any, *, purposes: Iterable[Purpose | str], use: str):
+def ensure_allowed_for(
+    person_or_id: Any, *, purposes: Iterable[Purpose | str], use: str
+) -> dict | None:
     """:func:`ensure_allowed` for a use that serves several purposes, asked in one query (a
     disclosure to a recipient of several purposes): refused if a restriction covers any of
     them, allowed under overrides only if every covering restriction has one for ``use``."""
