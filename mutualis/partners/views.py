@@ -117,7 +117,7 @@ def check_rights(request: HttpRequest, payload: RightsCheckIn):
 @api.get(
     "/notices",
     auth=PartnerKey(Scope.NOTICES_READ, query=("depuis", "limite")),
-    response={200: NoticeList, **_errors(401, 403, 422, 429, 500)},
+    response={200: NoticeList, **_errors(400, 401, 403, 422, 429, 500)},
     operation_id="listerAvis",
     summary="Lire les avis de rectification ou d'effacement de données reçues (RGPD art. 19)",
     tags=["avis"],

@@ -12,7 +12,8 @@ import time_machine
 from django.utils import timezone
 
 from mutualis.audit.models import SecurityEvent
-from mutualis.partners.tests.helpers import URL, auth, body_for, check
+from mutualis.partners import openapi
+from mutualis.partners.tests.helpers import NOTICES, URL, auth, body_for, check
 from mutualis.partners.tests.helpers import problem as _problem
 from mutualis.recipients import services
 from mutualis.recipients.models import Scope
@@ -80,6 +81,16 @@ def test_unknown_paths_and_methods_are_problems_too(client, pharmacy_key):
     wrong = client.get(URL, **auth(pharmacy_key))
     _problem(wrong, 405)
     assert "POST" in wrong["Allow"]
+
+
+def test_an_unreadable_request_is_a_documented_problem_on_every_operation(client, pharmacy_key):
+    # Any request may be unreadable before its operation runs (here, its Host header): every
+    # operation documents that 400, with the problem it answers.
+    unreadable = client.get(NOTICES, HTTP_HOST="AL#&:", **auth(pharmacy_key))
+    assert _problem(unreadable, 400)["type"].endswith("/requete-illisible")
+    for path, operations in openapi.schema()["paths"].items():
+        for method, operation in operations.items():
+            assert "400" in {str(code) for code in operation["responses"]}, (path, method)
 
 
 def test_the_nir_never_reaches_the_logs(client, alice, pharmacy_key, caplog):
