@@ -345,23 +345,23 @@ def _limit_batches(qs: models.QuerySet, size: BatchSize) -> Iterator[models.Quer
             yield manager.filter(pk__in=keys)
 
 
-class _KeyAbove(lookups.GreaterThan):
-    """``pk > bound``, a filter of a range batch and not a way in: on SQLite written ``+pk``,
+class _KeyBound:
+    """A key bound of a range batch, a filter and not a way in: on SQLite written ``+pk``,
     which keeps the planner from entering by the primary-key range. It would then read every
-    row of the range, due or not, for each statement of the batch (0.1 s or more each
-    at 100,000 members), where the rule's own index finds the due rows."""
+    row of the range, due or not, for each statement of the batch (0.1 s or more each at
+    100,000 members), where the rule's own index finds the due rows."""
 
     def as_sql(self, compiler, connection):
-        sql, params = super().as_sql(compiler, connection)
+        sql, params = super().as_sql(compiler, connection)  # type: ignore[misc]
         return (f"+{sql}" if connection.vendor == "sqlite" else sql), params
 
 
-class _KeyUpTo(lookups.LessThanOrEqual):
-    """``pk <= bound``, written as :class:`_KeyAbove` is."""
+class _KeyAbove(_KeyBound, lookups.GreaterThan):
+    """``pk > bound`` (see :class:`_KeyBound`)."""
 
-    def as_sql(self, compiler, connection):
-        sql, params = super().as_sql(compiler, connection)
-        return (f"+{sql}" if connection.vendor == "sqlite" else sql), params
+
+class _KeyUpTo(_KeyBound, lookups.LessThanOrEqual):
+    """``pk <= bound`` (see :class:`_KeyBound`)."""
 
 
 def _range_batches(qs: models.QuerySet, size: BatchSize) -> Iterator[models.QuerySet]:
