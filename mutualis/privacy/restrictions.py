@@ -45,6 +45,7 @@ from django.utils import timezone
 
 from mutualis import audit
 from mutualis.audit.tags import Tag
+from mutualis.lib.prepared import PreparedQuery
 from mutualis.privacy.declaration import Purpose
 from mutualis.privacy.models import Restriction, RestrictionGround
 
@@ -204,6 +205,14 @@ def ensure_allowed(person_or_id: Any, *, purpose: Purpose | str, use: str) -> di
     return ensure_allowed_for(person_or_id, purposes=[purpose], use=use)
 
 
+# Asked before every disclosure (each check of the partners' API): compiled once.
+_ACTIVE_RESTRICTIONS = PreparedQuery(
+    lambda subject_id, *purposes: Restriction.objects.active().filter(
+        subject_id=subject_id, purpose__in=purposes
+    )
+)
+
+
 def ensure_allowed_for(
     person_or_id: Any, *, purposes: Iterable[Purpose | str], use: str
 ) -> dict | None:
@@ -219,11 +228,7 @@ def ensure_allowed_for(
     codes = [str(purpose_code(p)) for p in purposes]
     if not codes:
         raise ValueError("a use serves at least one purpose")
-    restrictions = list(
-        Restriction.objects.active().filter(
-            subject_id=subject_id_of(person_or_id), purpose__in=[*codes, ALL_PURPOSES]
-        )
-    )
+    restrictions = _ACTIVE_RESTRICTIONS(subject_id_of(person_or_id), *codes, ALL_PURPOSES)
     if not restrictions:
         return None
     now = timezone.now()

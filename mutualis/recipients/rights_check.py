@@ -31,9 +31,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from mutualis import audit
+from mutualis.billing.models import DunningCase
 from mutualis.contracts.cover import CoverStatus
 from mutualis.contracts.models import Contract, Guarantee
+from mutualis.lib.prepared import PreparedQuery, set_prefetched
 from mutualis.members.models import Person
+from mutualis.members.validators import normalize_nir
 from mutualis.privacy import catalogue, restrictions
 from mutualis.recipients.models import (
     DISCLOSING_OUTCOMES,
@@ -112,17 +115,43 @@ def _find(request: CheckRequest) -> tuple[list[Person], list[Person]]:
     """
     people = Person.objects.select_related("data_key")
     if request.nir:
-        named = list(people.with_nir(request.nir))
-        covered = people.filter(nir_holder__in=named)
+        named = _PEOPLE_BY_NIR_INDEX(nir_index(request.nir))
     else:
         number = request.member_number.strip().upper()
-        named = list(people.filter(member__number=number))
-        covered = people.filter(beneficiary__member__number=number)
+        named = _PEOPLE_BY_MEMBER_NUMBER(number)
     matched, unreadable = _match(named, request.birth_date)
     if matched or not named:
         return matched, unreadable
+    if request.nir:
+        covered = people.filter(nir_holder__in=named)
+    else:
+        covered = people.filter(beneficiary__member__number=number)
     others, others_unreadable = _match(list(covered.order_by("pk")), request.birth_date)
     return others, unreadable + others_unreadable
+
+
+# The queries every check runs, compiled once (mutualis.lib.prepared: compiling them cost more
+# than running them). The rarer ones (the people a number covers) go through the ORM.
+_PEOPLE_BY_NIR_INDEX = PreparedQuery(
+    lambda index: Person.objects.select_related("data_key").filter(nir_index=index)
+)
+_PEOPLE_BY_MEMBER_NUMBER = PreparedQuery(
+    lambda number: Person.objects.select_related("data_key").filter(member__number=number)
+)
+_CONTRACTS_OF = PreparedQuery(
+    lambda person_id: Contract.objects.of_person(person_id).select_related("offer")
+)
+_DUNNING_CASES_OF = PreparedQuery(
+    lambda *contract_ids: DunningCase.objects.filter(contract_id__in=contract_ids)
+)
+_GUARANTEES_OF = PreparedQuery(
+    lambda offer_id: Guarantee.objects.filter(offer_id=offer_id).order_by("domain")
+)
+
+
+def nir_index(nir: str) -> str:
+    """The blind index a NIR is looked up by (``PersonQuerySet.with_nir``'s)."""
+    return Person._meta.get_field("nir_index").index_for(normalize_nir(nir))
 
 
 def _match(candidates: list[Person], birth_date: datetime.date) -> tuple[list[Person], list]:
@@ -149,12 +178,19 @@ def cover_of(person: Person, *, on: datetime.date) -> tuple[CoverStatus, Contrac
     return status, contract
 
 
-def contracts_of(person: Person):
+def contracts_query(person: Person):
+    """The query :func:`contracts_of` runs (without the unpaid-premium files): its plan."""
+    return _CONTRACTS_OF.queryset(person.pk)
+
+
+def contracts_of(person: Person) -> list[Contract]:
     """The person's contracts, as member or as beneficiary, with their offer and unpaid-premium
     files (found from indexes: ``ContractQuerySet.of_person``)."""
-    return (
-        Contract.objects.of_person(person).select_related("offer").prefetch_related("dunning_cases")
-    )
+    contracts = _CONTRACTS_OF(person.pk)
+    if contracts:
+        cases = _DUNNING_CASES_OF(*(contract.pk for contract in contracts))
+        set_prefetched(contracts, "dunning_cases", cases, key=lambda case: case.contract_id)
+    return contracts
 
 
 def reason_for(credential: Credential, care_date: datetime.date) -> str:
@@ -214,7 +250,7 @@ def check_rights(*, request: CheckRequest, credential: Credential) -> CheckAnswe
     status, contract = cover_of(person, on=request.care_date)
     guarantees = []
     if status == CoverStatus.COVERED and contract is not None:
-        guarantees = list(contract.offer.guarantees.order_by("domain"))
+        guarantees = _GUARANTEES_OF(contract.offer_id)
     with transaction.atomic():
         disclosure = audit.record_disclosure(
             recipient=RECIPIENT,

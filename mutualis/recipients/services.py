@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from mutualis import audit
+from mutualis.lib.prepared import PreparedQuery
 from mutualis.members.validators import validate_phone
 from mutualis.recipients import identifiers
 from mutualis.recipients.models import (
@@ -337,6 +338,14 @@ class Authentication:
     refusal: str = ""
 
 
+# Every request of the partners' API runs it: compiled once (mutualis.lib.prepared).
+_CREDENTIAL_BY_PREFIX = PreparedQuery(
+    lambda prefix: (
+        Credential.objects.select_related("organisation").filter(prefix=prefix).order_by("pk")[:1]
+    )
+)
+
+
 def authenticate(key: str, *, now: datetime.datetime | None = None) -> Authentication:
     """The credential ``key`` proves, or why it is refused. Compares in constant time."""
     now = now or timezone.now()
@@ -345,7 +354,8 @@ def authenticate(key: str, *, now: datetime.datetime | None = None) -> Authentic
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != PREFIX_LENGTH:
         return Authentication(None, KeyRefusal.MALFORMED)
-    credential = Credential.objects.select_related("organisation").filter(prefix=parts[1]).first()
+    found = _CREDENTIAL_BY_PREFIX(parts[1])
+    credential = found[0] if found else None
     if credential is None or not hmac.compare_digest(credential.secret_hash, hash_key(key)):
         return Authentication(None, KeyRefusal.UNKNOWN)
     if credential.revoked_at is not None:

@@ -16,7 +16,7 @@ from django.db import connection
 from mutualis.generate import generate
 from mutualis.lib.plans import lookup_plan
 from mutualis.members.models import Beneficiary, Member
-from mutualis.recipients.rights_check import contracts_of
+from mutualis.recipients.rights_check import contracts_of, contracts_query
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -39,7 +39,7 @@ def generated():
 
 def test_a_members_contracts_are_found_from_indexes(generated):
     member = Member.objects.order_by("number").first()
-    text = lookup_plan(contracts_of(member.person))
+    text = lookup_plan(contracts_query(member.person))
     assert "contracts_contract" in text, text
     assert not WHOLE_TABLE.search(text), text
     assert not DISABLED.search(text), text
@@ -48,7 +48,7 @@ def test_a_members_contracts_are_found_from_indexes(generated):
 
 def test_a_beneficiarys_contracts_are_found_from_indexes(generated):
     beneficiary = Beneficiary.objects.filter(contracts__isnull=False).order_by("pk").first()
-    text = lookup_plan(contracts_of(beneficiary.person))
+    text = lookup_plan(contracts_query(beneficiary.person))
     assert not WHOLE_TABLE.search(text), text
     assert not DISABLED.search(text), text
     assert set(contracts_of(beneficiary.person)) == set(beneficiary.contracts.all())
