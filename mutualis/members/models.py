@@ -30,8 +30,13 @@ class Civility(models.TextChoices):
 class PersonQuerySet(models.QuerySet):
     def with_nir(self, nir: str) -> PersonQuerySet:
         """Exact NIR lookup through the blind index (the NIR itself is never queried)."""
-        field = self.model._meta.get_field("nir_index")
-        return self.filter(nir_index=field.index_for(validators.normalize_nir(nir)))
+        return self.filter(nir_index=nir_blind_index(nir))
+
+
+def nir_blind_index(nir: str) -> str | None:
+    """The blind index a person is looked up by for ``nir`` (any spacing or case)."""
+    field = Person._meta.get_field("nir_index")
+    return field.index_for(validators.normalize_nir(nir))
 
 
 class Person(models.Model):

@@ -35,8 +35,7 @@ from mutualis.billing.models import DunningCase
 from mutualis.contracts.cover import CoverStatus
 from mutualis.contracts.models import Contract, Guarantee
 from mutualis.lib.prepared import PreparedQuery, set_prefetched
-from mutualis.members.models import Person
-from mutualis.members.validators import normalize_nir
+from mutualis.members.models import Person, nir_blind_index
 from mutualis.privacy import catalogue, restrictions
 from mutualis.recipients.models import (
     DISCLOSING_OUTCOMES,
@@ -115,7 +114,7 @@ def _find(request: CheckRequest) -> tuple[list[Person], list[Person]]:
     """
     people = Person.objects.select_related("data_key")
     if request.nir:
-        named = _PEOPLE_BY_NIR_INDEX(nir_index(request.nir))
+        named = _PEOPLE_BY_NIR_INDEX(nir_blind_index(request.nir))
     else:
         number = request.member_number.strip().upper()
         named = _PEOPLE_BY_MEMBER_NUMBER(number)
@@ -147,11 +146,6 @@ _DUNNING_CASES_OF = PreparedQuery(
 _GUARANTEES_OF = PreparedQuery(
     lambda offer_id: Guarantee.objects.filter(offer_id=offer_id).order_by("domain")
 )
-
-
-def nir_index(nir: str) -> str:
-    """The blind index a NIR is looked up by (``PersonQuerySet.with_nir``'s)."""
-    return Person._meta.get_field("nir_index").index_for(normalize_nir(nir))
 
 
 def _match(candidates: list[Person], birth_date: datetime.date) -> tuple[list[Person], list]:
