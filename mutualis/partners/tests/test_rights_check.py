@@ -95,6 +95,29 @@ def test_a_check_reads_the_person_named_once_and_asks_the_restriction_guard_once
         assert len(reads) == 1, table
 
 
+@pytest.mark.parametrize("by", ["nir", "member"])
+def test_a_check_compiles_none_of_its_reads_again(client, alice, pharmacy_key, monkeypatch, by):
+    # Writing a query's SQL cost the check more CPU than the database's answers: its reads are
+    # compiled once (lib/prepared.py), and the next checks only run them.
+    from django.db.models.sql.compiler import SQLCompiler
+
+    body = body_for(alice.person, by=by)
+    assert check(client, pharmacy_key, body).json()["statut"] == "couvert"
+    compiled = []
+    as_sql = SQLCompiler.as_sql
+
+    def counting(self, *args, **kwargs):
+        compiled.append(self.query.model._meta.label)
+        return as_sql(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    with CaptureQueriesContext(connection) as queries:
+        assert check(client, pharmacy_key, body).json()["statut"] == "couvert"
+    reads = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(reads) >= 5  # credential, person, restrictions, contracts, their files, guarantees
+    assert compiled == []
+
+
 def test_a_member_number_finds_a_beneficiary_by_their_birth_date(client, alice, pharmacy_key):
     child = alice.beneficiaries.get().person
     body = body_for(alice.person, by="member", birth_date=child.birth_date)
