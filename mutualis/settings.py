@@ -9,13 +9,20 @@ from __future__ import annotations
 import base64
 import secrets
 import sys
-import tempfile
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from mutualis.lib.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from mutualis.lib.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    temporary_directory,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MUTUALIS_VAR_DIR", str(BASE_DIR / "var")))
@@ -461,10 +468,10 @@ MUTUALIS_PREMIUM_DUE_DAY = env_int("MUTUALIS_PREMIUM_DUE_DAY", 5)
 MUTUALIS_SEPA_CREDITOR_IBAN = env_str("MUTUALIS_SEPA_CREDITOR_IBAN", "FR7630006000011234567890189")
 MUTUALIS_SEPA_CREDITOR_BIC = env_str("MUTUALIS_SEPA_CREDITOR_BIC", "AGRIFRPPXXX")
 # Where sepa_batch writes its pain.008 files (mode 0600); the test suite writes into a
-# directory of its own.
+# directory of its own, removed when the process that made it ends.
 MUTUALIS_SEPA_OUT_DIR = env_str(
     "MUTUALIS_SEPA_OUT_DIR",
-    tempfile.mkdtemp(prefix="mutualis-sepa-") if TESTING else str(VAR_DIR / "sepa"),
+    temporary_directory("mutualis-sepa-") if TESTING else str(VAR_DIR / "sepa"),
 )
 # Fee charged to the member for a rejected debit when the bank's file carries none ("0": none).
 MUTUALIS_SEPA_REJECTION_FEE = env_str("MUTUALIS_SEPA_REJECTION_FEE", "0")

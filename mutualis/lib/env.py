@@ -6,7 +6,10 @@ deployment never silently falls back to a default.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -75,3 +78,17 @@ def env_secret(name: str) -> str | None:
                 f"{name}_FILE: cannot read {path!r} ({exc.strerror})."
             ) from None
     return direct.strip() if direct else None
+
+
+def temporary_directory(prefix: str) -> str:
+    """A new private directory, removed with its files when this process exits (not when a
+    process forked from it does: a server's workers share their parent's)."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    owner = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:
+            shutil.rmtree(path, ignore_errors=True)
+
+    atexit.register(remove)
+    return path

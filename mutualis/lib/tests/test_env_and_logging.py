@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -70,3 +71,26 @@ def test_the_json_formatter_writes_one_redacted_object_per_line():
     entry = json.loads(JsonFormatter().format(record))
     assert entry["message"] == "NIR [NIR masqué]"
     assert entry["level"] == "INFO"
+
+
+def test_a_temporary_directory_goes_with_the_process_that_made_it_not_with_a_fork():
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys\n"
+        "from mutualis.lib.env import temporary_directory\n"
+        "path = temporary_directory('mutualis-test-')\n"
+        "open(os.path.join(path, 'f'), 'w').close()\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    sys.exit(0)\n"  # a forked worker exits: the directory stays
+        "os.waitpid(child, 0)\n"
+        "print(path, os.path.exists(os.path.join(path, 'f')))\n"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    path, kept_after_fork = done.stdout.split()
+    assert kept_after_fork == "True"
+    assert not os.path.exists(path), "removed when its own process ended"
