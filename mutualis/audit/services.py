@@ -31,6 +31,7 @@ from mutualis.audit.models import (
 from mutualis.audit.sequencer import locked_head, sequence_all
 from mutualis.audit.tags import AuditTag, validate_tag
 from mutualis.lib import iban
+from mutualis.lib.prepared import PreparedInsert
 from mutualis.privacy import catalogue
 from mutualis.privacy.declaration import Category, Recipient
 
@@ -348,15 +349,21 @@ def record_disclosure(
                 **({"use": str(use)} if use else {}),
             },
         )
-        return Disclosure.objects.create(
-            at=event.at,
-            recipient=recipient.code,
-            subject_id=event.subject_id,
-            categories=codes,
-            reason=reason,
-            actor=event.actor,
-            event=event,
+        return _insert_disclosure(
+            Disclosure(
+                at=event.at,
+                recipient=recipient.code,
+                subject_id=event.subject_id,
+                categories=codes,
+                reason=reason,
+                actor=event.actor,
+                event=event,
+            )
         )
+
+
+# Every disclosure (each check of the partners' API among them): its INSERT written once.
+_insert_disclosure = PreparedInsert(Disclosure)
 
 
 def _recipient(recipient: Recipient | str) -> Recipient:

@@ -22,10 +22,11 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.signals import post_save, pre_save
 
 # Placeholder values: never real ones (a UUID with a fixed high part, a negative integer within
 # 32 bits, a text no form accepts), told apart by their position.
@@ -165,3 +166,73 @@ def set_prefetched(instances: list, name: str, related: list, key: Callable) -> 
         queryset._result_cache = by_owner.get(instance.pk, [])
         queryset._prefetch_done = True
         instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
+@dataclass(frozen=True)
+class _CompiledInsert:
+    sql: str
+    fields: tuple  # the fields written, in the statement's order
+    compiler: Any  # the ORM's insert compiler: each value prepared as it prepares it
+    returning: tuple  # the fields the database gives back (an automatic primary key)
+    returning_params: tuple
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+class PreparedInsert(Generic[M]):
+    """``PreparedInsert(Model)(instance)``: ``instance.save()`` of a new row, its INSERT written
+    once per database.
+
+    Each value is prepared as the ORM prepares it (``pre_save``, then ``get_db_prep_save``: a
+    default, an encrypted field, a JSON field), the automatic primary key read back. Unlike
+    ``save()``, no ``pre_save``/``post_save`` signal is sent: a model with receivers is refused.
+    """
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self._compiled: dict[str, _CompiledInsert] = {}
+
+    def __call__(self, instance: M, using: str = DEFAULT_DB_ALIAS) -> M:
+        if type(instance) is not self.model or not instance._state.adding:
+            raise ValueError(f"a prepared insert writes new {self.model.__name__} rows only")
+        if pre_save.has_listeners(self.model) or post_save.has_listeners(self.model):
+            raise ValueError(f"{self.model.__name__} has save signal receivers: use save()")
+        compiled = self._compiled.get(using) or self._compile(using)
+        compiler = compiled.compiler
+        params = [compiler.prepare_value(f, f.pre_save(instance, True)) for f in compiled.fields]
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, [*params, *compiled.returning_params])
+            if compiled.returning:
+                if connection.features.can_return_columns_from_insert:
+                    (value,) = connection.ops.fetch_returned_insert_columns(  # type: ignore[attr-defined]
+                        cursor, compiled.returning_params
+                    )
+                else:
+                    value = connection.ops.last_insert_id(
+                        cursor, self.model._meta.db_table, compiled.returning[0].column
+                    )
+                setattr(instance, compiled.returning[0].attname, value)
+        instance._state.adding = False
+        instance._state.db = using
+        return instance
+
+    def _compile(self, using: str) -> _CompiledInsert:
+        meta = self.model._meta
+        fields = tuple(f for f in meta.local_concrete_fields if f is not meta.auto_field)
+        returning = tuple(f for f in meta.db_returning_fields if f is meta.auto_field)
+        query = models.sql.InsertQuery(self.model)
+        query.insert_values(fields, [self.model()])  # a row of defaults: only its shape is kept
+        compiler = query.get_compiler(using=using)
+        compiler.returning_fields = list(returning)
+        ((sql, _params),) = compiler.as_sql()
+        compiled = _CompiledInsert(
+            sql=sql,
+            fields=fields,
+            compiler=compiler,
+            returning=returning,
+            returning_params=tuple(getattr(compiler, "returning_params", ())),
+        )
+        self._compiled[using] = compiled
+        return compiled

@@ -34,7 +34,7 @@ from mutualis import audit
 from mutualis.billing.models import DunningCase
 from mutualis.contracts.cover import CoverStatus
 from mutualis.contracts.models import Contract, Guarantee
-from mutualis.lib.prepared import PreparedQuery, set_prefetched
+from mutualis.lib.prepared import PreparedInsert, PreparedQuery, set_prefetched
 from mutualis.members.models import Person, nir_blind_index
 from mutualis.privacy import catalogue, restrictions
 from mutualis.recipients.models import (
@@ -143,6 +143,7 @@ _CONTRACTS_OF = PreparedQuery(
 _DUNNING_CASES_OF = PreparedQuery(
     lambda *contract_ids: DunningCase.objects.filter(contract_id__in=contract_ids)
 )
+_INSERT_CHECK = PreparedInsert(RightsCheck)
 _GUARANTEES_OF = PreparedQuery(
     lambda offer_id: Guarantee.objects.filter(offer_id=offer_id).order_by("domain")
 )
@@ -203,13 +204,15 @@ def check_rights(*, request: CheckRequest, credential: Credential) -> CheckAnswe
     matched, unreadable = _find(request)
 
     def record(outcome: str, person: Person | None = None, **extra) -> RightsCheck:
-        return RightsCheck.objects.create(
-            organisation=organisation,
-            credential=credential,
-            subject_id=str(person.pk) if person else "",
-            care_date=request.care_date,
-            outcome=outcome,
-            **extra,
+        return _INSERT_CHECK(
+            RightsCheck(
+                organisation=organisation,
+                credential=credential,
+                subject_id=str(person.pk) if person else "",
+                care_date=request.care_date,
+                outcome=outcome,
+                **extra,
+            )
         )
 
     if len(matched) != 1:

@@ -111,3 +111,56 @@ def test_set_prefetched_gives_each_instance_its_own_objects_without_a_query(alic
     assert {c.member_id for c in members[0].contracts.filter(start_date__isnull=False)} == {
         members[0].pk
     }
+
+
+def test_a_prepared_insert_writes_the_row_save_would_write(alice):
+    from django.db import transaction
+
+    from mutualis import audit
+    from mutualis.audit.models import Disclosure
+    from mutualis.lib.prepared import PreparedInsert
+
+    insert = PreparedInsert(Disclosure)
+    written = []
+    for categories in (["identity"], ["identity", "contract"]):
+        with transaction.atomic():
+            event = audit.record("audit:disclosure:create", subject=alice.person_id)
+            disclosure = Disclosure(
+                recipient="health_professionals",
+                subject_id=str(alice.person_id),
+                categories=categories,
+                reason="Vérification des droits",
+                actor="system",
+                event=event,
+            )
+            with CaptureQueriesContext(connection) as queries:
+                assert insert(disclosure) is disclosure
+            assert len(queries) == 1
+        written.append(disclosure)
+    first, second = written
+    assert first.pk and second.pk and first.pk != second.pk  # the automatic key, read back
+    assert first._state.adding is False and first._state.db == "default"
+    for disclosure in written:
+        stored = Disclosure.objects.get(pk=disclosure.pk)
+        assert fields_of(stored) == fields_of(disclosure)  # the default date included
+    with pytest.raises(ValueError, match="new Disclosure rows only"):
+        insert(first)
+    with pytest.raises(ValueError):
+        insert(Person())
+
+
+def test_a_prepared_insert_refuses_a_model_with_save_signal_receivers(alice):
+    from django.db.models.signals import post_save
+
+    from mutualis.audit.models import Disclosure
+    from mutualis.lib.prepared import PreparedInsert
+
+    def receiver(**kwargs):
+        raise AssertionError("not sent by a prepared insert")
+
+    post_save.connect(receiver, sender=Disclosure, weak=False)
+    try:
+        with pytest.raises(ValueError, match="signal receivers"):
+            PreparedInsert(Disclosure)(Disclosure(subject_id="x", reason="r", actor="system"))
+    finally:
+        post_save.disconnect(receiver, sender=Disclosure)

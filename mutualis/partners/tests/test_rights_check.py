@@ -275,14 +275,14 @@ def test_the_disclosure_and_the_answer_commit_together(client, alice, pharmacy_k
     """A failure after the disclosure rolls back the answer's record too (one transaction)."""
     from mutualis.recipients import rights_check
 
-    real = rights_check.RightsCheck.objects.create
+    real = rights_check._INSERT_CHECK
 
-    def failing(**kwargs):
-        if kwargs.get("disclosure") is not None:
+    def failing(check_row):
+        if check_row.disclosure_id is not None:
             raise RuntimeError("disk full")
-        return real(**kwargs)
+        return real(check_row)
 
-    monkeypatch.setattr(rights_check.RightsCheck.objects, "create", failing)
+    monkeypatch.setattr(rights_check, "_INSERT_CHECK", failing)
     response = check(client, pharmacy_key, body_for(alice.person))
     assert response.status_code == 500
     assert response["Content-Type"] == "application/problem+json"
