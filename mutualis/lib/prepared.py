@@ -10,10 +10,12 @@ with placeholder values, then runs that SQL with each call's values through Djan
 
 ``build`` runs once: whatever varies between calls (a date, the clock, a setting) must be one
 of its values, never read inside it. Only what the ORM passes to the database unchanged can be
-a value: exact lookups on UUIDs,
-integers and text (``filter(pk=value)``, ``filter(prefix=value)``, ``filter(pk__in=values)``).
-A value the ORM transforms (``__iexact``, ``__contains``) is refused when the query is
-compiled, as is a queryset that is not one of model instances.
+a value: exact lookups on UUIDs, integers and text (``filter(pk=value)``,
+``filter(prefix=value)``, ``filter(pk__in=values)``). A value the ORM transforms (``__iexact``,
+``__contains``) is refused when the query is compiled, as is a queryset that is not one of model
+instances.
+
+:class:`PreparedInsert` does the same for the INSERT of one new row.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.signals import post_save, pre_save
 
-# Placeholder values: never real ones (a UUID with a fixed high part, a negative integer within
-# 32 bits, a text no form accepts), told apart by their position.
+# Placeholder values, told apart by their position: a UUID with a fixed high part, an integer
+# within the range of an integer column (positive or not: the ORM refuses a lookup out of a
+# column's range), a text no form accepts. They only ever reach the compiler.
 _UUID_BASE = 0x6D757475616C69735F70726570617265  # "mutualis_prepare" in ASCII
-_INT_BASE = -1_987_654_321
+_INT_BASE = 1_987_654_321
 _TEXT_MARK = "\x1fprepared:"
 
 
@@ -39,7 +42,7 @@ def _placeholder(value: Any, position: int) -> Any:
     if isinstance(value, uuid.UUID):
         return uuid.UUID(int=_UUID_BASE + position)
     if isinstance(value, int) and not isinstance(value, bool):
-        return _INT_BASE - position
+        return _INT_BASE + position
     if isinstance(value, str):
         return f"{_TEXT_MARK}{position}"
     raise TypeError(f"a prepared query takes UUIDs, integers and texts, not {type(value).__name__}")
