@@ -2,7 +2,9 @@
 inbound e-mails' rule (bodies anonymised, attachments deleted), its scope (channel, direction)
 then its anchor (the date). With the date alone, each batch read nearly every message older than
 the cut-off whatever its channel: on SQLite, 1.2 s a batch at 100,000 members, against 6 ms.
-SQLite plans without statistics of the values, so its plans are checked here as they are.
+SQLite plans without statistics of the values, so its plans are checked here as they are;
+PostgreSQL plans from its statistics, so there the tables first hold what makes the choice
+matter (many old messages of other channels, a few inbound e-mails) and are analysed.
 """
 
 from __future__ import annotations
@@ -39,8 +41,33 @@ def first_batch(label: str):
     return next(retention._limit_batches(target.due_for_end(NOW), retention.BatchSize(5000)))
 
 
+def with_statistics() -> None:
+    """PostgreSQL: 5,000 old web-form messages and 5 old inbound e-mails, then ANALYZE (which
+    samples the rows this test's transaction wrote)."""
+    from mutualis.contact.models import Direction, Message
+
+    inquiry = contact.open_inquiry(
+        channel=Channel.WEB_FORM, subject="Q", body="x", contact_name="V"
+    )
+    old = datetime.datetime(2020, 1, 1, tzinfo=UTC)
+    rows = [
+        Message(inquiry=inquiry, direction=Direction.INBOUND, channel=Channel.WEB_FORM, at=old)
+        for _ in range(5000)
+    ]
+    rows += [
+        Message(inquiry=inquiry, direction=Direction.INBOUND, channel=Channel.EMAIL, at=old)
+        for _ in range(5)
+    ]
+    Message.objects.bulk_create(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contact_message")
+        cursor.execute("ANALYZE contact_attachment")
+
+
 @pytest.mark.parametrize("label", ["contact.Message", "contact.Attachment"])
 def test_the_inbound_email_rule_reads_its_rows_from_the_scope_index(label):
+    if connection.vendor == "postgresql":
+        with_statistics()
     text = plan(first_batch(label))
     assert SCOPE_INDEX in text, text
 
