@@ -38,7 +38,8 @@ _INT_BASE = 1_987_654_321
 _TEXT_MARK = "\x1fprepared:"
 
 
-def _placeholder(value: Any, position: int) -> Any:
+def placeholder(value: Any, position: int) -> Any:
+    """The placeholder a query is compiled with for ``value``, the ``position``-th value."""
     if isinstance(value, uuid.UUID):
         return uuid.UUID(int=_UUID_BASE + position)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -49,33 +50,41 @@ def _placeholder(value: Any, position: int) -> Any:
 
 
 @dataclass(frozen=True)
-class _Slot:
+class Slot:
+    """Where a compiled query's parameter takes the ``position``-th value of a call."""
+
     position: int
     form: str  # how the value reaches the driver: "same", "hex" (SQLite's UUIDs) or "str"
 
 
-def _slot(param: Any, placeholders: list) -> Any:
+def slot(param: Any, placeholders: list) -> Any:
+    """A compiled query's parameter: the :class:`Slot` of a placeholder, or a constant."""
     for position, placeholder in enumerate(placeholders):
         if type(param) is type(placeholder) and param == placeholder:
-            return _Slot(position, "same")
+            return Slot(position, "same")
         if isinstance(placeholder, uuid.UUID) and param in (placeholder.hex, str(placeholder)):
-            return _Slot(position, "hex" if param == placeholder.hex else "str")
+            return Slot(position, "hex" if param == placeholder.hex else "str")
     if isinstance(param, str) and _TEXT_MARK in param:
         raise ValueError("a prepared query's text values must reach the SQL unchanged")
     return param
 
 
-def _bound(slot: _Slot, values: Sequence) -> Any:
-    value = values[slot.position]
-    if slot.form == "hex":
+def bind(params: Sequence, values: Sequence) -> list:
+    """The parameters of a compiled query for ``values``."""
+    return [_bound(p, values) if type(p) is Slot else p for p in params]
+
+
+def _bound(where: Slot, values: Sequence) -> Any:
+    value = values[where.position]
+    if where.form == "hex":
         return value.hex
-    return str(value) if slot.form == "str" else value
+    return str(value) if where.form == "str" else value
 
 
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    params: tuple  # constants, or _Slot for a value
+    params: tuple  # constants, or Slot for a value
     compiler: Any  # the ORM's compiler, kept for its model layout
     converters: dict  # the ORM's converters of each column that has any
     init_list: tuple[str, ...]
@@ -111,7 +120,7 @@ class PreparedQuery:
             with self._lock:
                 compiled = self._compiled.get(key) or self._compile(values, using)
                 self._compiled[key] = compiled
-        params = [_bound(p, values) if type(p) is _Slot else p for p in compiled.params]
+        params = bind(compiled.params, values)
         with connections[using].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
@@ -130,15 +139,15 @@ class PreparedQuery:
         return found
 
     def _compile(self, values: Sequence, using: str) -> _Compiled:
-        placeholders = [_placeholder(value, i) for i, value in enumerate(values)]
+        placeholders = [placeholder(value, i) for i, value in enumerate(values)]
         queryset = self.build(*placeholders).using(using)
         prefetching = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
         if queryset._iterable_class is not ModelIterable or prefetching:
             raise ValueError("a prepared query gives model instances, without prefetching")
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
-        slots = tuple(_slot(param, placeholders) for param in params)
-        missing = set(range(len(values))) - {s.position for s in slots if type(s) is _Slot}
+        slots = tuple(slot(param, placeholders) for param in params)
+        missing = set(range(len(values))) - {s.position for s in slots if type(s) is Slot}
         if missing:
             raise ValueError("every value of a prepared query must reach its SQL unchanged")
         klass_info, select = compiler.klass_info, compiler.select

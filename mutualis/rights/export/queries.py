@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connections, models
 
+from mutualis.lib.prepared import bind, placeholder, slot
+
 _compiled = threading.local()
-_SENTINEL = 0x6D757475616C69735F6578706F7274  # sentinel keys, never real ones
 _FORMAT_MARK = re.compile(r"(?<!%)%s")
 
 
@@ -28,14 +28,14 @@ class Compiled:
     alias: str
     sql: str  # in the driver's own placeholder style
     sql_for_wrapper: str  # in Django's (%s), for its cursor wrapper
-    params: tuple  # constant values, or _Slot for a key
+    params: tuple  # constant values, or Slot for a key
     output_fields: tuple  # the model field of each column
     converters: dict  # the ORM's converters by column: {index: ([functions], expression)}
     readers: dict = field(default_factory=dict, compare=False, repr=False)  # see reading.py
 
     def bind(self, values: list) -> list:
         """The parameters of the query for ``values`` as its keys."""
-        return [_key_param(p, values) if type(p) is _Slot else p for p in self.params]
+        return bind(self.params, values)
 
     def orm_values(self, row, indexes) -> list:
         """The values of ``row`` at ``indexes`` as the ORM would give them."""
@@ -68,36 +68,6 @@ class Compiled:
                 values.append(value)
             found.append(values)
         return found
-
-
-@dataclass(frozen=True)
-class _Slot:
-    index: int
-    form: str  # how the key is written: "same", "hex" or "str"
-
-
-def _sentinels(values: list) -> list:
-    if values and isinstance(values[0], int):
-        return [-_SENTINEL - i for i in range(len(values))]
-    return [uuid.UUID(int=_SENTINEL + i) for i in range(len(values))]
-
-
-def _slot(param, sentinels: list):
-    for i, sentinel in enumerate(sentinels):
-        if param == sentinel:
-            return _Slot(i, "same")
-        if isinstance(sentinel, uuid.UUID) and param == sentinel.hex:
-            return _Slot(i, "hex")
-        if param == str(sentinel):
-            return _Slot(i, "str")
-    return param
-
-
-def _key_param(slot: _Slot, values: list):
-    value = values[slot.index]
-    if slot.form == "hex":
-        return value.hex
-    return str(value) if slot.form == "str" else value
 
 
 def prepare(owner: object, variant, values: list, build: Callable[[list], models.QuerySet]):
@@ -150,7 +120,7 @@ def fetch(batch: list) -> list[list]:
 
 
 def _compile(owner: object, values: list, build: Callable[[list], models.QuerySet]) -> Compiled:
-    sentinels = _sentinels(values)
+    sentinels = [placeholder(value, i) for i, value in enumerate(values)]
     queryset = build(sentinels)
     compiler = queryset.query.get_compiler(using=queryset.db)
     sql_for_wrapper, params = compiler.as_sql()
@@ -163,7 +133,7 @@ def _compile(owner: object, values: list, build: Callable[[list], models.QuerySe
         queryset.db,
         sql,
         sql_for_wrapper,
-        tuple(_slot(p, sentinels) for p in params),
+        tuple(slot(p, sentinels) for p in params),
         tuple(expression.output_field for expression in expressions),
         compiler.get_converters(expressions),
     )
