@@ -7,6 +7,7 @@ every installed app (``autodiscover_modules``), and those modules call :func:`de
 from __future__ import annotations
 
 import inspect
+import operator
 from collections.abc import Iterable, Iterator
 
 from mutualis.privacy.declaration import (
@@ -91,4 +92,18 @@ def get(model: str) -> ModelDeclaration | None:
 
 
 def all_declarations() -> Iterator[ModelDeclaration]:
-    return iter(sorted(_declarations.values(), key=lambda d: d.model.lower()))
+    return iter(declarations_in_order())
+
+
+# (the declarations in the order they were registered, the same sorted by model)
+_in_order: list[tuple[ModelDeclaration, ...]] = [(), ()]
+
+
+def declarations_in_order() -> tuple[ModelDeclaration, ...]:
+    """Every declaration, by model name: the same tuple as long as no declaration changed
+    (sorted again only then; an access export asks for them on every call)."""
+    registered = tuple(_declarations.values())
+    known = _in_order[0]
+    if len(registered) != len(known) or not all(map(operator.is_, registered, known)):
+        _in_order[:] = [registered, tuple(sorted(registered, key=lambda d: d.model.lower()))]
+    return _in_order[1]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +49,7 @@ __all__ = [
     "clear_key_cache",
     "create_data_key",
     "decrypt_for",
+    "decrypter",
     "encrypt_for",
     "is_erased",
     "replay_shred",
@@ -94,37 +95,43 @@ def _wrap(secret: bytes, key_id: uuid.UUID, master: MasterKey) -> bytes:
     return _seal(master.aead, secret, _wrap_aad(key_id))
 
 
-def _master_for(data_key: DataKey) -> MasterKey:
-    master = master_key_ring().by_id.get(data_key.master_key_id)
+def _master_for(key_id: Any, master_key_id: str) -> MasterKey:
+    master = master_key_ring().by_id.get(master_key_id)
     if master is None:
         raise UnknownMasterKeyError(
-            f"Data key {data_key.pk} is wrapped by master key {data_key.master_key_id!r}, which "
+            f"Data key {key_id} is wrapped by master key {master_key_id!r}, which "
             "is not configured. Put that key back at the end of MUTUALIS_MASTER_KEY until "
             "`manage.py rotate_master_key` has run."
         )
     return master
 
 
-def _unwrap_secret(data_key: DataKey, wrapped: bytes | None) -> bytes:
+def _unwrap_secret(key_id: Any, master_key_id: str, wrapped: bytes | None) -> bytes:
     if wrapped is None:
-        raise KeyShreddedError(f"Data key {data_key.pk} was shredded.")
-    master = _master_for(data_key)
+        raise KeyShreddedError(f"Data key {key_id} was shredded.")
+    master = _master_for(key_id, master_key_id)
     try:
-        return _open(master.aead, wrapped, _wrap_aad(data_key.pk))
+        return _open(master.aead, wrapped, _wrap_aad(key_id))
     except InvalidTag:
-        raise DecryptionError(f"Data key {data_key.pk} does not unwrap (altered?).") from None
+        raise DecryptionError(f"Data key {key_id} does not unwrap (altered?).") from None
 
 
 def _aead_for(data_key: DataKey) -> AESGCM:
-    """The unwrapped key as an AES-GCM cipher, from the cache when possible."""
-    wrapped = _wrapped_bytes(data_key)
-    if wrapped is None:
-        raise KeyShreddedError(f"Data key {data_key.pk} was shredded.")
-    _master_for(data_key)  # a key removed from the settings stops reading, cache or not
-    cache_key = (_as_uuid(data_key.pk), data_key.master_key_id, wrapped)
+    return _cipher(data_key.pk, data_key.wrapped_key, data_key.master_key_id)
+
+
+def _cipher(key_id: Any, wrapped_key: bytes | memoryview | None, master_key_id: str) -> AESGCM:
+    """A data key (as its row stores it) unwrapped into an AES-GCM cipher, from the cache when
+    possible."""
+    if wrapped_key is None:
+        raise KeyShreddedError(f"Data key {key_id} was shredded.")
+    wrapped = bytes(wrapped_key)  # memoryview on PostgreSQL
+    _master_for(key_id, master_key_id)  # a key removed from the settings stops reading
+    key_id = _as_uuid(key_id)
+    cache_key = (key_id, master_key_id, wrapped)
     aead = _cache.get(cache_key)
     if aead is None:
-        aead = AESGCM(_unwrap_secret(data_key, wrapped))
+        aead = AESGCM(_unwrap_secret(key_id, master_key_id, wrapped))
         _cache.put(cache_key, aead)
     return aead
 
@@ -160,7 +167,7 @@ def rewrap(data_key: DataKey) -> bool:
     master = master_key_ring().current
     if data_key.wrapped_key is None or data_key.master_key_id == master.id:
         return False
-    secret = _unwrap_secret(data_key, _wrapped_bytes(data_key))
+    secret = _unwrap_secret(data_key.pk, data_key.master_key_id, _wrapped_bytes(data_key))
     data_key.wrapped_key = _wrap(secret, _as_uuid(data_key.pk), master)
     data_key.master_key_id = master.id
     _cache.put((_as_uuid(data_key.pk), master.id, data_key.wrapped_key), AESGCM(secret))
@@ -184,7 +191,27 @@ def decrypt_for(data_key: DataKey, ciphertext: bytes | memoryview, aad: bytes) -
     Raises :class:`KeyShreddedError` when the key was shredded and :class:`DecryptionError` when
     the ciphertext does not authenticate (altered, moved, or another person's key).
     """
-    aead = _aead_for(data_key)
+    return _decrypt_with(_aead_for(data_key), ciphertext, aad)
+
+
+def decrypter(
+    key_id: Any, wrapped_key: bytes | memoryview | None, master_key_id: str
+) -> Callable[[bytes | memoryview, bytes], bytes]:
+    """:func:`decrypt_for` bound to one data key, given as its row stores it (id, wrapped key,
+    master key id: a query that reads them beside the values need not load the row as a
+    model). For one operation that reads several values under the same key (an export): the
+    key is checked and unwrapped (or found in the cache) once, here, rather than once per
+    value. Not to be kept beyond that operation: a key shredded afterwards would still decrypt
+    through it.
+
+    Raises :class:`KeyShreddedError` when the key was shredded; the function raises
+    :class:`DecryptionError` as :func:`decrypt_for` does.
+    """
+    aead = _cipher(key_id, wrapped_key, master_key_id)
+    return lambda ciphertext, aad: _decrypt_with(aead, ciphertext, aad)
+
+
+def _decrypt_with(aead: AESGCM, ciphertext: bytes | memoryview, aad: bytes) -> bytes:
     try:
         return _open(aead, bytes(ciphertext), aad)
     except InvalidTag:

@@ -6,7 +6,6 @@ registered later (or again) gets a new plan.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -193,13 +192,13 @@ def subject_path(declaration: ModelDeclaration) -> str:
 
 _plans: dict[int, tuple[ModelDeclaration, ModelPlan]] = {}
 # (the declarations, their plans)
-_walked: list = [[], []]
+_walked: list = [(), []]
 
 
 def plans() -> list[ModelPlan]:
     """One plan per walkable declaration, in a stable order (the person first)."""
-    declarations = list(registry.all_declarations())
-    if _same(declarations, _walked[0]):
+    declarations = registry.declarations_in_order()
+    if declarations is _walked[0]:
         return _walked[1]
     found = []
     for declaration in declarations:
@@ -214,8 +213,3 @@ def plans() -> list[ModelPlan]:
     found.sort(key=lambda p: (p.depth, p.code))
     _walked[:] = [declarations, found]
     return found
-
-
-def _same(declarations: list, known: list) -> bool:
-    """Whether ``declarations`` are the very objects of ``known``, in the same order."""
-    return len(declarations) == len(known) and all(map(operator.is_, declarations, known))

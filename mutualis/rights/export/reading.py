@@ -59,7 +59,6 @@ from mutualis.rights.export.values import (
 from mutualis.vault import services as vault
 from mutualis.vault.erased import ERASED, ERASED_TEXT
 from mutualis.vault.exceptions import DecryptionError, KeyShreddedError
-from mutualis.vault.models import DataKey
 
 
 # --- Whose rows ----------------------------------------------------------------------------------
@@ -95,7 +94,7 @@ class ExportState:
         self.rank_of: dict = {}  # the same forms -> the holder's place in the export
         self.order: dict[str, int] = {}
         self.all_ids: list = []
-        self.data_keys: dict = {}
+        self.data_keys: dict = {}  # data key id -> its decrypter (vault.decrypter)
         self.zone = timezone.get_current_timezone()
 
     def set_holders(self, query: Compiled, rows: list) -> None:
@@ -147,16 +146,25 @@ class Reader:
     groups: tuple[Group, ...]
 
 
-@dataclass(frozen=True)
 class Rows:
     """The rows of one model in an export, by column, in the holders' order: each row's key as
     text and holder, then per category (group) each row's ``{field name: JSON value}`` and the
-    names of its erased fields."""
+    names of its erased fields. (A plain class with slots: built for each model of each export,
+    it costs a quarter of a frozen dataclass.)"""
 
-    pks: list[str]
-    holders: list[Holder]
-    groups: list[tuple[Group, list[dict], list[list[str]]]]
-    holder: Holder | None = None  # the holder of every row, when they are all one's
+    __slots__ = ("groups", "holder", "holders", "pks")
+
+    def __init__(
+        self,
+        pks: list[str],
+        holders: list[Holder],
+        groups: list[tuple[Group, list[dict], list[list[str]]]],
+        holder: Holder | None = None,  # the holder of every row, when they are all one's
+    ) -> None:
+        self.pks = pks
+        self.holders = holders
+        self.groups = groups
+        self.holder = holder
 
     def __len__(self) -> int:
         return len(self.pks)
@@ -511,23 +519,23 @@ def _many(f: FieldPlan, query: Compiled, rows_: list) -> dict:
 
 def _decrypt(f: FieldPlan, sealed, pk: str, key: list, data_keys: dict):
     """Decrypt one value with its row's data key (``[id, wrapped key, master key id]``,
-    unwrapped once, then from the key cache)."""
+    checked and unwrapped once per export: ``data_keys`` holds its decrypter)."""
     key_id = key[0]
     if key_id is None:
         raise DecryptionError(f"{f.model_field.model._meta.label}.{f.name} has no data key.")
-    data_key = data_keys.get(key_id)
-    if data_key is None:
-        # As the ORM loads a row (no default computed for the columns not read).
-        data_key = data_keys[key_id] = DataKey.from_db(
-            None,
-            ["id", "wrapped_key", "master_key_id"],
-            [key_id if type(key_id) is uuid.UUID else uuid.UUID(str(key_id)), key[1], key[2]],
-        )
-    try:
-        raw = vault.decrypt_for(data_key, bytes(sealed), f.model_field.aad(pk))
-    except KeyShreddedError:
+    decrypt = data_keys.get(key_id)
+    if decrypt is None:
+        try:
+            decrypt = vault.decrypter(*key)
+        except KeyShreddedError:
+            decrypt = _SHREDDED
+        data_keys[key_id] = decrypt
+    if decrypt is _SHREDDED:
         return ERASED
-    return f.model_field.decode(raw)
+    return f.model_field.decode(decrypt(sealed, f.model_field.aad(pk)))
+
+
+_SHREDDED = object()  # in ``data_keys``: the key was shredded
 
 
 # --- The walk ------------------------------------------------------------------------------------
@@ -570,8 +578,10 @@ class _Batch:
         return [(query, bound[i]) for query, i in zip(self.queries, self.shape_of, strict=True)]
 
     def rows(self, state: ExportState, results: list, skip: int) -> dict:
-        return {
+        return {  # most models have no row for most people: those are not read further
             id(found.plan): rows(found, state, results[skip + start : skip + end])
+            if results[skip + start]
+            else _NO_ROWS
             for found, start, end in self.specs
         }
 

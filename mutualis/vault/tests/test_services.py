@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 
 from mutualis.vault import services
-from mutualis.vault.exceptions import DecryptionError
+from mutualis.vault.exceptions import DecryptionError, KeyShreddedError
 from mutualis.vault.models import DataKey
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +42,34 @@ def test_decrypt_for_refuses_other_associated_data_or_another_key():
         services.decrypt_for(other, blob, b"context")
     with pytest.raises(DecryptionError):
         services.decrypt_for(data_key, blob[:10], b"context")
+
+
+def test_a_decrypter_decrypts_as_decrypt_for_with_its_key_unwrapped_once():
+    data_key, other = services.create_data_key(), services.create_data_key()
+    blobs = [services.encrypt_for(data_key, f"valeur {n}", b"context") for n in range(3)]
+    foreign = services.encrypt_for(other, b"x", b"context")
+    services.clear_key_cache()
+
+    with mock.patch.object(services, "_unwrap_secret", wraps=services._unwrap_secret) as unwrap:
+        stored = DataKey.objects.values_list("id", "wrapped_key", "master_key_id")
+        decrypt = services.decrypter(*stored.get(pk=data_key.pk))
+        found = [decrypt(memoryview(blob), b"context") for blob in blobs]
+
+    assert found == [f"valeur {n}".encode() for n in range(3)]
+    assert unwrap.call_count == 1
+    with pytest.raises(DecryptionError):
+        decrypt(blobs[0], b"other context")
+    with pytest.raises(DecryptionError):
+        decrypt(foreign, b"context")
+
+
+def test_no_decrypter_for_a_shredded_key():
+    data_key = services.create_data_key()
+    services.shred(data_key)
+
+    stored = DataKey.objects.get(pk=data_key.pk)
+    with pytest.raises(KeyShreddedError):
+        services.decrypter(stored.pk, stored.wrapped_key, stored.master_key_id)
 
 
 def test_a_wrapped_key_copied_to_another_row_does_not_unwrap():
