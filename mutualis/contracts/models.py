@@ -12,9 +12,9 @@ from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Subquery
 from django.utils import timezone
 
+from mutualis.lib.prepared import PreparedQuery
 from mutualis.members.models import Beneficiary, Member, Person
 from mutualis.vault.erased import is_erased
 from mutualis.vault.fields import EncryptedTextField
@@ -49,20 +49,21 @@ class Offer(models.Model):
         return self.rate_table(on).rate_for_age(age)
 
     def rate_table(self, on: datetime.date | None = None) -> RateTable:
-        """The table in force on ``on`` (today by default), read with one query: the latest
-        table effective on or before that day."""
+        """The table in force on ``on`` (today by default): the latest table effective on or
+        before that day. One query, written once per process (every page that shows a premium
+        asks for it): the offer's tables, all of them (a table a year, a dozen bands each),
+        the one in force picked here."""
         day = on or timezone.localdate()
-        in_force = (
-            self.rates.filter(effective_from__lte=day)
-            .order_by("-effective_from")
-            .values("effective_from")[:1]
+        rates = [rate for rate in _RATES_OF_OFFER(self.pk) if rate.effective_from <= day]
+        latest = rates[0].effective_from if rates else None
+        return RateTable(
+            offer=self.code,
+            bands=tuple(
+                (rate.min_age, rate.max_age, rate.monthly_amount)
+                for rate in rates
+                if rate.effective_from == latest
+            ),
         )
-        bands = (
-            self.rates.filter(effective_from=Subquery(in_force))
-            .order_by("min_age", "pk")
-            .values_list("min_age", "max_age", "monthly_amount")
-        )
-        return RateTable(offer=self.code, bands=tuple(bands))
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,14 @@ class PremiumRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offer.code} {self.min_age}-{self.max_age} ans : {self.monthly_amount} €"
+
+
+# Latest table first, each table's bands by age (see Offer.rate_table).
+_RATES_OF_OFFER = PreparedQuery(
+    lambda offer_id: PremiumRate.objects.filter(offer_id=offer_id).order_by(
+        "-effective_from", "min_age", "pk"
+    )
+)
 
 
 class CareDomain(models.TextChoices):

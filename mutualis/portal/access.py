@@ -1,7 +1,8 @@
 """Who may enter the member space: a logged-in member account, and only for their own data.
 
-Every page finds "the member" from ``request.user`` through ``Member.objects.visible_to`` — never
-from an id the client sends — so a member only ever reaches their own records (architecture.md §5).
+Every page finds "the member" from ``request.user`` — the record of the session's account, what
+``Member.objects.visible_to`` gives a member, never from an id the client sends — so a member
+only ever reaches their own records (architecture.md §5).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from mutualis.contracts import terms
+from mutualis.lib.prepared import PreparedQuery
 from mutualis.members.models import Member, UserKind
 from mutualis.rights.export import queries
 
@@ -22,18 +24,24 @@ def members_only_response(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/members_only.html", status=403)
 
 
+# What ``Member.objects.visible_to`` gives a member's account (their own record, found by the
+# account of the session, never by an id the client sends), with the person and their key: the
+# first query of every page of the member space, written once per process (mutualis.lib.prepared:
+# writing it cost more than running it). At most one row: the account is one-to-one.
+_MEMBER_OF_ACCOUNT = PreparedQuery(
+    lambda account_id: Member.objects.select_related("person", "person__data_key").filter(
+        account_id=account_id
+    )[:1]
+)
+
+
 def member_of(request: HttpRequest) -> Member | None:
     """The member whose account is logged in, or ``None``."""
     user = request.user
     if not user.is_authenticated or user.kind != UserKind.MEMBER:
         return None
-    # At most one row (the account is one-to-one): no ordering to write, as ``first()`` would.
-    found = (
-        Member.objects.visible_to(user)
-        .select_related("person", "person__data_key")
-        .filter(account=user)[:1]
-    )
-    member = next(iter(found), None)
+    found = _MEMBER_OF_ACCOUNT(user.pk)
+    member = found[0] if found else None
     if member is not None:
         # Both sides of the one-to-one, cached: ``member.account`` is the logged-in user (not
         # read again) and ``user.member``, which ``visible_to`` querysets filter on, is this member.

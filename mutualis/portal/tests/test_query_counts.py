@@ -98,3 +98,24 @@ def test_the_messages_page_reads_the_same_queries_for_one_thread_or_many(
     assert "Question n° 4" in alice_client.get("/espace/messages/").content.decode()
     with django_assert_max_num_queries(MESSAGES):
         alice_client.get("/espace/messages/")
+
+
+def test_the_reads_every_view_repeats_are_written_once(alice_client, alice, monkeypatch):
+    """The member of the session, their current mandate and their offer's rates: the ORM writes
+    those queries once per process (mutualis.lib.prepared), the next views only run them."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    alice_client.get("/espace/")
+    written = []
+    as_sql = SQLCompiler.as_sql
+
+    def counting(self, *args, **kwargs):
+        written.append(self.query.model._meta.label)
+        return as_sql(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    queries = _queries(alice_client, "/espace/")
+    assert any("billing_mandate" in sql for sql in queries)
+    assert any("contracts_premiumrate" in sql for sql in queries)
+    assert not {"members.Member", "billing.Mandate", "contracts.PremiumRate"} & set(written)
+    assert written  # the others are still written at each view (the test sees them)

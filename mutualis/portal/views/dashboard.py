@@ -13,6 +13,7 @@ from mutualis.billing import ledger, statement
 from mutualis.billing.models import Mandate
 from mutualis.contracts.cover import CoverStatus, cover_status
 from mutualis.contracts.models import Contract
+from mutualis.lib.prepared import PreparedQuery
 from mutualis.members.models import Beneficiary, Member
 from mutualis.portal.access import MemberRequiredMixin
 
@@ -40,8 +41,21 @@ def owned_by(contract: Contract, member: Member) -> Contract:
     return contract
 
 
+# The latest mandate still in force, with its key (its IBAN is shown masked): asked by the
+# dashboard and the bank pages on every view, so written once per process (mutualis.lib.prepared).
+_CURRENT_MANDATE = PreparedQuery(
+    lambda member_id: (
+        Mandate.objects.filter(member_id=member_id)
+        .current()
+        .select_related("data_key")
+        .order_by("-signed_at")[:1]
+    )
+)
+
+
 def current_mandate(member: Member) -> Mandate | None:
-    return Mandate.objects.filter(member=member).current().select_related("data_key").first()
+    found = _CURRENT_MANDATE(member.pk)
+    return found[0] if found else None
 
 
 STATUS_LABELS = {
