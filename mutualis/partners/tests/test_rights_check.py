@@ -15,6 +15,7 @@ from django.utils import timezone
 from mutualis.audit.models import Disclosure, Event
 from mutualis.contracts.models import Contract
 from mutualis.contracts.testing import subscribe_with_twins
+from mutualis.lib.prepared_testing import written_queries
 from mutualis.partners.tests.helpers import body_for, check
 from mutualis.privacy import catalogue, restrictions
 from mutualis.privacy.models import RestrictionGround
@@ -99,18 +100,9 @@ def test_a_check_reads_the_person_named_once_and_asks_the_restriction_guard_once
 def test_a_check_compiles_none_of_its_reads_again(client, alice, pharmacy_key, monkeypatch, by):
     # Writing a query's SQL cost the check more CPU than the database's answers: its reads are
     # compiled once (lib/prepared.py), and the next checks only run them.
-    from django.db.models.sql.compiler import SQLCompiler
-
     body = body_for(alice.person, by=by)
     assert check(client, pharmacy_key, body).json()["statut"] == "couvert"
-    compiled = []
-    as_sql = SQLCompiler.as_sql
-
-    def counting(self, *args, **kwargs):
-        compiled.append(self.query.model._meta.label)
-        return as_sql(self, *args, **kwargs)
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    compiled = written_queries(monkeypatch)
     with CaptureQueriesContext(connection) as queries:
         assert check(client, pharmacy_key, body).json()["statut"] == "couvert"
     reads = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]

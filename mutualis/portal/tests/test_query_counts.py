@@ -15,6 +15,7 @@ from mutualis.contact import services as contact
 from mutualis.contact.models import Channel
 from mutualis.contracts import services
 from mutualis.contracts.testing import child_of, make_person_data, spouse_of
+from mutualis.lib.prepared_testing import written_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -103,17 +104,8 @@ def test_the_messages_page_reads_the_same_queries_for_one_thread_or_many(
 def test_the_reads_every_view_repeats_are_written_once(alice_client, alice, monkeypatch):
     """The member of the session, their current mandate and their offer's rates: the ORM writes
     those queries once per process (mutualis.lib.prepared), the next views only run them."""
-    from django.db.models.sql.compiler import SQLCompiler
-
     alice_client.get("/espace/")
-    written = []
-    as_sql = SQLCompiler.as_sql
-
-    def counting(self, *args, **kwargs):
-        written.append(self.query.model._meta.label)
-        return as_sql(self, *args, **kwargs)
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    written = written_queries(monkeypatch)
     queries = _queries(alice_client, "/espace/")
     assert any("billing_mandate" in sql for sql in queries)
     assert any("contracts_premiumrate" in sql for sql in queries)
