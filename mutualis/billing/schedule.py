@@ -27,7 +27,7 @@ from mutualis.billing import ledger
 from mutualis.billing.calendar import due_day
 from mutualis.billing.models import Instalment, LedgerEntry, LedgerKind
 from mutualis.billing.tags import BillingTag
-from mutualis.contracts.models import Contract, PremiumRate
+from mutualis.contracts.models import Contract, PremiumRate, rates_in_force
 
 CENT = Decimal("0.01")
 
@@ -48,13 +48,6 @@ def due_date(contract: Contract, month: datetime.date) -> datetime.date:
     return max(month.replace(day=due_day()), contract.start_date)
 
 
-def rate_table(offer_id: int, day: datetime.date) -> list[PremiumRate]:
-    """The rows of the offer's table in force on ``day``."""
-    rates = PremiumRate.objects.filter(offer_id=offer_id, effective_from__lte=day)
-    latest = rates.order_by("-effective_from").values_list("effective_from", flat=True).first()
-    return list(rates.filter(effective_from=latest)) if latest else []
-
-
 def _rate(table: list[PremiumRate], age: int, offer_code: str) -> Decimal:
     for rate in table:
         if rate.min_age <= age <= rate.max_age:
@@ -66,7 +59,7 @@ def full_month_amount(
     contract: Contract, month: datetime.date, table: list[PremiumRate] | None = None
 ) -> Decimal:
     """The premium of a whole covered month: each covered person's rate for their age then."""
-    table = rate_table(contract.offer_id, month) if table is None else table
+    table = rates_in_force(contract.offer_id, month) if table is None else table
     total = Decimal("0")
     for person in contract.covered_people():
         age = person.age_on(month)

@@ -49,20 +49,11 @@ class Offer(models.Model):
         return self.rate_table(on).rate_for_age(age)
 
     def rate_table(self, on: datetime.date | None = None) -> RateTable:
-        """The table in force on ``on`` (today by default): the latest table effective on or
-        before that day. One query, written once per process (every page that shows a premium
-        asks for it): the offer's tables, all of them (a table a year, a dozen bands each),
-        the one in force picked here."""
-        day = on or timezone.localdate()
-        rates = [rate for rate in _RATES_OF_OFFER(self.pk) if rate.effective_from <= day]
-        latest = rates[0].effective_from if rates else None
+        """The table in force on ``on`` (today by default): :func:`rates_in_force`."""
+        rates = rates_in_force(self.pk, on or timezone.localdate())
         return RateTable(
             offer=self.code,
-            bands=tuple(
-                (rate.min_age, rate.max_age, rate.monthly_amount)
-                for rate in rates
-                if rate.effective_from == latest
-            ),
+            bands=tuple((rate.min_age, rate.max_age, rate.monthly_amount) for rate in rates),
         )
 
 
@@ -108,12 +99,22 @@ class PremiumRate(models.Model):
         return f"{self.offer.code} {self.min_age}-{self.max_age} ans : {self.monthly_amount} €"
 
 
-# Latest table first, each table's bands by age (see Offer.rate_table).
+# Latest table first, each table's bands by age (see rates_in_force).
 _RATES_OF_OFFER = PreparedQuery(
     lambda offer_id: PremiumRate.objects.filter(offer_id=offer_id).order_by(
         "-effective_from", "min_age", "pk"
     )
 )
+
+
+def rates_in_force(offer_id: int, day: datetime.date) -> list[PremiumRate]:
+    """The bands of the offer's table in force on ``day`` (the latest effective on or before
+    it), by age. One query, written once per process (every page that shows a premium, every
+    schedule, asks for it): the offer's tables, all of them (a table a year, a dozen bands
+    each), the one in force picked here."""
+    rates = [rate for rate in _RATES_OF_OFFER(offer_id) if rate.effective_from <= day]
+    latest = rates[0].effective_from if rates else None
+    return [rate for rate in rates if rate.effective_from == latest]
 
 
 class CareDomain(models.TextChoices):
