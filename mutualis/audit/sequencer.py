@@ -20,8 +20,11 @@ the snapshot's ``xmax`` (``horizon_xmax``, read next): every transaction that dr
 ``horizon_id`` had its transaction id before then (the writer's INSERT takes one before drawing
 the event's id), so is below ``horizon_xmax``. A later pass whose snapshot ``xmin`` has reached
 ``horizon_xmax`` knows all of them have ended; once it has placed every committed event above the
-watermark, it raises the watermark to ``horizon_id``. A long-running writing transaction only
-delays the watermark (the passes then read a wider range), never a placement. On SQLite a
+watermark, it raises the watermark to ``horizon_id``. A full batch has placed every committed
+event up to the last one it placed: it raises the watermark that far (never past
+``horizon_id``), so that draining a backlog does not read again, batch after batch, what the
+batches before placed. A long-running writing transaction only delays the watermark (the
+passes then read a wider range), never a placement. On SQLite a
 transaction holds the database's write lock from its start, so the sequencer's own transaction
 sees every event that will ever have a lower id: the watermark follows the last placed id.
 """
@@ -30,15 +33,8 @@ from __future__ import annotations
 
 from django.db import connections, transaction
 
-from mutualis.audit.models import (
-    CHAIN_HEAD_PK,
-    GENESIS_HASH,
-    ChainHead,
-    ChainLink,
-    Event,
-    canonical_content,
-    link_hash,
-)
+from mutualis.audit.models import CHAIN_HEAD_PK, GENESIS_HASH, ChainHead, ChainLink, link_hash
+from mutualis.audit.raw import Decoder
 
 DEFAULT_BATCH_SIZE = 5000
 # A following sequencer (``audit_sequence --follow``) pauses this long after any pass that left
@@ -49,7 +45,12 @@ FOLLOW_PAUSE = 0.5
 
 # The highest event id drawn so far by any session (sequences are not transactional).
 _LAST_DRAWN = "SELECT pg_sequence_last_value(pg_get_serial_sequence('audit_event', 'id')::regclass)"
-_FIELDS = ("id", "uid", "at", "actor", "tag", "subject_id", "target", "details", "mac")
+# The oldest committed events above the watermark that have no link yet (see mutualis.audit.raw).
+_UNPLACED = (
+    "SELECT e.id, {columns} FROM audit_event e WHERE e.id > %s "
+    "AND NOT EXISTS (SELECT 1 FROM audit_chainlink l WHERE l.event_id = e.id) "
+    "ORDER BY e.id LIMIT %s"
+)
 
 
 def locked_head(using: str = "default", *, skip_locked: bool = False) -> ChainHead | None:
@@ -79,14 +80,14 @@ def locked_head(using: str = "default", *, skip_locked: bool = False) -> ChainHe
     return heads.filter(pk=CHAIN_HEAD_PK).first()
 
 
-def unplaced(watermark: int, using: str = "default"):
-    """Events above ``watermark`` without a link, oldest id first (committed ones only)."""
-    return (
-        Event.objects.using(using)
-        .filter(id__gt=watermark, link__isnull=True)
-        .order_by("id")
-        .values_list(*_FIELDS)
-    )
+def unplaced(watermark: int, limit: int, using: str = "default") -> list[tuple[int, bytes, str]]:
+    """Events above ``watermark`` without a link, oldest id first, at most ``limit``
+    (committed ones only): (id, canonical content, MAC)."""
+    connection = connections[using]
+    decode = Decoder(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(_UNPLACED.format(columns=decode.columns), [watermark, limit])
+        return [(row[0], *decode.row(*row[1:])) for row in cursor.fetchall()]
 
 
 def sequence(*, batch_size: int = DEFAULT_BATCH_SIZE, using: str = "default") -> int:
@@ -102,26 +103,19 @@ def sequence(*, batch_size: int = DEFAULT_BATCH_SIZE, using: str = "default") ->
         if head is None:
             return 0
         horizon = _horizon(connection)
-        events = list(unplaced(head.watermark, using)[:batch_size])
+        events = unplaced(head.watermark, batch_size, using)
         seq, prev = head.last_seq, head.last_hash
         links: list[tuple[int, int, str]] = []
-        for event_id, uid, at, actor, tag, subject_id, target, details, mac in events:
+        for event_id, content, mac in events:
             seq += 1
-            content = canonical_content(
-                uid=uid,
-                at=at,
-                actor=actor,
-                tag=tag,
-                subject_id=subject_id,
-                target=target,
-                details=details,
-            )
             prev = link_hash(seq=seq, event_id=event_id, prev_hash=prev, mac=mac, content=content)
             links.append((seq, event_id, prev))
         _write_links(connection, links)
         moved = {"last_seq": seq, "last_hash": prev}
-        if len(events) < batch_size:  # every committed event above the watermark is placed
-            moved.update(_raised_watermark(head, horizon, events))
+        # A batch not full placed every committed event above the watermark; a full one, every
+        # committed event up to the last it placed.
+        complete = len(events) < batch_size
+        moved.update(_raised_watermark(head, horizon, events, complete=complete))
         if links or moved.keys() - {"last_seq", "last_hash"}:
             ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).update(**moved)
     return len(links)
@@ -161,18 +155,30 @@ def _horizon(connection) -> tuple[int, int, int] | None:
     return drawn, xmin, xmax
 
 
-def _raised_watermark(head: ChainHead, horizon, events) -> dict:
-    """The head's new watermark and horizon, once every committed event above it is placed."""
+def _raised_watermark(head: ChainHead, horizon, events, *, complete: bool) -> dict:
+    """The head's new watermark and horizon after a pass that placed ``events``.
+
+    ``complete``: the pass placed every committed event above the watermark. Otherwise (a full
+    batch, a backlog being drained) it placed every committed event up to the last of ``events``,
+    and the watermark may rise that far, so that the next batches do not read again what this
+    one placed.
+    """
+    reached = events[-1][0] if events else head.watermark
     if horizon is None:  # SQLite: no transaction can still hold a lower id
-        highest = max((row[0] for row in events), default=head.watermark)
-        return {"watermark": max(head.watermark, highest)}
+        return {"watermark": max(head.watermark, reached)}
     drawn, xmin, xmax = horizon
     moved: dict = {}
     if head.horizon_xmax is not None and head.horizon_xmax > xmax:
         head.horizon_xmax = None  # another cluster's transaction ids (a restore): start again
     if head.horizon_xmax is not None and xmin >= head.horizon_xmax:
-        moved["watermark"] = max(head.watermark, head.horizon_id or 0)
-        head.horizon_xmax = None
+        # Every transaction that drew an id up to horizon_id has ended: committed, such an
+        # event was seen by this pass.
+        horizon_id = head.horizon_id or 0
+        moved["watermark"] = max(
+            head.watermark, horizon_id if complete else min(horizon_id, reached)
+        )
+        if moved["watermark"] >= horizon_id:
+            head.horizon_xmax = None
     if head.horizon_xmax is None:
         moved.update(horizon_id=drawn, horizon_xmax=xmax)
     return moved

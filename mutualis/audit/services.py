@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -100,18 +101,7 @@ def record(
             "audit.record() must be called inside transaction.atomic(), in the same transaction "
             "as the write it records"
         )
-    texts: list[str] = []
-    fields: dict[str, Any] = {
-        "tag": validate_tag(str(tag)),
-        "actor": _actor_id(actor),
-        "subject_id": _subject_id(subject),
-        "target": _target(target),
-        "details": _clean_details(details, texts),
-    }
-    texts += (fields["tag"], fields["actor"], fields["subject_id"], fields["target"])
-    if any(holds_nir_or_iban(text) for text in texts):
-        raise PersonalDataInAuditEvent(_PERSONAL_DATA_REFUSED)
-
+    fields = checked_fields(tag, actor, subject, target, details)
     uid = uuid.uuid4()
     at = timezone.now()
     mac = audit_key_ring().sign(canonical_content(uid=uid, at=at, **fields))
@@ -133,6 +123,27 @@ def record(
     return event
 
 
+def checked_fields(tag: Any, actor: Any, subject: Any, target: Any, details: Any) -> dict:
+    """An event's fields as stored, each checked (see :func:`record`)."""
+    texts: list[str] = []
+    fields: dict[str, Any] = {
+        "tag": _checked_tag(str(tag)),
+        "actor": _actor_id(actor),
+        "subject_id": _subject_id(subject),
+        "target": _target(target),
+        "details": _clean_details(details, texts),
+    }
+    # The tag and the actor were checked for a NIR or an IBAN with their form (once for each
+    # value); an id written from a UUID holds neither (the scan would set it aside anyway).
+    if not _from_uuid(subject):
+        texts.append(fields["subject_id"])
+    if not _from_uuid(target):
+        texts.append(fields["target"])
+    if any(holds_nir_or_iban(text) for text in texts):
+        raise PersonalDataInAuditEvent(_PERSONAL_DATA_REFUSED)
+    return fields
+
+
 # The event is one INSERT. On PostgreSQL its WHERE clause gives the transaction its id before the
 # event's id is drawn from the sequence: the sequencer relies on it to know when no event with a
 # lower id can still appear (see mutualis.audit.sequencer). The columns are the model's (a test
@@ -150,13 +161,61 @@ _SQLITE_INSERT = (
 
 def _insert(connection, *, uid, at, actor, tag, subject_id, target, details, mac) -> int:
     text = orjson.dumps(details).decode()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(_PG_INSERT, (uid, at, actor, tag, subject_id, target, text, mac))
-            return cursor.fetchone()[0]
-        stamp = connection.ops.adapt_datetimefield_value(at)
-        cursor.execute(_SQLITE_INSERT, (uid.hex, stamp, actor, tag, subject_id, target, text, mac))
-        return cursor.lastrowid
+    cursor = _cursor(connection)
+    if connection.vendor == "postgresql":
+        cursor.execute(_PG_INSERT, (uid, at, actor, tag, subject_id, target, text, mac))
+        return cursor.fetchone()[0]
+    stamp = connection.ops.adapt_datetimefield_value(at)
+    cursor.execute(_SQLITE_INSERT, (uid.hex, stamp, actor, tag, subject_id, target, text, mac))
+    return cursor.lastrowid
+
+
+def _cursor(connection):
+    """Django's cursor for the audit INSERT, made once per database connection and reused.
+
+    Every write of personal data records an event, so making and closing a cursor for each one
+    is a cost the whole system pays (with many writers on few cores, more than the INSERT's own
+    client work). The cursor is Django's (errors translated, queries logged when they are): a
+    new one is made when the connection was reopened, or when query logging was switched on or
+    off (``DEBUG``, the tests' query counts).
+    """
+    raw, logged = connection.connection, connection.queries_logged
+    cached = getattr(connection, "_mutualis_audit_cursor", None)
+    if cached is not None and cached[0] is raw and cached[1] == logged:
+        return cached[2]
+    cursor = connection.cursor()
+    connection._mutualis_audit_cursor = (raw, logged, cursor)
+    return cursor
+
+
+def _from_uuid(value: Any) -> bool:
+    """Whether ``value`` is a UUID, or a saved model instance whose primary key is one."""
+    if isinstance(value, models.Model):
+        value = value.pk
+    return isinstance(value, uuid.UUID)
+
+
+# Tags and actors are few and come back on every event: each value is checked once (its form,
+# then the NIR/IBAN scan) and remembered. A refused value is not remembered.
+@lru_cache(maxsize=1024)
+def _checked_tag(value: str) -> str:
+    validate_tag(value)
+    if holds_nir_or_iban(value):
+        raise PersonalDataInAuditEvent(_PERSONAL_DATA_REFUSED)
+    return value
+
+
+@lru_cache(maxsize=4096)
+def _checked_actor(value: str, *, given: bool = True) -> str:
+    """``given``: the caller wrote the identifier (its form is checked); otherwise it was made
+    from a model instance."""
+    if given and not _ACTOR.fullmatch(value):
+        raise ValueError(
+            f"audit actor {value!r} is not an identifier such as 'staff:12' or 'system'"
+        )
+    if holds_nir_or_iban(value):
+        raise PersonalDataInAuditEvent(_PERSONAL_DATA_REFUSED)
+    return value
 
 
 def _actor_id(actor: Any) -> str:
@@ -165,11 +224,11 @@ def _actor_id(actor: Any) -> str:
     if isinstance(actor, models.Model):
         if actor.pk is None:
             raise ValueError("an unsaved instance cannot be an audit actor")
-        return f"{actor._meta.model_name}:{actor.pk}"
+        return _checked_actor(f"{actor._meta.model_name}:{actor.pk}", given=False)
     if getattr(actor, "is_authenticated", None) is False:  # AnonymousUser
         return ANONYMOUS_ACTOR
-    if isinstance(actor, str) and _ACTOR.fullmatch(actor):
-        return actor
+    if isinstance(actor, str):
+        return _checked_actor(str(actor))
     raise ValueError(f"audit actor {actor!r} is not an identifier such as 'staff:12' or 'system'")
 
 
@@ -180,7 +239,9 @@ def _subject_id(subject: Any) -> str:
         if subject.pk is None:
             raise ValueError("an unsaved instance cannot be an audit subject")
         subject = subject.pk
-    if isinstance(subject, uuid.UUID | int) and not isinstance(subject, bool):
+    if isinstance(subject, uuid.UUID):
+        return str(subject)
+    if isinstance(subject, int) and not isinstance(subject, bool):
         subject = str(subject)
     if isinstance(subject, str) and _SUBJECT.fullmatch(subject):
         return subject
@@ -193,6 +254,8 @@ def _target(target: Any) -> str:
     if isinstance(target, models.Model):
         if target.pk is None:
             raise ValueError("an unsaved instance cannot be an audit target")
+        if isinstance(target.pk, uuid.UUID):
+            return f"{target._meta.label_lower}:{target.pk}"
         target = f"{target._meta.label_lower}:{target.pk}"
     if isinstance(target, str) and _TARGET.fullmatch(target):
         return target
@@ -208,9 +271,18 @@ def _clean_details(details: Mapping[str, Any] | None, texts: list[str] | None = 
     return _clean_json(details, "details", [] if texts is None else texts)
 
 
-def _clean_json(value: Any, path: str, texts: list[str]) -> Any:
-    """Return ``value`` as plain JSON, refusing what would not survive a database round trip."""
+def _clean_json(value: Any, path: Any, texts: list[str]) -> Any:
+    """Return ``value`` as plain JSON, refusing what would not survive a database round trip.
+
+    ``path`` names the value in error messages: a string, or a (parent, key or index) pair,
+    written out only when an error needs it (most events have none).
+    """
     if value is None or value is True or value is False:
+        return value
+    kind = type(value)
+    if kind is str and len(value) < _SHORTEST and value.isascii() and "\x00" not in value:
+        return value  # the common case: a short plain text (a field name, a code)
+    if kind is int and -_JSON_INT_LIMIT <= value <= _JSON_INT_LIMIT:
         return value
     if isinstance(value, str):
         if len(value) >= _SHORTEST:
@@ -218,34 +290,50 @@ def _clean_json(value: Any, path: str, texts: list[str]) -> Any:
         return _clean_text(value, path)
     if isinstance(value, int):
         if not -_JSON_INT_LIMIT <= value <= _JSON_INT_LIMIT:
-            raise ValueError(f"audit {path}: integers beyond 2**53 are not allowed; pass a string")
+            raise ValueError(
+                f"audit {_path(path)}: integers beyond 2**53 are not allowed; pass a string"
+            )
         return int(value)
     if isinstance(value, float):
         raise ValueError(
-            f"audit {path}: floats are not allowed (their stored form varies between databases); "
-            "pass a string or an integer"
+            f"audit {_path(path)}: floats are not allowed (their stored form varies between "
+            "databases); pass a string or an integer"
         )
     if isinstance(value, Mapping):
         cleaned = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise ValueError(f"audit {path}: keys must be strings, not {key!r}")
+                raise ValueError(f"audit {_path(path)}: keys must be strings, not {key!r}")
             if len(key) >= _SHORTEST:
                 texts.append(key)
-            cleaned[_clean_text(key, path)] = _clean_json(item, f"{path}.{key}", texts)
+            cleaned[_clean_text(key, path)] = _clean_json(item, (path, key), texts)
         return cleaned
     if isinstance(value, list | tuple):
-        return [_clean_json(item, f"{path}[{i}]", texts) for i, item in enumerate(value)]
-    raise ValueError(f"audit {path}: {type(value).__name__} is not JSON; convert it to a string")
+        return [_clean_json(item, (path, i), texts) for i, item in enumerate(value)]
+    raise ValueError(
+        f"audit {_path(path)}: {type(value).__name__} is not JSON; convert it to a string"
+    )
 
 
-def _clean_text(value: str, path: str) -> str:
+def _path(path: Any) -> str:
+    """``(("details", "a"), 0)`` → ``details.a[0]``."""
+    parts: list[str] = []
+    while isinstance(path, tuple):
+        path, step = path
+        parts.append(f"[{step}]" if isinstance(step, int) else f".{step}")
+    return path + "".join(reversed(parts))
+
+
+def _clean_text(value: str, path: Any) -> str:
     if "\x00" in value:
-        raise ValueError(f"audit {path}: NUL characters cannot be stored")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError(f"audit {path}: text that is not valid Unicode cannot be stored") from None
+        raise ValueError(f"audit {_path(path)}: NUL characters cannot be stored")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"audit {_path(path)}: text that is not valid Unicode cannot be stored"
+            ) from None
     return str(value)  # a plain str, not a subclass (an enum member)
 
 

@@ -19,23 +19,15 @@ time, the completeness count is one statement.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-import orjson
 from django.db import connections, transaction
 
 from mutualis.audit.keys import AuditKeyRing, audit_key_ring
-from mutualis.audit.models import (
-    CHAIN_HEAD_PK,
-    ChainHead,
-    canonical_at,
-    canonical_text_content,
-    link_hash,
-)
+from mutualis.audit.models import CHAIN_HEAD_PK, ChainHead, link_hash
+from mutualis.audit.raw import Decoder
 
 DEFAULT_CHUNK_SIZE = 10_000
 
@@ -69,14 +61,6 @@ class _Broken(Exception):
         self.found = found
 
 
-# Raw reads, the uid and the timestamp already in their canonical text form where the database
-# can write it (PostgreSQL), as stored otherwise (SQLite: 32 hex digits, naive UTC text).
-_COLUMNS = {
-    "postgresql": "e.uid::text, to_char(e.at AT TIME ZONE 'UTC', "
-    '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\'), e.actor, e.tag, e.subject_id, e.target, '
-    "e.details, e.mac",
-    "sqlite": "e.uid, CAST(e.at AS TEXT), e.actor, e.tag, e.subject_id, e.target, e.details, e.mac",
-}
 _LINKS = (
     "SELECT l.seq, l.hash, e.id, {columns} FROM audit_chainlink l "
     "JOIN audit_event e ON e.id = l.event_id "
@@ -112,7 +96,7 @@ def verify_chain(
     connection = connections[using]
     keys = audit_key_ring()
     with _snapshot(using), connection.cursor() as cursor:
-        decode = _Decoder(connection.vendor)
+        decode = Decoder(connection.vendor)
         head = ChainHead.objects.using(using).filter(pk=CHAIN_HEAD_PK).first()
         cursor.execute("SELECT MAX(id) FROM audit_event")
         last_id = cursor.fetchone()[0] or 0
@@ -174,46 +158,6 @@ def _snapshot(using: str) -> Iterator[None]:
         yield
 
 
-class _Decoder:
-    """Turns raw column values into the canonical content and the stored MAC."""
-
-    def __init__(self, vendor: str) -> None:
-        self.vendor = vendor
-        self.columns = _COLUMNS["postgresql" if vendor == "postgresql" else "sqlite"]
-
-    def row(self, uid, at, actor, tag, subject_id, target, details, mac) -> tuple[bytes, str]:
-        if self.vendor != "postgresql":
-            uid, at = _sqlite_uid(uid), _sqlite_at(at)
-        if isinstance(details, str | bytes):
-            details = orjson.loads(details)
-        content = canonical_text_content(
-            uid=uid,
-            at=at,
-            actor=actor,
-            tag=tag,
-            subject_id=subject_id,
-            target=target,
-            details=details,
-        )
-        return content, mac
-
-
-def _sqlite_uid(text: str) -> str:
-    """32 hexadecimal digits as stored, in the dashed form of ``str(UUID)``."""
-    if len(text) != 32:
-        return str(uuid.UUID(text))
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-
-
-def _sqlite_at(text: str) -> str:
-    """``YYYY-MM-DD HH:MM:SS[.ffffff]`` (UTC, as stored) in the form of :func:`canonical_at`."""
-    if len(text) == 26 and text[10] == " ":
-        return f"{text[:10]}T{text[11:]}+00:00"
-    if len(text) == 19 and text[10] == " ":  # no fraction: a whole second
-        return f"{text[:10]}T{text[11:]}.000000+00:00"
-    return canonical_at(datetime.fromisoformat(text).replace(tzinfo=UTC))
-
-
 def _mac_break(keys: AuditKeyRing, mac: str, content: bytes, seq, event_id) -> Break | None:
     verdict = keys.verifies(mac, content)
     where = f"l'événement n° {seq}" if seq is not None else f"l'événement {event_id} (en attente)"
@@ -233,7 +177,7 @@ def _mac_break(keys: AuditKeyRing, mac: str, content: bytes, seq, event_id) -> B
     return None
 
 
-def _walk_chain(cursor, head: ChainHead, keys, decode: _Decoder, chunk_size: int, count) -> None:
+def _walk_chain(cursor, head: ChainHead, keys, decode: Decoder, chunk_size: int, count) -> None:
     expected = head.checkpoint_seq + 1
     prev = head.checkpoint_hash
     cursor.execute("SELECT MIN(seq) FROM audit_chainlink WHERE seq <= %s", [head.checkpoint_seq])

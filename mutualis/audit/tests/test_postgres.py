@@ -115,7 +115,8 @@ def test_an_event_commits_or_rolls_back_with_the_write_it_records():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_event_committed_after_higher_ones_were_placed_is_placed_after_them():
+@pytest.mark.parametrize("batch_size", [5000, 2], ids=["batch not full", "full batches"])
+def test_an_event_committed_after_higher_ones_were_placed_is_placed_after_them(batch_size):
     """The watermark race: a lower id still uncommitted while the sequencer places higher ones."""
     holding, release = threading.Event(), threading.Event()
     slow: list[int] = []
@@ -131,12 +132,14 @@ def test_an_event_committed_after_higher_ones_were_placed_is_placed_after_them()
     writer.start()
     try:
         assert holding.wait(timeout=30)
-        with transaction.atomic():
-            fast = record(SampleTag.MEMBER_UPDATE, actor="staff:2")
-        assert fast.pk > slow[0]
-        for _ in range(3):  # passes while the lower id is still uncommitted
-            sequence()
-        assert list(ChainLink.objects.values_list("event_id", flat=True)) == [fast.pk]
+        fast = []
+        for _ in range(5):
+            with transaction.atomic():
+                fast.append(record(SampleTag.MEMBER_UPDATE, actor="staff:2").pk)
+        assert min(fast) > slow[0]
+        for _ in range(6):  # passes while the lower id is still uncommitted
+            sequence(batch_size=batch_size)
+        assert list(ChainLink.objects.order_by("seq").values_list("event_id", flat=True)) == fast
         assert ChainHead.objects.get().watermark < slow[0]  # never raised past the open one
     finally:
         release.set()
@@ -146,14 +149,14 @@ def test_an_event_committed_after_higher_ones_were_placed_is_placed_after_them()
     # Committed now: placed at the next passes, and the watermark passes both. A bounded number
     # of passes, so that a sequencer that never places it fails the test instead of hanging it.
     for _ in range(20):
-        sequence()
+        sequence(batch_size=batch_size)
         head = ChainHead.objects.get()
-        if head.watermark >= fast.pk and ChainLink.objects.filter(event_id=slow[0]).exists():
+        if head.watermark >= fast[-1] and ChainLink.objects.filter(event_id=slow[0]).exists():
             break
     else:
         pytest.fail("the event committed late was not placed, or the watermark did not pass it")
     order = ChainLink.objects.order_by("seq").values_list("event_id", flat=True)
-    assert list(order) == [fast.pk, slow[0]]
+    assert list(order) == [*fast, slow[0]]
     assert verify_chain().ok
 
 

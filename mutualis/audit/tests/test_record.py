@@ -3,7 +3,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from mutualis import audit
 from mutualis.audit.keys import audit_key_ring
@@ -11,6 +12,7 @@ from mutualis.audit.models import GENESIS_HASH, AppendOnlyError, ChainHead, Chai
 from mutualis.audit.sequencer import sequence, sequence_all
 from mutualis.audit.services import PersonalDataInAuditEvent, TransactionRequired, record
 from mutualis.audit.tests.conftest import SampleTag
+from mutualis.audit.verify import verify_chain
 
 NIR = "295109912611193"
 IBAN = "FR7630006000011234567890189"
@@ -201,6 +203,26 @@ def test_it_refuses_a_nir_as_subject(db):
         record(SampleTag.MEMBER_UPDATE, subject=NIR)
 
 
+def test_it_refuses_a_nir_in_the_actor_or_the_tag_every_time(db):
+    # Tags and actors are checked once for each value and remembered: a refusal is not.
+    for _ in range(2):
+        with pytest.raises(PersonalDataInAuditEvent), transaction.atomic():
+            record(SampleTag.MEMBER_UPDATE, actor=f"staff:{NIR}")
+        with pytest.raises(PersonalDataInAuditEvent), transaction.atomic():
+            record(f"members:{NIR}:update")
+        with pytest.raises(ValueError, match="not an identifier"), transaction.atomic():
+            record(SampleTag.MEMBER_UPDATE, actor="Staff 12")
+    assert not Event.objects.exists()
+
+
+def test_it_refuses_a_nir_or_an_iban_as_target(db):
+    # Subjects and targets given as UUIDs (or instances keyed by one) are not scanned; strings are.
+    for target in (f"members.person:{NIR}", f"bank:{IBAN}"):
+        with pytest.raises(PersonalDataInAuditEvent), transaction.atomic():
+            record(SampleTag.MEMBER_UPDATE, subject=uuid.uuid4(), target=target)
+    assert not Event.objects.exists()
+
+
 def test_it_accepts_numbers_that_only_look_like_a_nir_or_an_iban(db):
     details = {"reference": "295109912611194", "batch": "FR7630006000011234567890188"}
     with transaction.atomic():
@@ -237,6 +259,46 @@ def test_record_ids_that_contain_an_iban_shaped_run_are_accepted(db):
 def test_it_refuses_details_that_would_not_survive_storage(db, details, message):
     with pytest.raises(ValueError, match=message), transaction.atomic():
         record(SampleTag.MEMBER_UPDATE, details=details)
+
+
+def test_a_refusal_names_where_the_value_is_in_the_details(db):
+    details = {"changes": [{"field": "email"}, {"field": "phone", "old": 1.5}]}
+    floats = r"^audit details\.changes\[1\]\.old: floats"
+    with pytest.raises(ValueError, match=floats), transaction.atomic():
+        record(SampleTag.MEMBER_UPDATE, details=details)
+    with pytest.raises(ValueError, match=r"^audit details\.note: NUL"), transaction.atomic():
+        record(SampleTag.MEMBER_UPDATE, details={"note": "a\x00b"})
+
+
+def test_the_insert_follows_a_reopened_connection_and_query_logging(transactional_db):
+    # record() keeps one cursor per connection: a reconnect, or query logging switched on (DEBUG,
+    # the tests' query counts), gives it a new one.
+    with transaction.atomic():
+        record(SampleTag.REPORT_READ)
+    connection.close()
+    with transaction.atomic():
+        record(SampleTag.REPORT_READ)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        record(SampleTag.REPORT_READ)
+    assert [q for q in queries.captured_queries if "INSERT INTO audit_event" in q["sql"]]
+    with transaction.atomic():
+        record(SampleTag.REPORT_READ)
+    assert Event.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backlog_drained_in_full_batches_raises_the_watermark_as_it_goes():
+    # Else each batch would read again every event the batches before it placed.
+    for i in range(9):
+        with transaction.atomic():
+            record(SampleTag.REPORT_READ, details={"i": i})
+    ids = list(Event.objects.order_by("id").values_list("id", flat=True))
+    marks = []
+    while sequence(batch_size=3):
+        marks.append(ChainHead.objects.get().watermark)
+    # The first batch may only note the horizon (PostgreSQL); then each batch's last event.
+    assert marks[1:] == [ids[5], ids[8]]
+    assert verify_chain().ok
 
 
 def test_the_package_exports_record(db):
