@@ -9,7 +9,7 @@ import re
 from base64 import b32decode
 
 import pytest
-from django_otp.oath import totp
+from django_otp.oath import TOTP, totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD
@@ -43,9 +43,20 @@ def _new_page(browser):
     return page
 
 
-def _code(key: bytes, ahead: int = 0) -> str:
-    """The app's code now, or ``ahead`` steps later (a code is never accepted twice)."""
-    return f"{totp(key, drift=ahead):06d}"
+def _code(key: bytes) -> str:
+    """The next code the app accepts from the device holding ``key``.
+
+    The current step as the device counts it (the drift it learnt from earlier codes included),
+    or the step after the last code it accepted when that is later: a code is never accepted
+    twice. Counting from the clock alone fails whenever an earlier code crossed a step's end
+    between the page and the server.
+    """
+    device = TOTPDevice.objects.filter(key=key.hex()).first()
+    if device is None:
+        return f"{totp(key):06d}"
+    now = TOTP(key, device.step, device.t0, device.digits, device.drift).t()
+    ahead = max(0, device.last_t + 1 - now)
+    return f"{totp(key, device.step, device.t0, device.digits, device.drift + ahead):06d}"
 
 
 def _device_key(user: User) -> bytes:
@@ -64,7 +75,7 @@ def _log_in(page, live_server, email: str, password: str, key: bytes | None = No
 
 def _reauthenticate(page, password: str, key: bytes) -> None:
     page.get_by_label("Votre mot de passe").fill(password)
-    page.get_by_label(re.compile("Code à 6 chiffres")).fill(_code(key, ahead=1))
+    page.get_by_label(re.compile("Code à 6 chiffres")).fill(_code(key))
     page.get_by_role("button", name="Confirmer").click()
 
 
