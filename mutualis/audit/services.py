@@ -254,9 +254,10 @@ def _target(target: Any) -> str:
     if isinstance(target, models.Model):
         if target.pk is None:
             raise ValueError("an unsaved instance cannot be an audit target")
-        if isinstance(target.pk, uuid.UUID):
-            return f"{target._meta.label_lower}:{target.pk}"
-        target = f"{target._meta.label_lower}:{target.pk}"
+        pk = target.pk
+        target = f"{target._meta.label_lower}:{pk}"
+        if isinstance(pk, uuid.UUID):
+            return target  # a model's label and a UUID: of the form by construction
     if isinstance(target, str) and _TARGET.fullmatch(target):
         return target
     raise ValueError("audit target must be a model instance or a string without spaces")
