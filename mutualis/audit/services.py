@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+import psycopg
 from django.db import connections, models, transaction
 from django.utils import timezone
 from stdnum.fr import nir
@@ -42,6 +43,10 @@ ANONYMOUS_ACTOR = "anonymous"
 _ACTOR = re.compile(r"^[a-z][a-z0-9_]*(?::[A-Za-z0-9_.-]{1,64})?$")
 _SUBJECT = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _TARGET = re.compile(r"^\S{1,200}$")
+# "app_label.model:<uuid>": letters and a record id, which the NIR/IBAN scan sets aside.
+_LABELLED_UUID = re.compile(
+    r"[a-z_]+\.[a-z_]+:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
 # Candidates only: each match is then checked by python-stdnum (check key / mod 97).
 _NIR_LIKE = re.compile(r"(?<![0-9A-Z])[12378](?:\s?[0-9AB]){14}(?![0-9A-Z])", re.IGNORECASE)
 _IBAN_LIKE = re.compile(r"(?<![0-9A-Z])[A-Z]{2}\d{2}(?:[\s-]?[A-Z0-9]){11,30}", re.IGNORECASE)
@@ -134,10 +139,11 @@ def checked_fields(tag: Any, actor: Any, subject: Any, target: Any, details: Any
         "details": _clean_details(details, texts),
     }
     # The tag and the actor were checked for a NIR or an IBAN with their form (once for each
-    # value); an id written from a UUID holds neither (the scan would set it aside anyway).
+    # value); an id written from a UUID holds neither (the scan would set it aside anyway), nor
+    # does a model's label followed by one.
     if not _from_uuid(subject):
         texts.append(fields["subject_id"])
-    if not _from_uuid(target):
+    if not _from_uuid(target) and not _LABELLED_UUID.fullmatch(fields["target"]):
         texts.append(fields["target"])
     if any(holds_nir_or_iban(text) for text in texts):
         raise PersonalDataInAuditEvent(_PERSONAL_DATA_REFUSED)
@@ -161,31 +167,58 @@ _SQLITE_INSERT = (
 
 def _insert(connection, *, uid, at, actor, tag, subject_id, target, details, mac) -> int:
     text = orjson.dumps(details).decode()
-    cursor = _cursor(connection)
-    if connection.vendor == "postgresql":
-        cursor.execute(_PG_INSERT, (uid, at, actor, tag, subject_id, target, text, mac))
-        return cursor.fetchone()[0]
-    stamp = connection.ops.adapt_datetimefield_value(at)
-    cursor.execute(_SQLITE_INSERT, (uid.hex, stamp, actor, tag, subject_id, target, text, mac))
-    return cursor.lastrowid
+    cursor, driver = _cursor(connection)
+    if driver:  # what Django's cursor checks first: not in a transaction already doomed
+        connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors:  # the driver's errors as Django's, as any query's
+        if connection.vendor == "postgresql":
+            cursor.execute(_PG_INSERT, (uid, at, actor, tag, subject_id, target, text, mac))
+            return cursor.fetchone()[0]
+        stamp = connection.ops.adapt_datetimefield_value(at)
+        params = (uid.hex, stamp, actor, tag, subject_id, target, text, mac)
+        cursor.execute(_SQLITE_DRIVER_INSERT if driver else _SQLITE_INSERT, params)
+        return cursor.lastrowid
+
+
+_SQLITE_DRIVER_INSERT = _SQLITE_INSERT.replace("%s", "?")  # sqlite3's own placeholders
 
 
 def _cursor(connection):
-    """Django's cursor for the audit INSERT, made once per database connection and reused.
+    """The cursor of the audit INSERT, made once per database connection and reused, and
+    whether it is the driver's own (rather than Django's).
 
-    Every write of personal data records an event, so making and closing a cursor for each one
-    is a cost the whole system pays (with many writers on few cores, more than the INSERT's own
-    client work). The cursor is Django's (errors translated, queries logged when they are): a
-    new one is made when the connection was reopened, or when query logging was switched on or
-    off (``DEBUG``, the tests' query counts).
+    Every write of personal data records an event, so what each INSERT costs the client is a
+    cost the whole system pays (with many writers on few cores, as much as the INSERT's own
+    work in the server):
+
+    - making and closing a cursor for each event costs more than the INSERT's client work;
+    - Django's cursor rewrites each query on the way: on PostgreSQL it writes every value into
+      the SQL text (client-side binding, Django's default), on SQLite it turns the ``%s`` into
+      ``?``. The driver's own cursor takes the statement as it is, and on PostgreSQL sends the
+      values apart from it (server-side binding). It runs on the same connection, so in the
+      same transaction, refused in a transaction Django knows is doomed, and its errors are
+      translated into Django's as any query's. (The
+      server still parses the statement for every event, unless the deployment enables
+      psycopg's prepared statements, ``OPTIONS["prepare_threshold"]``: Django leaves them off
+      for connection poolers in transaction mode.)
+
+    When queries are logged (``DEBUG``, the tests' query counts) or an execute wrapper is
+    installed, Django's cursor is used, so that they see the INSERT. A new cursor is made when
+    the connection was reopened or either of those changed.
     """
-    raw, logged = connection.connection, connection.queries_logged
+    raw = connection.connection
+    logged = connection.queries_logged or bool(connection.execute_wrappers)
     cached = getattr(connection, "_mutualis_audit_cursor", None)
     if cached is not None and cached[0] is raw and cached[1] == logged:
         return cached[2]
-    cursor = connection.cursor()
-    connection._mutualis_audit_cursor = (raw, logged, cursor)
-    return cursor
+    if logged:
+        found = connection.cursor(), False
+    elif connection.vendor == "postgresql":
+        found = psycopg.Cursor(raw), True
+    else:
+        found = raw.cursor(), True
+    connection._mutualis_audit_cursor = (raw, logged, found)
+    return found
 
 
 def _from_uuid(value: Any) -> bool:
@@ -278,12 +311,7 @@ def _clean_json(value: Any, path: Any, texts: list[str]) -> Any:
     ``path`` names the value in error messages: a string, or a (parent, key or index) pair,
     written out only when an error needs it (most events have none).
     """
-    if value is None or value is True or value is False:
-        return value
-    kind = type(value)
-    if kind is str and len(value) < _SHORTEST and value.isascii() and "\x00" not in value:
-        return value  # the common case: a short plain text (a field name, a code)
-    if kind is int and -_JSON_INT_LIMIT <= value <= _JSON_INT_LIMIT:
+    if _plain(value):
         return value
     if isinstance(value, str):
         if len(value) >= _SHORTEST:
@@ -303,17 +331,33 @@ def _clean_json(value: Any, path: Any, texts: list[str]) -> Any:
     if isinstance(value, Mapping):
         cleaned = {}
         for key, item in value.items():
-            if not isinstance(key, str):
-                raise ValueError(f"audit {_path(path)}: keys must be strings, not {key!r}")
-            if len(key) >= _SHORTEST:
-                texts.append(key)
-            cleaned[_clean_text(key, path)] = _clean_json(item, (path, key), texts)
+            if type(key) is not str or not _plain(key):
+                if not isinstance(key, str):
+                    raise ValueError(f"audit {_path(path)}: keys must be strings, not {key!r}")
+                if len(key) >= _SHORTEST:
+                    texts.append(key)
+                key = _clean_text(key, path)
+            cleaned[key] = item if _plain(item) else _clean_json(item, (path, key), texts)
         return cleaned
     if isinstance(value, list | tuple):
-        return [_clean_json(item, (path, i), texts) for i, item in enumerate(value)]
+        return [
+            item if _plain(item) else _clean_json(item, (path, i), texts)
+            for i, item in enumerate(value)
+        ]
     raise ValueError(
         f"audit {_path(path)}: {type(value).__name__} is not JSON; convert it to a string"
     )
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is stored as it is, with nothing to scan: the common case of a detail
+    (a field name, a code, a count, a flag), tested before anything else."""
+    kind = type(value)
+    if kind is str:
+        return len(value) < _SHORTEST and value.isascii() and "\x00" not in value
+    if kind is int:
+        return -_JSON_INT_LIMIT <= value <= _JSON_INT_LIMIT
+    return value is None or kind is bool
 
 
 def _path(path: Any) -> str:

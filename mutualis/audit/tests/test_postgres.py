@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime
 import json
 import threading
+import uuid
 from collections import Counter
 from io import StringIO
 
+import psycopg
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
@@ -94,6 +96,31 @@ def test_a_writer_does_not_wait_for_another_writers_commit():
     # waited for a lock the first one held, `released` would only have been set by the timeout.
     assert second_committed.is_set()
     assert Counter(Event.objects.values_list("actor", flat=True)) == {"staff:0": 1, "staff:1": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_insert_sends_its_values_apart_and_fails_as_any_query():
+    # record() binds its values in the server (not written into the SQL text, as Django's cursor
+    # does), on the connection of the write it records.
+    subject = uuid.uuid4()
+    with transaction.atomic():
+        record(SampleTag.REPORT_READ, subject=subject, details={"note": "valeur-témoin"})
+        pid = connection.connection.info.backend_pid
+        with psycopg.connect(**connection.get_connection_params()) as observer:
+            (sent,) = observer.execute(
+                "SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]
+            ).fetchone()
+    assert sent.startswith("INSERT INTO audit_event") and "$8" in sent
+    assert str(subject) not in sent and "témoin" not in sent
+    assert Event.objects.get().subject_id == str(subject)
+    # Its errors are Django's, as any query's.
+    with transaction.atomic():
+        with pytest.raises(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+        with pytest.raises(DatabaseError, match="aborted"):
+            record(SampleTag.REPORT_READ)
+        transaction.set_rollback(True)
+    assert Event.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

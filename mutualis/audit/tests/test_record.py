@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import enum
 import uuid
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from mutualis import audit
@@ -216,11 +218,21 @@ def test_it_refuses_a_nir_in_the_actor_or_the_tag_every_time(db):
 
 
 def test_it_refuses_a_nir_or_an_iban_as_target(db):
-    # Subjects and targets given as UUIDs (or instances keyed by one) are not scanned; strings are.
-    for target in (f"members.person:{NIR}", f"bank:{IBAN}"):
+    # Subjects and targets given as UUIDs (or instances keyed by one) are not scanned; strings are,
+    # but for a model's label and a record id (letters and an id: neither can hold one).
+    record_id = uuid.uuid4()
+    for target in (
+        f"members.person:{NIR}",
+        f"bank:{IBAN}",
+        f"{IBAN.lower()}.person:{record_id}",  # a "label" with digits is scanned
+        f"members.person:{record_id}:{NIR}",
+    ):
         with pytest.raises(PersonalDataInAuditEvent), transaction.atomic():
             record(SampleTag.MEMBER_UPDATE, subject=uuid.uuid4(), target=target)
     assert not Event.objects.exists()
+    with transaction.atomic():
+        event = record(SampleTag.MEMBER_UPDATE, target=f"members.person:{record_id}")
+    assert event.target == f"members.person:{record_id}"
 
 
 def test_it_accepts_numbers_that_only_look_like_a_nir_or_an_iban(db):
@@ -254,11 +266,41 @@ def test_record_ids_that_contain_an_iban_shaped_run_are_accepted(db):
         ({"text": "a\x00b"}, "NUL"),
         ({"big": 2**53 + 1}, "2\\*\\*53"),
         ({"text": "\ud800"}, "not valid Unicode"),
+        ({"a": {"b\x00": 1}}, "NUL"),
+        ({"a": [{2: "x"}]}, "keys must be strings"),
+        ({"\ud800": 1}, "not valid Unicode"),
+        ({"a": [1, 2**60]}, "2\\*\\*53"),
     ],
 )
 def test_it_refuses_details_that_would_not_survive_storage(db, details, message):
     with pytest.raises(ValueError, match=message), transaction.atomic():
         record(SampleTag.MEMBER_UPDATE, details=details)
+
+
+def test_it_refuses_a_nir_or_an_iban_as_a_key_of_the_details(db):
+    for details in ({NIR: 1}, {"a": [{f"iban {IBAN}": True}]}):
+        with pytest.raises(PersonalDataInAuditEvent), transaction.atomic():
+            record(SampleTag.MEMBER_UPDATE, details=details)
+    assert not Event.objects.exists()
+
+
+def test_details_are_stored_as_plain_json(db):
+    class Code(enum.StrEnum):
+        EMAIL = "email"
+
+    class Count(enum.IntEnum):
+        THREE = 3
+
+    details = {Code.EMAIL: [Code.EMAIL, Count.THREE, True, None], "nested": ({"n": -(2**53)},)}
+    with transaction.atomic():
+        event = record(SampleTag.MEMBER_UPDATE, details=details)
+    expected = {"email": ["email", 3, True, None], "nested": [{"n": -(2**53)}]}
+    assert event.details == expected
+    assert [type(v) for v in event.details["email"]] == [str, int, bool, type(None)]
+    assert type(next(iter(event.details))) is str
+    assert Event.objects.get().details == expected
+    sequence_all()
+    assert verify_chain().ok
 
 
 def test_a_refusal_names_where_the_value_is_in_the_details(db):
@@ -284,6 +326,45 @@ def test_the_insert_follows_a_reopened_connection_and_query_logging(transactiona
     with transaction.atomic():
         record(SampleTag.REPORT_READ)
     assert Event.objects.count() == 4
+
+
+def test_a_refused_insert_raises_djangos_database_error(db):
+    # The INSERT goes through the driver's own cursor: its errors are still Django's.
+    sqlite = connection.vendor == "sqlite"
+    try:
+        with pytest.raises(DatabaseError, match=r"read-?only"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA query_only = ON" if sqlite else "SET TRANSACTION READ ONLY")
+            record(SampleTag.REPORT_READ)
+    finally:
+        if sqlite:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA query_only = OFF")
+    assert not Event.objects.exists()
+
+
+def test_no_event_is_written_in_a_transaction_that_must_roll_back(db):
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic(savepoint=False):
+            raise RuntimeError  # no savepoint to go back to: the whole transaction is doomed
+        with pytest.raises(TransactionManagementError):
+            record(SampleTag.REPORT_READ)
+    assert not Event.objects.exists()
+
+
+def test_the_insert_goes_through_djangos_execute_wrappers(db):
+    seen = []
+
+    def spy(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with transaction.atomic():
+        record(SampleTag.REPORT_READ)
+    with connection.execute_wrapper(spy), transaction.atomic():
+        record(SampleTag.REPORT_READ)
+    assert [sql for sql in seen if "INSERT INTO audit_event" in sql]
+    assert Event.objects.count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
