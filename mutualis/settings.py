@@ -468,10 +468,9 @@ MUTUALIS_PREMIUM_DUE_DAY = env_int("MUTUALIS_PREMIUM_DUE_DAY", 5)
 MUTUALIS_SEPA_CREDITOR_IBAN = env_str("MUTUALIS_SEPA_CREDITOR_IBAN", "FR7630006000011234567890189")
 MUTUALIS_SEPA_CREDITOR_BIC = env_str("MUTUALIS_SEPA_CREDITOR_BIC", "AGRIFRPPXXX")
 # Where sepa_batch writes its pain.008 files (mode 0600); the test suite writes into a
-# directory of its own, removed when the process that made it ends.
-MUTUALIS_SEPA_OUT_DIR = env_str(
-    "MUTUALIS_SEPA_OUT_DIR",
-    temporary_directory("mutualis-sepa-") if TESTING else str(VAR_DIR / "sepa"),
+# directory of its own, removed when the process that made it ends (made only when none is set).
+MUTUALIS_SEPA_OUT_DIR = env_str("MUTUALIS_SEPA_OUT_DIR") or (
+    temporary_directory("mutualis-sepa-") if TESTING else str(VAR_DIR / "sepa")
 )
 # Fee charged to the member for a rejected debit when the bank's file carries none ("0": none).
 MUTUALIS_SEPA_REJECTION_FEE = env_str("MUTUALIS_SEPA_REJECTION_FEE", "0")

@@ -210,6 +210,8 @@ def test_a_batch_process_killed_by_sigkill_then_run_again_debits_each_member_onc
         "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/"
         f"{db['NAME']}",
         "MUTUALIS_SEPA_CHUNK": "1",  # one transaction per debit: something to kill midway
+        # A killed process removes nothing: its own directory goes with the test's.
+        "MUTUALIS_SEPA_OUT_DIR": str(tmp_path / "default"),
     }
     root = Path(__file__).resolve().parents[3]
     command = [

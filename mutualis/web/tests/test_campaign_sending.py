@@ -426,7 +426,7 @@ def test_on_the_demo_data_a_campaign_reaches_exactly_the_consenting_members(smtp
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_sending_process_killed_by_sigkill_resumes_without_sending_anyone_twice(
-    smtp_server, bob, settings
+    smtp_server, bob, settings, tmp_path
 ):
     """A real process, really killed (SIGKILL, nothing to clean up), then started again."""
     import os
@@ -456,6 +456,8 @@ def test_a_sending_process_killed_by_sigkill_resumes_without_sending_anyone_twic
         "EMAIL_PORT": str(smtp_server.port),
         "MUTUALIS_CAMPAIGN_RATE": "20",
         "MUTUALIS_CAMPAIGN_BATCH": "10",
+        # A killed process removes nothing: its own directories go with the test's.
+        "MUTUALIS_SEPA_OUT_DIR": str(tmp_path),
     }
     root = Path(__file__).resolve().parents[3]
     command = [sys.executable, str(root / "manage.py"), "send_campaigns"]
