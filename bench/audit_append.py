@@ -56,6 +56,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "change in the machine's load falls on both",
     )
     parser.add_argument("--database-url", help="postgres://… (default: SQLite in a temp dir)")
+    parser.add_argument(
+        "--plain-cursor",
+        choices=("django", "driver"),
+        default="django",
+        help="the plain INSERT through Django's cursor (default: as the product's other writes) "
+        "or through the driver's own cursor, as record() writes",
+    )
     parser.add_argument("--scale", type=int, help="ignored (the suite's common option)")
     return parser.parse_args(argv)
 
@@ -81,17 +88,37 @@ def _write_ours(deadline: float) -> int:
     return count
 
 
+# How the plain INSERT reaches the database: "django" (Django's cursor, as every other write of
+# the product) or "driver" (the driver's own cursor, as record() writes; see --plain-cursor).
+PLAIN_CURSOR = "django"
+
+
 def _write_plain(deadline: float) -> int:
     from django.db import connection, transaction
 
     sql, make_row = plain_insert()
     count = 0
     with connection.cursor() as cursor:
+        if PLAIN_CURSOR == "driver":
+            cursor = driver_cursor(connection)
+            if connection.vendor == "sqlite":
+                sql = sql.replace("%s", "?")
         while time.monotonic() < deadline:
             with transaction.atomic():
                 cursor.execute(sql, make_row())
             count += 1
     return count
+
+
+def driver_cursor(connection):
+    """The driver's own cursor on Django's connection: psycopg's (values bound by the server)
+    or sqlite3's."""
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        return psycopg.Cursor(connection.connection)
+    return connection.connection.cursor()
 
 
 def plain_insert():
@@ -233,6 +260,8 @@ def drain_backlog() -> tuple[int, float]:
 
 def main(argv: list[str] | None = None) -> list[Result]:
     args = parse_args(argv)
+    global PLAIN_CURSOR
+    PLAIN_CURSOR = args.plain_cursor
     counts = [int(n) for n in args.writers.split(",")]
     workdir = Path(tempfile.mkdtemp(prefix="bench-audit-"))
     url, drop = scratch_database(args.database_url, workdir, "audit")
@@ -243,6 +272,8 @@ def main(argv: list[str] | None = None) -> list[Result]:
     vendor = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
     create_plain_table()
     print(f"{vendor}, {os.cpu_count()} CPU, {args.seconds:g} s per measure")
+    if PLAIN_CURSOR == "driver":
+        vendor += ", plain INSERT through the driver's cursor"
     results = []
     rates: dict[int, float] = {}
     try:
@@ -294,7 +325,7 @@ def rising(rates: dict[int, float], vendor: str) -> Result:
         rates[high],
         rates[low],
         "events/s",
-        ">= 1" if vendor == "PostgreSQL" else "",
+        ">= 1" if vendor.startswith("PostgreSQL") else "",
     )
 
 
