@@ -79,6 +79,10 @@ MUTUALIS_BACKUP_DIR = env_str("MUTUALIS_BACKUP_DIR")
 MUTUALIS_AUDIT_KEYS_RAW = env_secret("MUTUALIS_AUDIT_KEY") or ""
 if not MUTUALIS_AUDIT_KEYS_RAW and DEV_DEFAULTS:
     MUTUALIS_AUDIT_KEYS_RAW = _dev_secret("dev-audit.key")
+# PostgreSQL: the audit INSERT is a statement prepared once per connection (parsed and planned
+# once, not for every event). Off ("0") behind a connection pooler in transaction mode that does
+# not keep prepared statements (PgBouncer before 1.21, or without max_prepared_statements).
+MUTUALIS_AUDIT_PREPARED = env_bool("MUTUALIS_AUDIT_PREPARED", True)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEV_DEFAULTS else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

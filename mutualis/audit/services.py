@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from django.conf import settings
 from django.db import connections, models, transaction
 from django.utils import timezone
 from stdnum.fr import nir
@@ -172,7 +173,11 @@ def _insert(connection, *, uid, at, actor, tag, subject_id, target, details, mac
         connection.validate_no_broken_transaction()
     with connection.wrap_database_errors:  # the driver's errors as Django's, as any query's
         if connection.vendor == "postgresql":
-            cursor.execute(_PG_INSERT, (uid, at, actor, tag, subject_id, target, text, mac))
+            params = (uid, at, actor, tag, subject_id, target, text, mac)
+            if driver:
+                cursor.execute(_PG_INSERT, params, prepare=settings.MUTUALIS_AUDIT_PREPARED)
+            else:
+                cursor.execute(_PG_INSERT, params)
             return cursor.fetchone()[0]
         stamp = connection.ops.adapt_datetimefield_value(at)
         params = (uid.hex, stamp, actor, tag, subject_id, target, text, mac)
@@ -181,26 +186,33 @@ def _insert(connection, *, uid, at, actor, tag, subject_id, target, details, mac
 
 
 _SQLITE_DRIVER_INSERT = _SQLITE_INSERT.replace("%s", "?")  # sqlite3's own placeholders
+# psycopg prepares a statement after this many runs on a cursor that binds in the server; set
+# on a connection where Django left prepared statements off, so that only what asks for it
+# (the audit INSERT, ``prepare=True``) is prepared.
+_ONLY_WHEN_ASKED = 2**62
 
 
 def _cursor(connection):
     """The cursor of the audit INSERT, made once per database connection and reused, and
     whether it is the driver's own (rather than Django's).
 
-    Every write of personal data records an event, so what each INSERT costs the client is a
-    cost the whole system pays (with many writers on few cores, as much as the INSERT's own
-    work in the server):
+    Every write of personal data records an event, so what each INSERT costs is a cost the
+    whole system pays; with many writers on few cores, the client's and the server's work per
+    statement counts as much as the row written:
 
     - making and closing a cursor for each event costs more than the INSERT's client work;
     - Django's cursor rewrites each query on the way: on PostgreSQL it writes every value into
       the SQL text (client-side binding, Django's default), on SQLite it turns the ``%s`` into
       ``?``. The driver's own cursor takes the statement as it is, and on PostgreSQL sends the
       values apart from it (server-side binding). It runs on the same connection, so in the
-      same transaction, refused in a transaction Django knows is doomed, and its errors are
-      translated into Django's as any query's. (The
-      server still parses the statement for every event, unless the deployment enables
-      psycopg's prepared statements, ``OPTIONS["prepare_threshold"]``: Django leaves them off
-      for connection poolers in transaction mode.)
+      same transaction; it refuses to write in a transaction Django knows is doomed, and its
+      errors are Django's, as with Django's cursor;
+    - on PostgreSQL the statement is prepared once per connection (``MUTUALIS_AUDIT_PREPARED``,
+      on by default): parsing and planning it for each event cost the server more than writing
+      the row. Django leaves psycopg's prepared statements off (``prepare_threshold`` None, for
+      connection poolers in transaction mode); here they are allowed on the connection for the
+      statements that ask (only this one: Django's own cursors never prepare), and a threshold
+      the deployment set (``OPTIONS["prepare_threshold"]``) is left as it is.
 
     When queries are logged (``DEBUG``, the tests' query counts) or an execute wrapper is
     installed, Django's cursor is used, so that they see the INSERT. A new cursor is made when
@@ -214,6 +226,8 @@ def _cursor(connection):
     if logged:
         found = connection.cursor(), False
     elif connection.vendor == "postgresql":
+        if settings.MUTUALIS_AUDIT_PREPARED and raw.prepare_threshold is None:
+            raw.prepare_threshold = _ONLY_WHEN_ASKED
         found = psycopg.Cursor(raw), True
     else:
         found = raw.cursor(), True

@@ -123,6 +123,47 @@ def test_the_insert_sends_its_values_apart_and_fails_as_any_query():
     assert Event.objects.count() == 1
 
 
+PREPARED = "SELECT statement FROM pg_prepared_statements WHERE NOT from_sql"
+
+
+def _prepared() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(PREPARED)
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_insert_is_prepared_once_per_connection_and_nothing_else_is(settings):
+    for _ in range(3):
+        with transaction.atomic():
+            record(SampleTag.REPORT_READ)
+    for _ in range(10):  # Django's own queries are not prepared, however often they run
+        assert Event.objects.filter(tag=SampleTag.REPORT_READ).count() >= 3
+    (statement,) = _prepared()
+    assert statement.startswith("INSERT INTO audit_event")
+    connection.close()  # a new connection prepares it again
+    with transaction.atomic():
+        record(SampleTag.REPORT_READ)
+    assert len(_prepared()) == 1
+    # Behind a pooler that does not keep them: no prepared statement.
+    settings.MUTUALIS_AUDIT_PREPARED = False
+    connection.close()
+    with transaction.atomic():
+        record(SampleTag.REPORT_READ)
+    assert _prepared() == []
+    assert Event.objects.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepare_threshold_the_deployment_set_is_left_as_it_is():
+    connection.ensure_connection()
+    connection.connection.prepare_threshold = 7
+    with transaction.atomic():
+        record(SampleTag.REPORT_READ)
+    assert connection.connection.prepare_threshold == 7
+    assert len(_prepared()) == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_event_commits_or_rolls_back_with_the_write_it_records():
     users = get_user_model().objects
