@@ -98,25 +98,31 @@ def _write_plain(deadline: float) -> int:
 
     sql, make_row = plain_insert()
     count = 0
+    options = {}
     with connection.cursor() as cursor:
         if PLAIN_CURSOR == "driver":
             cursor = driver_cursor(connection)
             if connection.vendor == "sqlite":
                 sql = sql.replace("%s", "?")
+            else:
+                options = {"prepare": True}
         while time.monotonic() < deadline:
             with transaction.atomic():
-                cursor.execute(sql, make_row())
+                cursor.execute(sql, make_row(), **options)
             count += 1
     return count
 
 
 def driver_cursor(connection):
-    """The driver's own cursor on Django's connection: psycopg's (values bound by the server)
-    or sqlite3's."""
+    """The driver's own cursor on Django's connection, as ``record()`` has it: psycopg's (values
+    bound by the server, prepared statements allowed) or sqlite3's (which keeps its statements
+    compiled)."""
     connection.ensure_connection()
     if connection.vendor == "postgresql":
         import psycopg
 
+        if connection.connection.prepare_threshold is None:
+            connection.connection.prepare_threshold = 2**62  # only what asks for it
         return psycopg.Cursor(connection.connection)
     return connection.connection.cursor()
 
