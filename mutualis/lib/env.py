@@ -82,9 +82,14 @@ def env_secret(name: str) -> str | None:
 
 def temporary_directory(prefix: str) -> str:
     """A new private directory, removed with its files when this process exits (not when a
-    process forked from it does: a server's workers share their parent's)."""
-    path = tempfile.mkdtemp(prefix=prefix)
+    process forked from it does: a server's workers share their parent's).
+
+    A process killed by a signal runs no exit handler: its directory stays. The process id is
+    part of the name, so the next call with the same prefix removes those whose process is gone.
+    """
     owner = os.getpid()
+    _remove_orphans(prefix)
+    path = tempfile.mkdtemp(prefix=f"{prefix}{owner}-")
 
     def remove() -> None:
         if os.getpid() == owner:
@@ -92,3 +97,17 @@ def temporary_directory(prefix: str) -> str:
 
     atexit.register(remove)
     return path
+
+
+def _remove_orphans(prefix: str) -> None:
+    """Remove this user's ``<prefix><pid>-…`` directories whose process no longer runs."""
+    for entry in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+        pid = entry.name[len(prefix) :].partition("-")[0]
+        try:
+            if not pid.isdigit() or entry.lstat().st_uid != os.getuid() or not entry.is_dir():
+                continue
+            os.kill(int(pid), 0)  # no signal sent: only asks whether the process exists
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except OSError:  # gone meanwhile, or a process of another user: not ours to judge
+            continue

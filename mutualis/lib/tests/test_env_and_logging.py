@@ -94,3 +94,34 @@ def test_a_temporary_directory_goes_with_the_process_that_made_it_not_with_a_for
     path, kept_after_fork = done.stdout.split()
     assert kept_after_fork == "True"
     assert not os.path.exists(path), "removed when its own process ended"
+
+
+def test_a_temporary_directory_left_by_a_killed_process_goes_with_the_next_one():
+    import signal
+    import subprocess
+    import sys
+
+    # Killed by a signal, a process runs no exit handler: its directory stays behind…
+    script = (
+        "import os, sys, time\n"
+        "from mutualis.lib.env import temporary_directory\n"
+        "print(temporary_directory('mutualis-test-orphan-'), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    killed = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True
+    )
+    orphan = killed.stdout.readline().strip()
+    killed.send_signal(signal.SIGTERM)
+    killed.wait(timeout=60)
+    killed.stdout.close()
+    assert os.path.isdir(orphan)
+
+    # …while one of a process still running is kept: the sweep asks the process, not the age.
+    from mutualis.lib.env import temporary_directory
+
+    ours = temporary_directory("mutualis-test-orphan-")
+    assert not os.path.exists(orphan), "the next directory of the same kind removed it"
+    assert os.path.isdir(ours)
+    assert temporary_directory("mutualis-test-orphan-") != ours
+    assert os.path.isdir(ours), "its process (this one) still runs"
