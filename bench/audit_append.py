@@ -11,11 +11,14 @@ For each number of writers N, N processes write for the given time, one event pe
 - **plain**: ``with transaction.atomic(): cursor.execute("INSERT …")`` of the same row into a
   table of the same shape as the audit events' table (same columns, same indexes), no audit.
 
-It prints events per second for both and the ratio (targets: at least 0.7 at one writer and 0.8
-at sixteen; other counts are reported without a target), then how long the sequencer took to
-place the backlog left when the writers stopped, and checks the chain with ``audit_verify``. Two
-more lines: whether throughput rises with writers (the weakest step from one count to the next,
-target at least 1), and the CPU time of the NIR/IBAN refusal per event against the former scan
+Every writer of a measure writes in the same window: it starts and stops at the same instants,
+however late the scheduler wakes it after the start; a side's rate is its events over the time
+from the window's start to the end of the last transaction begun in it. It prints events per
+second for both and the ratio (targets: at least 0.7 at one writer and 0.8 at sixteen; other
+counts are reported without a target), then how long the sequencer took to place the backlog
+left when the writers stopped, and checks the chain with ``audit_verify``. Two more lines:
+whether throughput rises with writers (the weakest step from one count to the next, target at
+least 1, with the plain INSERT's rates over the same step beside it), and the CPU time of the NIR/IBAN refusal per event against the former scan
 (rebuilt from the history of ``mutualis/audit/services.py``; target: cheaper, at most 1×).
 SQLite lives in a temporary directory; with ``--database-url`` a scratch PostgreSQL database is
 created beside the one named and dropped at the end. Not part of the test suite.
