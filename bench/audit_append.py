@@ -18,8 +18,9 @@ second for both and the ratio (targets: at least 0.7 at one writer and 0.8 at si
 counts are reported without a target), then how long the sequencer took to place the backlog
 left when the writers stopped, and checks the chain with ``audit_verify``. Two more lines:
 whether throughput rises with writers (the weakest step from one count to the next, target at
-least 1, with the plain INSERT's rates over the same step beside it), and the CPU time of the NIR/IBAN refusal per event against the former scan
-(rebuilt from the history of ``mutualis/audit/services.py``; target: cheaper, at most 1×).
+least 1, with the plain INSERT's rates over the same step beside it), and the CPU time of the
+NIR/IBAN refusal per event against the former scan (rebuilt from the history of
+``mutualis/audit/services.py``; target: cheaper, at most 1×).
 SQLite lives in a temporary directory; with ``--database-url`` a scratch PostgreSQL database is
 created beside the one named and dropped at the end. Not part of the test suite.
 """
