@@ -62,6 +62,10 @@ PLACEHOLDERS = {
 }
 MAX_BODY = 20_000
 FREEZE_BATCH = 2000
+# An audience up to this size is frozen in the staff member's request (about a second); a larger
+# one by the periodic job (``send_campaigns``), where no web server's timeout can cut it short:
+# at 100,000 recipients the freeze takes seconds, at a million more than a request may last.
+IN_REQUEST_RECIPIENTS = 10_000
 
 
 class CampaignError(ValueError):
@@ -277,8 +281,46 @@ def _change_status(campaign: Campaign, status: str) -> None:
     campaign.status = status
 
 
+def request_sending(*, campaign: Campaign, actor) -> Campaign:
+    """Send a draft, as staff asks from the back office.
+
+    An audience of at most ``IN_REQUEST_RECIPIENTS`` people is frozen at once
+    (:func:`start_sending`). A larger one is left to the periodic job: the campaign is marked
+    *envoi demandé* (who asked, when), and ``send_campaigns`` freezes its audience, computed
+    then, before it sends (:func:`freeze_requested`). Refused, with nothing changed, for a text
+    with problems or an audience empty now.
+    """
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        problems = text_problems(subject=campaign.subject, body=campaign.body)
+        if problems:
+            raise CampaignInvalid(problems)
+        _change_status(campaign, CampaignStatus.PREPARING)
+        now = timezone.now()
+        campaign.send_requested_at, campaign.send_requested_by = now, _label(actor)
+        reached = len(audience(campaign).values("pk")[: IN_REQUEST_RECIPIENTS + 1])
+        if not reached:
+            raise CampaignError(_NOBODY)
+        if reached <= IN_REQUEST_RECIPIENTS:
+            _change_status(campaign, CampaignStatus.SENDING)
+            return _freeze(campaign, actor=actor, now=now)
+        campaign.save()
+        audit.record(
+            ConsentTag.CAMPAIGN_REQUEST,
+            actor=actor,
+            target=campaign,
+            details={
+                "kind": campaign.kind,
+                "channel": campaign.channel,
+                "revision": campaign.revision,
+            },
+        )
+    return campaign
+
+
 def start_sending(*, campaign: Campaign, actor) -> Campaign:
-    """Freeze the audience computed now into the send log and open the sending.
+    """Freeze the audience computed now into the send log and open the sending, whatever its
+    size (a draft, or a campaign whose sending was asked for).
 
     The rows are written in batches inside one transaction: the campaign is either still a draft
     with no row, or sending with all of them. Refused for a campaign whose audience is empty.
@@ -289,46 +331,85 @@ def start_sending(*, campaign: Campaign, actor) -> Campaign:
         if problems:
             raise CampaignInvalid(problems)
         _change_status(campaign, CampaignStatus.SENDING)
-        now = timezone.now()
-        people = audience(campaign).order_by("pk").values_list("pk", "consent_event_id")
-        rows = []
-        total = 0
-        for person_id, event_id in people.iterator(chunk_size=FREEZE_BATCH):
-            rows.append(
-                Delivery(
-                    campaign=campaign,
-                    person_id=person_id,
-                    revision=campaign.revision,
-                    consent_event_id=event_id,
-                    queued_at=now,
-                )
+        return _freeze(campaign, actor=actor, now=timezone.now())
+
+
+def freeze_requested(campaign: Campaign) -> Campaign | None:
+    """The periodic job's part of :func:`request_sending`: freeze the audience of a campaign
+    whose sending was asked for, in the name of whoever asked.
+
+    Returns the campaign, sending; or back to a draft when nobody can receive it any more (the
+    page says so); None when it is no longer waiting (cancelled meanwhile, or frozen by another
+    run) or another run holds it.
+    """
+    with transaction.atomic():
+        waiting = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PREPARING)
+        campaign = waiting.select_for_update(skip_locked=True).first()
+        if campaign is None:
+            return None
+        actor = campaign.send_requested_by or None  # its text was checked then, and is fixed
+        try:
+            with transaction.atomic():
+                _change_status(campaign, CampaignStatus.SENDING)
+                return _freeze(campaign, actor=actor, now=timezone.now())
+        except CampaignError:
+            campaign.status = CampaignStatus.DRAFT
+            campaign.save(update_fields=["status"])
+            audit.record(ConsentTag.CAMPAIGN_NO_AUDIENCE, actor=actor, target=campaign)
+    return campaign
+
+
+def freeze_all_requested() -> list[Campaign]:
+    """Freeze every campaign whose sending was asked for, oldest request first."""
+    waiting = Campaign.objects.filter(status=CampaignStatus.PREPARING).order_by("send_requested_at")
+    return [done for campaign in waiting if (done := freeze_requested(campaign)) is not None]
+
+
+_NOBODY = "Personne ne peut recevoir cette campagne aujourd'hui."
+
+
+def _freeze(campaign: Campaign, *, actor, now) -> Campaign:
+    """Write the send log of ``campaign`` (locked, its status set to sending by the caller),
+    one row per person of its audience, and record it; in the caller's transaction."""
+    people = audience(campaign).order_by("pk").values_list("pk", "consent_event_id")
+    rows = []
+    total = 0
+    for person_id, event_id in people.iterator(chunk_size=FREEZE_BATCH):
+        rows.append(
+            Delivery(
+                campaign=campaign,
+                person_id=person_id,
+                revision=campaign.revision,
+                consent_event_id=event_id,
+                queued_at=now,
             )
-            if len(rows) >= FREEZE_BATCH:
-                Delivery.objects.bulk_create(rows)
-                total += len(rows)
-                rows = []
-        if rows:
+        )
+        if len(rows) >= FREEZE_BATCH:
             Delivery.objects.bulk_create(rows)
             total += len(rows)
-        if not total:
-            raise CampaignError("Personne ne peut recevoir cette campagne aujourd'hui.")
-        campaign.frozen_at = now
-        campaign.frozen_by = _label(actor)
-        campaign.recipients = total
-        campaign.content_hash = content_hash(campaign)
-        campaign.save()
-        audit.record(
-            ConsentTag.CAMPAIGN_SEND,
-            actor=actor,
-            target=campaign,
-            details={
-                "kind": campaign.kind,
-                "channel": campaign.channel,
-                "revision": campaign.revision,
-                "recipients": total,
-                "content_hash": campaign.content_hash,
-            },
-        )
+            rows = []
+    if rows:
+        Delivery.objects.bulk_create(rows)
+        total += len(rows)
+    if not total:
+        raise CampaignError(_NOBODY)
+    campaign.frozen_at = now
+    campaign.frozen_by = _label(actor)
+    campaign.recipients = total
+    campaign.content_hash = content_hash(campaign)
+    campaign.save()
+    audit.record(
+        ConsentTag.CAMPAIGN_SEND,
+        actor=actor,
+        target=campaign,
+        details={
+            "kind": campaign.kind,
+            "channel": campaign.channel,
+            "revision": campaign.revision,
+            "recipients": total,
+            "content_hash": campaign.content_hash,
+        },
+    )
     return campaign
 
 

@@ -94,7 +94,12 @@ declare(
 )
 declare(
     "consent.Campaign",
-    fields={"created_by": _STAFF, "frozen_by": _STAFF, "printer_requested_by": _STAFF},
+    fields={
+        "created_by": _STAFF,
+        "send_requested_by": _STAFF,
+        "frozen_by": _STAFF,
+        "printer_requested_by": _STAFF,
+    },
     not_personal=[
         "id",
         "title",
@@ -107,6 +112,7 @@ declare(
         "status",
         "created_at",
         "updated_at",
+        "send_requested_at",
         "frozen_at",
         "finished_at",
         "recipients",

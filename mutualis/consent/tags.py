@@ -11,7 +11,9 @@ class ConsentTag(Tag):
     DOCUMENT_READ = "consent:document:read"
     CAMPAIGN_CREATE = "consent:campaign:create"
     CAMPAIGN_EDIT = "consent:campaign:edit"
+    CAMPAIGN_REQUEST = "consent:campaign:request"  # staff asked; the job freezes the audience
     CAMPAIGN_SEND = "consent:campaign:send"
+    CAMPAIGN_NO_AUDIENCE = "consent:campaign:no_audience"  # nobody left when the job froze it
     CAMPAIGN_PAUSE = "consent:campaign:pause"
     CAMPAIGN_RESUME = "consent:campaign:resume"
     CAMPAIGN_CANCEL = "consent:campaign:cancel"

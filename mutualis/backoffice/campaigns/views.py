@@ -156,13 +156,27 @@ def _act(request: HttpRequest, campaign_id, action, done: str) -> HttpResponse:
 @staff_view(Permission.CAMPAIGN_SEND)
 @require_POST
 def campaign_send(request: HttpRequest, campaign_id) -> HttpResponse:
-    return _act(
-        request,
-        campaign_id,
-        campaigns.start_sending,
+    campaign = _campaign(campaign_id)
+    try:
+        campaign = campaigns.request_sending(campaign=campaign, actor=request.user)
+    except campaigns.CampaignError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _SEND_DONE[campaign.status])
+    return redirect("backoffice:campaign_detail", campaign.pk)
+
+
+_SEND_DONE = {
+    CampaignStatus.SENDING: (
         "Envoi lancé : les destinataires sont arrêtés et inscrits au journal des envois. Les "
-        "messages partent au rythme de la tâche d'envoi.",
-    )
+        "messages partent au rythme de la tâche d'envoi."
+    ),
+    CampaignStatus.PREPARING: (
+        "Envoi demandé. L'audience est trop grande pour être arrêtée tout de suite : la tâche "
+        "d'envoi l'arrête à son prochain passage et inscrit chaque destinataire au journal des "
+        "envois, puis les messages partent à son rythme."
+    ),
+}
 
 
 @staff_view(Permission.CAMPAIGN_SEND)

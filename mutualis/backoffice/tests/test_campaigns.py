@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -128,6 +129,52 @@ def test_compose_preview_count_and_send_a_campaign(staff_client, alice, dave):
     assert "arrêter la mise à jour automatique" in page
     log = visible_text(staff_client.get(reverse("backoffice:campaign_log", args=[campaign.pk])))
     assert "Alice Martin" in log and "Dave" not in log
+
+
+def test_a_large_audience_is_frozen_and_sent_by_the_job(
+    staff_client, alice, camille, smtp_server, monkeypatch
+):
+    """Above IN_REQUEST_RECIPIENTS the request only asks: the job freezes, then sends."""
+    monkeypatch.setattr(campaigns, "IN_REQUEST_RECIPIENTS", 0)
+    _subscribe(alice)
+    campaign = _draft(camille)
+    detail = reverse("backoffice:campaign_detail", args=[campaign.pk])
+    response = staff_client.post(
+        reverse("backoffice:campaign_send", args=[campaign.pk]), follow=True
+    )
+    page = visible_text(response)
+    assert "Envoi demandé. L'audience est trop grande" in page
+    assert "La tâche d'envoi la calcule à son prochain passage" in page
+    assert "Modifier le brouillon" not in page and "Annuler la campagne" in page
+    campaign.refresh_from_db()
+    assert campaign.status == "preparing" and not campaign.deliveries.exists()
+
+    out = io.StringIO()
+    call_command("send_campaigns", "--rate", "0", stdout=out)
+    assert "« Lettre de juin » — destinataires arrêtés : 1." in out.getvalue()
+    assert [to for m in smtp_server.messages for to in m.rcpt_tos] == [alice.account.email]
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.recipients) == ("sent", 1)
+    assert campaign.frozen_by == f"user:{camille.pk}"
+    assert "Envoi lancé le" in visible_text(staff_client.get(detail))
+
+
+def test_a_requested_sending_that_finds_nobody_says_so_on_the_draft(
+    staff_client, alice, camille, monkeypatch
+):
+    monkeypatch.setattr(campaigns, "IN_REQUEST_RECIPIENTS", 0)
+    _subscribe(alice)
+    campaign = _draft(camille)
+    staff_client.post(reverse("backoffice:campaign_send", args=[campaign.pk]))
+    services.withdraw(person=alice.person, topic="newsletter", channel="email", source="phone")
+    out = io.StringIO()
+    call_command("send_campaigns", stdout=out)
+    assert "personne ne peut plus la recevoir" in out.getvalue()
+    page = visible_text(staff_client.get(reverse("backoffice:campaign_detail", args=[campaign.pk])))
+    assert "n'est pas parti : quand la tâche d'envoi a calculé l'audience" in page
+    assert "Modifier le brouillon" in page
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
 
 
 def test_a_wrong_placeholder_is_shown_on_the_form_in_french(staff_client):

@@ -40,6 +40,8 @@ CAMPAIGN_CHANNELS = (Channel.EMAIL, Channel.POST)
 
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", "Brouillon"
+    # Asked for, the audience too large to be frozen in the request: the periodic job does it.
+    PREPARING = "preparing", "Envoi demandé"
     SENDING = "sending", "Envoi en cours"
     PAUSED = "paused", "Envoi suspendu"
     SENT = "sent", "Envoyée"
@@ -47,7 +49,13 @@ class CampaignStatus(models.TextChoices):
 
 
 CAMPAIGN_TRANSITIONS: dict[str, frozenset[str]] = {
-    CampaignStatus.DRAFT: frozenset({CampaignStatus.SENDING, CampaignStatus.CANCELLED}),
+    CampaignStatus.DRAFT: frozenset(
+        {CampaignStatus.PREPARING, CampaignStatus.SENDING, CampaignStatus.CANCELLED}
+    ),
+    # Back to a draft when the job finds nobody left to receive it.
+    CampaignStatus.PREPARING: frozenset(
+        {CampaignStatus.SENDING, CampaignStatus.DRAFT, CampaignStatus.CANCELLED}
+    ),
     CampaignStatus.SENDING: frozenset(
         {CampaignStatus.PAUSED, CampaignStatus.SENT, CampaignStatus.CANCELLED}
     ),
@@ -74,6 +82,10 @@ class Campaign(models.Model):
     created_at = models.DateTimeField("créée le", default=timezone.now)
     created_by = models.CharField("créée par", max_length=100)
     updated_at = models.DateTimeField("modifiée le", default=timezone.now)
+    # The sending asked for by staff, for the periodic job to freeze the audience (see
+    # mutualis.consent.campaigns.request_sending); kept after, as the record of who asked.
+    send_requested_at = models.DateTimeField("envoi demandé le", null=True, blank=True)
+    send_requested_by = models.CharField("envoi demandé par", max_length=100, blank=True)
     frozen_at = models.DateTimeField("envoi lancé le", null=True, blank=True)
     frozen_by = models.CharField("envoi lancé par", max_length=100, blank=True)
     finished_at = models.DateTimeField("envoi terminé le", null=True, blank=True)

@@ -155,6 +155,95 @@ def test_a_campaign_nobody_can_receive_is_not_sent(bob):
     assert not Delivery.objects.exists()
 
 
+# --- Asked from the back office: frozen at once, or by the periodic job ------------------------
+def test_a_small_audience_is_frozen_in_the_request(alice, dave, bob, monkeypatch):
+    monkeypatch.setattr(campaigns, "IN_REQUEST_RECIPIENTS", 2)
+    _subscribe(alice)
+    _subscribe(dave)
+    campaign = campaigns.request_sending(campaign=_newsletter(bob), actor=bob)
+    assert (campaign.status, campaign.recipients) == (CampaignStatus.SENDING, 2)
+    assert campaign.frozen_by == campaign.send_requested_by == f"user:{bob.pk}"
+    assert Delivery.objects.count() == 2
+    assert not Event.objects.filter(tag=ConsentTag.CAMPAIGN_REQUEST).exists()
+
+
+def test_a_larger_audience_is_frozen_by_the_job_as_it_is_then(alice, dave, bob, monkeypatch):
+    monkeypatch.setattr(campaigns, "IN_REQUEST_RECIPIENTS", 1)
+    _subscribe(alice)
+    grant = _subscribe(dave)
+    asked_at = datetime.datetime(2026, 4, 2, 10, tzinfo=PARIS)
+    with time_machine.travel(asked_at, tick=False):
+        campaign = campaigns.request_sending(campaign=_newsletter(bob), actor=bob)
+    assert campaign.status == CampaignStatus.PREPARING and not campaign.is_editable
+    assert (campaign.send_requested_at, campaign.send_requested_by) == (asked_at, f"user:{bob.pk}")
+    assert not Delivery.objects.exists()
+    request = Event.objects.get(tag=ConsentTag.CAMPAIGN_REQUEST)
+    assert (request.actor, request.details["revision"]) == (f"user:{bob.pk}", 1)
+    with pytest.raises(campaigns.CampaignError):  # its text is fixed from the request on
+        campaigns.edit_campaign(campaign=campaign, **_texts(campaign), actor=bob)
+
+    # The audience is the one of the job's pass, not of the request.
+    services.withdraw(
+        person=alice.person, topic="newsletter", channel="email", source=Source.MEMBER_SPACE
+    )
+    frozen_at = datetime.datetime(2026, 4, 2, 10, 10, tzinfo=PARIS)
+    with time_machine.travel(frozen_at, tick=False):
+        (campaign,) = campaigns.freeze_all_requested()
+    assert (campaign.status, campaign.recipients, campaign.frozen_at) == (
+        CampaignStatus.SENDING,
+        1,
+        frozen_at,
+    )
+    assert campaign.frozen_by == f"user:{bob.pk}", "in the name of whoever asked"
+    (row,) = Delivery.objects.all()
+    assert (row.person_id, row.consent_event_id) == (dave.person.pk, grant.pk)
+    send = Event.objects.get(tag=ConsentTag.CAMPAIGN_SEND)
+    assert (send.actor, send.details["recipients"]) == (f"user:{bob.pk}", 1)
+    assert campaigns.freeze_all_requested() == [], "frozen once"
+    assert Delivery.objects.count() == 1
+
+
+def test_a_requested_campaign_nobody_can_receive_any_more_goes_back_to_draft(
+    alice, bob, monkeypatch
+):
+    monkeypatch.setattr(campaigns, "IN_REQUEST_RECIPIENTS", 0)
+    _subscribe(alice)
+    campaign = campaigns.request_sending(campaign=_newsletter(bob), actor=bob)
+    services.withdraw(
+        person=alice.person, topic="newsletter", channel="email", source=Source.MEMBER_SPACE
+    )
+    (campaign,) = campaigns.freeze_all_requested()
+    assert (campaign.status, campaign.frozen_at) == (CampaignStatus.DRAFT, None)
+    assert campaign.is_editable and campaign.send_requested_at is not None
+    assert not Delivery.objects.exists()
+    assert Event.objects.filter(tag=ConsentTag.CAMPAIGN_NO_AUDIENCE).count() == 1
+    assert not Event.objects.filter(tag=ConsentTag.CAMPAIGN_SEND).exists()
+
+
+def test_a_requested_campaign_can_be_cancelled_before_the_job_freezes_it(alice, bob, monkeypatch):
+    monkeypatch.setattr(campaigns, "IN_REQUEST_RECIPIENTS", 0)
+    _subscribe(alice)
+    campaign = campaigns.request_sending(campaign=_newsletter(bob), actor=bob)
+    campaign = campaigns.cancel(campaign=campaign, actor=bob)
+    assert campaign.status == CampaignStatus.CANCELLED and campaign.finished_at is None
+    assert campaigns.freeze_all_requested() == []
+    assert not Delivery.objects.exists()
+
+
+def test_a_request_is_refused_when_nobody_can_receive_it_now(bob):
+    with pytest.raises(campaigns.CampaignError, match="Personne ne peut recevoir"):
+        campaigns.request_sending(campaign=_newsletter(bob), actor=bob)
+    campaign = Campaign.objects.get()
+    assert (campaign.status, campaign.send_requested_at) == (CampaignStatus.DRAFT, None)
+    assert not Event.objects.filter(tag=ConsentTag.CAMPAIGN_REQUEST).exists()
+
+
+def _texts(campaign):
+    return {
+        name: getattr(campaign, name) for name in ("title", "kind", "channel", "subject", "body")
+    }
+
+
 def test_status_changes_follow_the_transition_table(alice, bob):
     _subscribe(alice)
     campaign = campaigns.start_sending(campaign=_newsletter(bob), actor=bob)

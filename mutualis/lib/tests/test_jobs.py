@@ -199,6 +199,88 @@ def test_send_campaigns_twice_at_once_sends_each_message_once(smtp_server, alice
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_send_campaigns_twice_at_once_freezes_a_requested_audience_once(
+    smtp_server, alice, dave, bob, monkeypatch
+):
+    from mutualis.consent import campaigns
+    from mutualis.consent import services as consent
+    from mutualis.consent.models import Campaign, CampaignStatus, Delivery, DeliveryStatus, Source
+
+    monkeypatch.setattr(campaigns, "IN_REQUEST_RECIPIENTS", 1)  # two people: left to the job
+    for member in (alice, dave):
+        consent.grant(
+            person=member.person, topic="newsletter", channel="email", source=Source.MEMBER_SPACE
+        )
+    campaign = campaigns.create_campaign(
+        title="Lettre de mai",
+        kind="newsletter",
+        channel="email",
+        subject="Nos nouvelles de mai",
+        body="Bonjour {prenom},\n\nLe mois de mai.",
+        actor=bob,
+    )
+    campaign = campaigns.request_sending(campaign=campaign, actor=bob)
+    assert campaign.status == CampaignStatus.PREPARING
+
+    outputs = _twice_at_once("send_campaigns", "--rate", "0")
+
+    assert sum("destinataires arrêtés : 2" in out for out in outputs) == 1
+    assert Delivery.objects.count() == 2
+    assert sorted(Delivery.objects.values_list("status", "attempts")) == [
+        (DeliveryStatus.SENT, 1),
+        (DeliveryStatus.SENT, 1),
+    ]
+    assert len(smtp_server.messages) == 2
+    assert Campaign.objects.get().status == CampaignStatus.SENT
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_requested_campaign_another_run_holds_is_left_to_it(alice, bob, monkeypatch):
+    """Without the job's own lock too: the campaign's row lock keeps a second freeze out."""
+    from mutualis.consent import campaigns
+    from mutualis.consent import services as consent
+    from mutualis.consent.models import Campaign, CampaignStatus, Delivery, Source
+
+    monkeypatch.setattr(campaigns, "IN_REQUEST_RECIPIENTS", 0)
+    consent.grant(
+        person=alice.person, topic="newsletter", channel="email", source=Source.MEMBER_SPACE
+    )
+    campaign = campaigns.create_campaign(
+        title="Lettre de juin",
+        kind="newsletter",
+        channel="email",
+        subject="Nos nouvelles de juin",
+        body="Bonjour {prenom}.",
+        actor=bob,
+    )
+    campaign = campaigns.request_sending(campaign=campaign, actor=bob)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Campaign.objects.select_for_update().get(pk=campaign.pk)
+                held.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(timeout=30)
+    try:
+        assert campaigns.freeze_requested(campaign) is None
+    finally:
+        release.set()
+        thread.join()
+    assert not Delivery.objects.exists()
+    assert campaigns.freeze_requested(campaign).status == CampaignStatus.SENDING
+    assert Delivery.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_send_policy_notices_twice_at_once_tells_each_member_once(
     smtp_server, alice, dave, settings
 ):

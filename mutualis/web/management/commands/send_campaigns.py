@@ -1,5 +1,7 @@
 """Send the e-mail campaigns whose sending is open, and hand the postal campaigns whose hand-over
-was asked for to the printer (periodic job, safe to run on several hosts).
+was asked for to the printer (periodic job, safe to run on several hosts). First, freeze the
+audience of the campaigns whose sending was asked for with too many recipients to be frozen in
+the request (:func:`mutualis.consent.campaigns.request_sending`).
 
 Throttled, resumable after an interruption, retried; see :mod:`mutualis.consent.sending` and
 :mod:`mutualis.consent.postal`. First, the claims that a dead run left on a campaign paused or
@@ -13,8 +15,9 @@ import uuid
 from django.core.management.base import CommandError, CommandParser
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from mutualis.consent import campaigns as campaign_rules
 from mutualis.consent import postal, sending
-from mutualis.consent.models import Campaign, DeliveryStatus
+from mutualis.consent.models import Campaign, CampaignStatus, DeliveryStatus
 from mutualis.lib.french import plural
 from mutualis.lib.jobs import JobCommand
 from mutualis.web.campaigns.links import campaign_links
@@ -35,6 +38,7 @@ class Command(JobCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        frozen = self._freeze_requested(options["campaign"])
         campaigns = self._campaigns(options["campaign"])
         if options["batch_size"] is not None and options["batch_size"] < 1:
             raise CommandError("--batch-size doit être un entier positif.")
@@ -48,7 +52,7 @@ class Command(JobCommand):
                 f"annulé{plural(released)} après l'arrêt d'un envoi précédent."
             )
         handovers = self._handovers(options["campaign"])
-        if not campaigns and not handovers:
+        if not campaigns and not handovers and not frozen:
             self.stdout.write("Aucune campagne à envoyer.")
             return
         links = campaign_links()
@@ -57,9 +61,27 @@ class Command(JobCommand):
         for campaign in handovers:
             self._hand_over(campaign)
 
-    def _campaigns(self, value: str | None) -> list[Campaign]:
+    def _freeze_requested(self, value: str | None) -> list[Campaign]:
+        """First, the audiences of the campaigns whose sending was asked for (too large to be
+        frozen in the request): each computed now and written to its send log."""
         if value is None:
-            return sending.due_campaigns()
+            frozen = campaign_rules.freeze_all_requested()
+        else:
+            found = campaign_rules.freeze_requested(self._one(value))
+            frozen = [found] if found else []
+        for campaign in frozen:
+            if campaign.status == CampaignStatus.DRAFT:
+                self.stdout.write(
+                    f"« {campaign.title} » — personne ne peut plus la recevoir : l'envoi "
+                    "demandé n'est pas parti, la campagne est revenue au brouillon."
+                )
+            else:
+                self.stdout.write(
+                    f"« {campaign.title} » — destinataires arrêtés : {campaign.recipients}."
+                )
+        return frozen
+
+    def _one(self, value: str) -> Campaign:
         try:
             pk = uuid.UUID(value)
         except ValueError:
@@ -67,6 +89,12 @@ class Command(JobCommand):
         campaign = Campaign.objects.filter(pk=pk).first()
         if campaign is None:
             raise CommandError("Aucune campagne ne porte cet identifiant.")
+        return campaign
+
+    def _campaigns(self, value: str | None) -> list[Campaign]:
+        if value is None:
+            return sending.due_campaigns()
+        campaign = self._one(value)
         return [c for c in sending.due_campaigns() if c.pk == campaign.pk]
 
     def _handovers(self, value: str | None) -> list[Campaign]:
