@@ -362,7 +362,8 @@ class DebitReturn(AccountingRecord):
 
 
 class PreNotification(AccountingRecord):
-    """The notice of a coming debit (at least 14 days before): by e-mail and in the member space."""
+    """The notice of a coming debit (at least 14 days before): by e-mail, or by post to a member
+    without an e-mail address, and in the member space."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="prenotifications")
@@ -380,6 +381,10 @@ class PreNotification(AccountingRecord):
     amount = models.DecimalField("montant", **AMOUNT)
     created_at = models.DateTimeField("établie le", default=timezone.now)
     emailed_at = models.DateTimeField("envoyée le", null=True, blank=True)
+    # A member without an e-mail address is sent the notice by post: printed from the back
+    # office, in a print run (mutualis.billing.notice_letters).
+    posted_at = models.DateTimeField("remise au courrier le", null=True, blank=True)
+    print_run = models.UUIDField("tirage", null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "pré-notification de prélèvement"

@@ -222,27 +222,33 @@ def _notify_chunk(
 
 def _send(letters: list[tuple[Mandate, list[PreNotification], bool]]) -> None:
     organisation = settings.MUTUALIS_ORGANISATION
-    messages = []
-    for mandate, notices, schedule in letters:
-        body = render_to_string(
-            "billing/email/prenotification.txt",
-            {
-                "person": mandate.member.person,
-                "mandate": mandate,
-                "notices": sorted(notices, key=lambda n: n.collection_date),
-                "schedule": schedule,
-                "organisation": organisation,
-                "creditor_identifier": mandate.creditor_identifier,
-                "site_url": settings.MUTUALIS_SITE_URL.rstrip("/"),
-            },
+    messages = [
+        EmailMessage(
+            subject=f"{subject(schedule=schedule)} — {organisation['short_name']}",
+            body=text(mandate, notices, schedule=schedule) + "\n",
+            to=[mandate.member.person.email],
         )
-        subject = "Votre échéancier de prélèvements" if schedule else "Votre prochain prélèvement"
-        messages.append(
-            EmailMessage(
-                subject=f"{subject} — {organisation['short_name']}",
-                body=body.strip() + "\n",
-                to=[mandate.member.person.email],
-            )
-        )
+        for mandate, notices, schedule in letters
+    ]
     if messages:
         get_connection().send_messages(messages)
+
+
+def subject(*, schedule: bool) -> str:
+    return "Votre échéancier de prélèvements" if schedule else "Votre prochain prélèvement"
+
+
+def text(mandate: Mandate, notices: list[PreNotification], *, schedule: bool) -> str:
+    """The notice's text, by e-mail or by post (``mutualis.billing.notice_letters``)."""
+    return render_to_string(
+        "billing/email/prenotification.txt",
+        {
+            "person": mandate.member.person,
+            "mandate": mandate,
+            "notices": sorted(notices, key=lambda n: n.collection_date),
+            "schedule": schedule,
+            "organisation": settings.MUTUALIS_ORGANISATION,
+            "creditor_identifier": mandate.creditor_identifier,
+            "site_url": settings.MUTUALIS_SITE_URL.rstrip("/"),
+        },
+    ).strip()

@@ -106,8 +106,17 @@ declare(
         "collection_date": _PAYMENT,
         "amount": _PAYMENT,
         "emailed_at": _PAYMENT,
+        "posted_at": _PAYMENT,
     },
-    not_personal=["id", "member", "mandate", "created_at", "year_end", "archived_at"],
+    not_personal=[
+        "id",
+        "member",
+        "mandate",
+        "created_at",
+        "print_run",
+        "year_end",
+        "archived_at",
+    ],
     subject_field="member__person",
     **_ACCOUNTING,
 )

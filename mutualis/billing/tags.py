@@ -15,6 +15,8 @@ class BillingTag(Tag):
     TARIFF_NOTICE = "billing:tariff_notice:send"
     TARIFF_IMPORT = "billing:tariff:import"
     PRENOTIFY = "billing:prenotification:send"
+    PRENOTIFY_POST = "billing:prenotification:post"  # in a print run, for a member without e-mail
+    PRENOTIFY_PRINT = "billing:prenotification:print"  # a print run's letters printed
     BATCH_BUILD = "billing:batch:build"
     BATCH_RELEASE = "billing:batch:release"
     BATCH_DOWNLOAD = "billing:batch:download"

@@ -123,8 +123,8 @@ def suite_history(member) -> dict:
     from django.conf import settings
     from django.utils import timezone
 
-    from mutualis.billing import calendar, cycle, dunning
-    from mutualis.billing.models import BatchFormat, DebitReturn
+    from mutualis.billing import calendar, cycle, dunning, notice_letters
+    from mutualis.billing.models import BatchFormat, DebitReturn, PreNotification
     from mutualis.billing.returns.apply import import_bytes
     from mutualis.billing.sepa import run
 
@@ -143,10 +143,18 @@ def suite_history(member) -> dict:
     case = dunning.open_case(member=member, due=due, today=today)
     dunning.send_notice(case, today=today)
     plan = dunning.grant_plan(case=case, instalment_count=3, first_date=today, actor=None)
+    # The notices of the later dates, as if the member had no e-mail address: posted in a run,
+    # but for the last date's, still waiting for the next one (both lists are on the page).
+    later = PreNotification.objects.filter(member=member, collection_date__gt=day)
+    later.update(emailed_at=None)
+    run_id, _ = notice_letters.print_run(made_until=timezone.now(), actor=None)
+    last = later.order_by("-collection_date").values_list("collection_date", flat=True).first()
+    later.filter(collection_date=last).update(posted_at=None, print_run=None)
     return {
         "batch": outcome.batch,
         "case": case,
         "plan": plan,
         "letter": case.letters.get(),
         "return": DebitReturn.objects.get(debit=debit),
+        "print_run": run_id,
     }

@@ -99,6 +99,12 @@ class ConfirmForm(forms.Form):
     )
 
 
+class PrintRunForm(forms.Form):
+    """The newest notice the page showed: a run takes none made after it."""
+
+    made_until = forms.DateTimeField(widget=forms.HiddenInput)
+
+
 class ReturnsFileForm(forms.Form):
     file = forms.FileField(
         label="Fichier de la banque (pain.002, camt.054 ou CSV)",

@@ -20,6 +20,11 @@ cover(
     "backoffice:billing_plan_end", kwargs=lambda w: {"plan_id": _history(w)["plan"].pk}, status=405
 )
 cover("backoffice:billing_letter_pdf", kwargs=lambda w: {"letter_id": _history(w)["letter"].pk})
+cover("backoffice:billing_notices_post")
+cover(
+    "backoffice:billing_notices_run_pdf",
+    kwargs=lambda w: {"run_id": _history(w)["print_run"]},
+)
 cover("backoffice:billing_batches")
 cover("backoffice:billing_batch", kwargs=lambda w: {"batch_id": _history(w)["batch"].pk})
 cover("backoffice:billing_batch_file", kwargs=lambda w: {"batch_id": _history(w)["batch"].pk})

@@ -29,6 +29,12 @@ urlpatterns = [
     ),
     path("cotisations/echeanciers/<uuid:plan_id>/fin/", views.end_plan, name="billing_plan_end"),
     path("cotisations/lettres/<uuid:letter_id>/", views.letter_pdf, name="billing_letter_pdf"),
+    path("cotisations/avis-par-courrier/", views.notices_by_post, name="billing_notices_post"),
+    path(
+        "cotisations/avis-par-courrier/<uuid:run_id>/",
+        views.notices_run_pdf,
+        name="billing_notices_run_pdf",
+    ),
     path("cotisations/remises/", views.batches, name="billing_batches"),
     path("cotisations/remises/<uuid:batch_id>/", views.batch_detail, name="billing_batch"),
     path(

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -21,9 +24,10 @@ from mutualis.backoffice.billing.forms import (
     HandleForm,
     PaymentForm,
     PlanForm,
+    PrintRunForm,
     ReturnsFileForm,
 )
-from mutualis.billing import dunning, ledger, letters, statement
+from mutualis.billing import dunning, ledger, letters, notice_letters, statement
 from mutualis.billing.models import (
     DebitBatch,
     DebitReturn,
@@ -88,6 +92,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "unpaid": [r for r in rows if r["case"].stage != DunningStage.SUSPENDED],
         "suspended": [r for r in rows if r["case"].stage == DunningStage.SUSPENDED],
         "open_returns": DebitReturn.objects.filter(status=ReturnStatus.OPEN).count(),
+        "notices_to_post": notice_letters.pending().values("mandate").distinct().count(),
         "can_manage": request.user.has_perm(MANAGE),
     }
     return render_page(request, "backoffice/billing/queue.html", context)
@@ -253,6 +258,79 @@ def letter_pdf(request: HttpRequest, letter_id) -> HttpResponse:
         )
     response = HttpResponse(letters.render_pdf([letter]), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="lettre-{letter.kind}.pdf"'
+    return response
+
+
+@staff_view(VIEW)
+@require_http_methods(["GET", "HEAD", "POST"])
+def notices_by_post(request: HttpRequest) -> HttpResponse:
+    """The notices of coming debits to post to members without an e-mail address: printed in
+    runs (``billing.notice_letters``), each run recorded as posted, then printable again."""
+    can_manage = request.user.has_perm(MANAGE)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        form = PrintRunForm(request.POST)
+        if form.is_valid():
+            run, found = notice_letters.print_run(
+                made_until=form.cleaned_data["made_until"], actor=request.user
+            )
+            if found:
+                messages.success(
+                    request,
+                    f"Tirage préparé : {len(found)} courrier{plural(len(found))}, inscrit"
+                    f"{plural(len(found))} comme remis au courrier. Imprimez-le ci-dessous.",
+                )
+                return redirect(reverse("backoffice:billing_notices_post") + f"#tirage-{run}")
+            messages.info(request, "Aucun avis à poster : ils l'ont déjà été.")
+        else:
+            messages.error(request, "Demande de tirage invalide : rechargez la page.")
+        return redirect("backoffice:billing_notices_post")
+    today = timezone.localdate()
+    waiting = notice_letters.pending(today).order_by()
+    found = notice_letters.letters(waiting)
+    page = Paginator(found, NOTICE_PAGE).get_page(request.GET.get("page"))
+    newest = waiting.aggregate(newest=Max("created_at"))["newest"]
+    context = {
+        "page": page,
+        "letters": len(found),
+        "unaddressed": sum(not letter.addressed for letter in found),
+        "rows": [(letter, (letter.notices[0].collection_date - today).days) for letter in page],
+        "form": PrintRunForm(initial={"made_until": newest}) if newest else None,
+        "run_letters": notice_letters.RUN_LETTERS,
+        "runs": notice_letters.recent_runs(),
+        "can_manage": can_manage,
+    }
+    return render_page(request, "backoffice/billing/notices_post.html", context)
+
+
+NOTICE_PAGE = 100
+
+
+@staff_view(MANAGE, recent_auth=True)
+@require_safe
+def notices_run_pdf(request: HttpRequest, run_id) -> HttpResponse:
+    """A print run's letters (names, addresses, amounts): re-authentication first, each member's
+    printing audited."""
+    found = notice_letters.run_letters(run_id)
+    if not found:
+        raise Http404("Aucun tirage ne porte cet identifiant.")
+    with transaction.atomic():
+        for letter in found:
+            audit.record(
+                BillingTag.PRENOTIFY_PRINT,
+                actor=request.user,
+                subject=letter.person.pk,
+                target=letter.mandate,
+                details={"run": str(run_id)},
+            )
+    posted = timezone.localdate(found[0].notices[0].posted_at)
+    response = HttpResponse(
+        notice_letters.render_pdf(found, day=posted), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"avis-de-prelevement-{posted:%Y-%m-%d}.pdf"
+    )
     return response
 
 

@@ -3,16 +3,21 @@ batches and their file, the bank returns and their import — each refused to wh
 does not grant it, every bad input answered in French with nothing written."""
 
 import datetime
+import io
+import re
 
 import pytest
+from pypdf import PdfReader
 
 from mutualis.audit.models import Event
+from mutualis.backoffice.testing import page_text, visible_text
 from mutualis.billing.models import (
     DebitReturn,
     DunningCase,
     DunningStage,
     LedgerEntry,
     LedgerKind,
+    PreNotification,
     ReturnStatus,
 )
 from mutualis.billing.returns.apply import import_bytes
@@ -164,3 +169,70 @@ def test_importing_returns_from_the_page(history, as_staff, colin, tmp_path):
     assert Event.objects.filter(tag="billing:return:handle").count() == 1
     page = _get(client, "/gestion/cotisations/retours/?etat=all").content.decode()
     assert "traité par" in page
+
+
+# --- Notices posted to members without an e-mail address -------------------------------------
+@pytest.fixture
+def paul():
+    """A member without an e-mail address (as the legacy import may leave one), announced."""
+    contract = subscribed_on(START, first_names="Paul", email="paul@example.org", seed=2)
+    person = contract.member.person
+    person.email = ""
+    person.save(update_fields=["email"])
+    cycle_on(START)
+    return contract.member
+
+
+NOTICES = "/gestion/cotisations/avis-par-courrier/"
+
+
+def test_the_cotisations_service_prints_the_notices_to_post_in_runs(paul, as_staff, colin):
+    client = _client(as_staff, colin)
+    assert "Avis de prélèvement à poster : 1" in visible_text(_get(client, "/gestion/cotisations/"))
+    page = page_text(_get(client, NOTICES))
+    assert paul.number in page and "Préparer un tirage" in page
+    made_until = re.search(r'name="made_until" value="([^"]+)"', page).group(1)
+    done = page_text(_post(client, NOTICES, {"made_until": made_until}, follow=True))
+    assert "Tirage préparé : 1 courrier" in done and "Aucun avis à poster." in done
+    (run,) = set(
+        PreNotification.objects.filter(member=paul, collection_date__gte=TODAY).values_list(
+            "print_run", flat=True
+        )
+    )
+    assert f"{NOTICES}{run}/" in done
+    assert run is not None  # every notice of a debit still to come is in the run
+
+    stale = _client(as_staff, colin, reauthenticated=False)
+    challenged = _get(stale, f"{NOTICES}{run}/")
+    assert challenged.status_code in (200, 302) and not challenged.getvalue().startswith(b"%PDF")
+    pdf = _get(client, f"{NOTICES}{run}/")
+    assert pdf["Content-Type"] == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.getvalue())).pages)
+    assert f"{paul.person.first_names} {paul.person.last_name}" in text
+    (event,) = Event.objects.filter(tag="billing:prenotification:print")
+    assert event.subject_id == str(paul.person_id) and event.details == {"run": str(run)}
+    again = visible_text(_post(client, NOTICES, {"made_until": made_until}, follow=True))
+    assert "Aucun avis à poster : ils l'ont déjà été." in again
+    account = visible_text(_get(client, f"/gestion/cotisations/adherents/{paul.pk}/"))
+    assert "remis au courrier le 12/01/2027" in account
+
+
+@pytest.mark.parametrize("made_until", ["", "demain", "2027-13-45 10:00", "x" * 5000])
+def test_a_bad_print_request_is_refused_in_french_and_nothing_is_posted(
+    paul, as_staff, colin, made_until
+):
+    client = _client(as_staff, colin)
+    response = _post(client, NOTICES, {"made_until": made_until}, follow=True)
+    assert "Demande de tirage invalide : rechargez la page." in visible_text(response)
+    assert not PreNotification.objects.filter(posted_at__isnull=False).exists()
+
+
+def test_the_dpo_sees_the_notices_to_post_but_prints_none(paul, as_staff, bob, gina):
+    dpo = _client(as_staff, bob)
+    page = _get(dpo, NOTICES)
+    assert page.status_code == 200 and paul.number in visible_text(page)
+    assert "Préparer un tirage" not in visible_text(page)
+    refused = _post(dpo, NOTICES, {"made_until": "2027-01-12 10:00"})
+    assert refused.status_code == 403
+    assert not PreNotification.objects.filter(posted_at__isnull=False).exists()
+    assert _get(_client(as_staff, gina), NOTICES).status_code == 403

@@ -1,0 +1,134 @@
+"""Notices of coming debits posted to members without an e-mail address: what waits, the print
+runs (posted once, audited, printable again), the letters' text in the PDF."""
+
+import datetime
+import io
+import zoneinfo
+
+import pytest
+from pypdf import PdfReader
+
+from mutualis.audit.models import Event
+from mutualis.billing import notice_letters
+from mutualis.billing.models import PreNotification
+from mutualis.billing.tags import BillingTag
+from mutualis.billing.testing import cycle_on, on, subscribed_on
+from mutualis.privacy import catalogue, restrictions
+
+pytestmark = pytest.mark.django_db
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+
+START = datetime.date(2026, 12, 1)
+TODAY = datetime.date(2026, 12, 2)
+
+
+@pytest.fixture
+def postal():
+    """A member without an e-mail address and one with, their yearly schedules announced."""
+    without = _without_email(
+        subscribed_on(START, first_names="Paul", email="paul@example.org", seed=2)
+    )
+    with_email = subscribed_on(START, first_names="Alice", seed=1)
+    cycle_on(START)
+    return without.member, with_email.member
+
+
+def _without_email(contract):
+    """A member without an e-mail address, as the legacy system's import may leave one."""
+    person = contract.member.person
+    person.email = ""
+    person.save(update_fields=["email"])
+    return contract
+
+
+def _moment(day, hour):
+    return datetime.datetime(day.year, day.month, day.day, hour, tzinfo=PARIS)
+
+
+def _run(**kwargs):
+    with on(TODAY):
+        return notice_letters.print_run(made_until=_moment(TODAY, 23), actor=None, **kwargs)
+
+
+def test_only_the_notices_nobody_e_mailed_wait_for_the_post(postal):
+    without, with_email = postal
+    with on(TODAY):
+        waiting = list(notice_letters.pending())
+    assert waiting and {n.member_id for n in waiting} == {without.pk}
+    assert PreNotification.objects.filter(member=with_email, emailed_at__isnull=True).count() == 0
+    (letter,) = notice_letters.letters(waiting)
+    assert letter.schedule and letter.addressed
+    assert [n.collection_date for n in letter.notices] == sorted(n.collection_date for n in waiting)
+
+
+def test_a_print_run_posts_each_letter_once_and_is_audited(postal):
+    without, _ = postal
+    run, found = _run()
+    assert [letter.mandate.member_id for letter in found] == [without.pk]
+    notices = PreNotification.objects.filter(member=without)
+    assert set(notices.values_list("print_run", flat=True)) == {run}
+    assert notices.filter(posted_at__isnull=True).count() == 0
+    (event,) = Event.objects.filter(tag=BillingTag.PRENOTIFY_POST)
+    assert event.subject_id == str(without.person_id)
+    assert event.details == {"notices": notices.count(), "schedule": True}
+    assert _run()[1] == [], "a second run finds nothing left"
+    reprinted = notice_letters.run_letters(run)
+    assert [letter.mandate.pk for letter in reprinted] == [found[0].mandate.pk]
+
+
+def test_a_run_leaves_the_notices_made_after_the_page_was_shown(postal):
+    with on(TODAY):
+        run, found = notice_letters.print_run(made_until=_moment(START, 1), actor=None)
+    assert found == [] and not PreNotification.objects.filter(print_run=run).exists()
+
+
+def test_a_member_without_a_postal_address_waits_and_is_counted(postal):
+    without, _ = postal
+    person = without.person
+    person.address_line1 = person.address_line2 = person.postal_code = person.city = ""
+    person.save()
+    with on(TODAY):
+        (letter,) = notice_letters.letters(notice_letters.pending())
+    assert not letter.addressed
+    assert _run()[1] == []
+    assert PreNotification.objects.filter(member=without, posted_at__isnull=False).count() == 0
+
+
+def test_a_restricted_member_gets_no_letter(postal):
+    without, _ = postal
+    with on(TODAY):
+        restrictions.start(
+            subject=without.person,
+            purpose=catalogue.CONTRACT.code,
+            ground="restriction",
+            reason="x",
+        )
+        assert not notice_letters.pending().exists()
+
+
+def test_a_run_is_limited_and_the_rest_waits(postal, monkeypatch):
+    third = _without_email(subscribed_on(START, first_names="Zoé", email="zoe@example.org", seed=3))
+    cycle_on(START)
+    _, found = _run(limit=1)
+    assert len(found) == 1
+    with on(TODAY):
+        (left,) = notice_letters.letters(notice_letters.pending())
+    assert {found[0].mandate.member_id, left.mandate.member_id} == {
+        postal[0].pk,
+        third.member.pk,
+    }
+
+
+def test_the_letter_says_what_the_e_mail_says(postal):
+    without, _ = postal
+    _, found = _run()
+    pdf = notice_letters.render_pdf(found, day=TODAY)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    person = without.person
+    assert f"{person.first_names} {person.last_name}" in text
+    assert "12 rue des Lilas" in text
+    assert "Votre échéancier de prélèvements" in text
+    first = PreNotification.objects.filter(member=without).earliest("collection_date")
+    amount = f"{first.amount:.2f}".replace(".", ",")
+    assert amount in text
+    assert "Identifiant créancier SEPA" in text and without.number in text
