@@ -291,10 +291,7 @@ def request_sending(*, campaign: Campaign, actor) -> Campaign:
     with problems or an audience empty now.
     """
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        problems = text_problems(subject=campaign.subject, body=campaign.body)
-        if problems:
-            raise CampaignInvalid(problems)
+        campaign = _locked_with_a_sound_text(campaign)
         _change_status(campaign, CampaignStatus.PREPARING)
         now = timezone.now()
         campaign.send_requested_at, campaign.send_requested_by = now, _label(actor)
@@ -326,12 +323,18 @@ def start_sending(*, campaign: Campaign, actor) -> Campaign:
     with no row, or sending with all of them. Refused for a campaign whose audience is empty.
     """
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        problems = text_problems(subject=campaign.subject, body=campaign.body)
-        if problems:
-            raise CampaignInvalid(problems)
+        campaign = _locked_with_a_sound_text(campaign)
         _change_status(campaign, CampaignStatus.SENDING)
         return _freeze(campaign, actor=actor, now=timezone.now())
+
+
+def _locked_with_a_sound_text(campaign: Campaign) -> Campaign:
+    """The campaign, locked for the transaction; its text refused if it has problems."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    problems = text_problems(subject=campaign.subject, body=campaign.body)
+    if problems:
+        raise CampaignInvalid(problems)
+    return campaign
 
 
 def freeze_requested(campaign: Campaign) -> Campaign | None:

@@ -197,17 +197,13 @@ def test_send_campaigns_twice_at_once_sends_each_message_once(smtp_server, alice
     _one_did_the_work(outputs, "Aucune campagne à envoyer.")
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_send_campaigns_twice_at_once_freezes_a_requested_audience_once(
-    smtp_server, alice, dave, bob, monkeypatch
-):
+def _requested_newsletter(members, actor):
+    """A newsletter to ``members`` (each of whom accepts it), its sending asked for."""
     from mutualis.consent import campaigns
     from mutualis.consent import services as consent
-    from mutualis.consent.models import Campaign, CampaignStatus, Delivery, DeliveryStatus, Source
+    from mutualis.consent.models import Source
 
-    monkeypatch.setattr(campaigns, "IN_REQUEST_RECIPIENTS", 1)  # two people: left to the job
-    for member in (alice, dave):
+    for member in members:
         consent.grant(
             person=member.person, topic="newsletter", channel="email", source=Source.MEMBER_SPACE
         )
@@ -217,9 +213,21 @@ def test_send_campaigns_twice_at_once_freezes_a_requested_audience_once(
         channel="email",
         subject="Nos nouvelles de mai",
         body="Bonjour {prenom},\n\nLe mois de mai.",
-        actor=bob,
+        actor=actor,
     )
-    campaign = campaigns.request_sending(campaign=campaign, actor=bob)
+    return campaigns.request_sending(campaign=campaign, actor=actor)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_send_campaigns_twice_at_once_freezes_a_requested_audience_once(
+    smtp_server, alice, dave, bob, monkeypatch
+):
+    from mutualis.consent import campaigns
+    from mutualis.consent.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+
+    monkeypatch.setattr(campaigns, "IN_REQUEST_RECIPIENTS", 1)  # two people: left to the job
+    campaign = _requested_newsletter((alice, dave), bob)
     assert campaign.status == CampaignStatus.PREPARING
 
     outputs = _twice_at_once("send_campaigns", "--rate", "0")
@@ -239,22 +247,10 @@ def test_send_campaigns_twice_at_once_freezes_a_requested_audience_once(
 def test_a_requested_campaign_another_run_holds_is_left_to_it(alice, bob, monkeypatch):
     """Without the job's own lock too: the campaign's row lock keeps a second freeze out."""
     from mutualis.consent import campaigns
-    from mutualis.consent import services as consent
-    from mutualis.consent.models import Campaign, CampaignStatus, Delivery, Source
+    from mutualis.consent.models import Campaign, CampaignStatus, Delivery
 
     monkeypatch.setattr(campaigns, "IN_REQUEST_RECIPIENTS", 0)
-    consent.grant(
-        person=alice.person, topic="newsletter", channel="email", source=Source.MEMBER_SPACE
-    )
-    campaign = campaigns.create_campaign(
-        title="Lettre de juin",
-        kind="newsletter",
-        channel="email",
-        subject="Nos nouvelles de juin",
-        body="Bonjour {prenom}.",
-        actor=bob,
-    )
-    campaign = campaigns.request_sending(campaign=campaign, actor=bob)
+    campaign = _requested_newsletter((alice,), bob)
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
