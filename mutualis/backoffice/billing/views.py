@@ -296,7 +296,8 @@ def notices_by_post(request: HttpRequest) -> HttpResponse:
         "letters": len(found),
         "unaddressed": sum(not letter.addressed for letter in found),
         "rows": [(letter, (letter.notices[0].collection_date - today).days) for letter in page],
-        "form": PrintRunForm(initial={"made_until": newest}) if newest else None,
+        # ISO 8601 with its offset, to the microsecond: read back as the same instant.
+        "form": PrintRunForm(initial={"made_until": newest.isoformat()}) if newest else None,
         "run_letters": notice_letters.RUN_LETTERS,
         "runs": notice_letters.recent_runs(),
         "can_manage": can_manage,

@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from django.db.models import F
 from pypdf import PdfReader
 
 from mutualis.audit.models import Event
@@ -187,6 +188,10 @@ NOTICES = "/gestion/cotisations/avis-par-courrier/"
 
 
 def test_the_cotisations_service_prints_the_notices_to_post_in_runs(paul, as_staff, colin):
+    # Notices made at an instant with microseconds, as on a running server.
+    PreNotification.objects.filter(member=paul).update(
+        created_at=F("created_at") + datetime.timedelta(microseconds=123456)
+    )
     client = _client(as_staff, colin)
     assert "Avis de prélèvement à poster : 1" in visible_text(_get(client, "/gestion/cotisations/"))
     page = page_text(_get(client, NOTICES))
