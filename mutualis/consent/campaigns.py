@@ -303,14 +303,7 @@ def request_sending(*, campaign: Campaign, actor) -> Campaign:
             return _freeze(campaign, actor=actor, now=now)
         campaign.save()
         audit.record(
-            ConsentTag.CAMPAIGN_REQUEST,
-            actor=actor,
-            target=campaign,
-            details={
-                "kind": campaign.kind,
-                "channel": campaign.channel,
-                "revision": campaign.revision,
-            },
+            ConsentTag.CAMPAIGN_REQUEST, actor=actor, target=campaign, details=_what(campaign)
         )
     return campaign
 
@@ -371,6 +364,11 @@ def freeze_all_requested() -> list[Campaign]:
 _NOBODY = "Personne ne peut recevoir cette campagne aujourd'hui."
 
 
+def _what(campaign: Campaign) -> dict:
+    """What an audit event of the sending says of the campaign: codes and numbers only."""
+    return {"kind": campaign.kind, "channel": campaign.channel, "revision": campaign.revision}
+
+
 def _freeze(campaign: Campaign, *, actor, now) -> Campaign:
     """Write the send log of ``campaign`` (locked, its status set to sending by the caller),
     one row per person of its audience, and record it; in the caller's transaction."""
@@ -405,13 +403,7 @@ def _freeze(campaign: Campaign, *, actor, now) -> Campaign:
         ConsentTag.CAMPAIGN_SEND,
         actor=actor,
         target=campaign,
-        details={
-            "kind": campaign.kind,
-            "channel": campaign.channel,
-            "revision": campaign.revision,
-            "recipients": total,
-            "content_hash": campaign.content_hash,
-        },
+        details={**_what(campaign), "recipients": total, "content_hash": campaign.content_hash},
     )
     return campaign
 

@@ -169,22 +169,9 @@ PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 @pytest.mark.django_db(transaction=True)
 def test_send_campaigns_twice_at_once_sends_each_message_once(smtp_server, alice, dave, bob):
     from mutualis.consent import campaigns
-    from mutualis.consent import services as consent
-    from mutualis.consent.models import Delivery, DeliveryStatus, Source
+    from mutualis.consent.models import Delivery, DeliveryStatus
 
-    for member in (alice, dave):
-        consent.grant(
-            person=member.person, topic="newsletter", channel="email", source=Source.MEMBER_SPACE
-        )
-    campaign = campaigns.create_campaign(
-        title="Lettre d'avril",
-        kind="newsletter",
-        channel="email",
-        subject="Nos nouvelles d'avril",
-        body="Bonjour {prenom},\n\nLe printemps est là.",
-        actor=bob,
-    )
-    campaigns.start_sending(campaign=campaign, actor=bob)
+    campaigns.start_sending(campaign=_newsletter((alice, dave), bob), actor=bob)
 
     outputs = _twice_at_once("send_campaigns", "--rate", "0")
 
@@ -197,8 +184,8 @@ def test_send_campaigns_twice_at_once_sends_each_message_once(smtp_server, alice
     _one_did_the_work(outputs, "Aucune campagne à envoyer.")
 
 
-def _requested_newsletter(members, actor):
-    """A newsletter to ``members`` (each of whom accepts it), its sending asked for."""
+def _newsletter(members, actor):
+    """A draft newsletter to ``members``, each of whom accepts it."""
     from mutualis.consent import campaigns
     from mutualis.consent import services as consent
     from mutualis.consent.models import Source
@@ -207,7 +194,7 @@ def _requested_newsletter(members, actor):
         consent.grant(
             person=member.person, topic="newsletter", channel="email", source=Source.MEMBER_SPACE
         )
-    campaign = campaigns.create_campaign(
+    return campaigns.create_campaign(
         title="Lettre de mai",
         kind="newsletter",
         channel="email",
@@ -215,7 +202,13 @@ def _requested_newsletter(members, actor):
         body="Bonjour {prenom},\n\nLe mois de mai.",
         actor=actor,
     )
-    return campaigns.request_sending(campaign=campaign, actor=actor)
+
+
+def _requested_newsletter(members, actor):
+    """The same, its sending asked for from the back office."""
+    from mutualis.consent import campaigns
+
+    return campaigns.request_sending(campaign=_newsletter(members, actor), actor=actor)
 
 
 @pytest.mark.postgres
