@@ -10,6 +10,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from mutualis.billing import calendar
 from mutualis.members import validators
 from mutualis.members.models import Member
 from mutualis.vault.erased import is_erased
@@ -389,7 +390,7 @@ class PreNotification(AccountingRecord):
     class Meta:
         verbose_name = "pré-notification de prélèvement"
         ordering = ["collection_date", "created_at"]
-        # The latest notice of a mandate for a date, made at least 14 days before it, is the
+        # The latest notice of a mandate for a date, given at least 14 days before it, is the
         # amount that may be debited that day (docs/billing.md, "Pre-notification").
         indexes = [models.Index(fields=["mandate", "collection_date"], name="prenotice_date")]
 
@@ -398,6 +399,17 @@ class PreNotification(AccountingRecord):
 
     def accounting_date(self) -> datetime.date:
         return self.collection_date
+
+    @property
+    def given_at(self) -> datetime.datetime | None:
+        """When the notice left for the member: e-mailed or posted (``billing.prenotify``)."""
+        return self.emailed_at or self.posted_at
+
+    @property
+    def too_late(self) -> bool:
+        """Not given, and too late to be: its debit will not be presented on its date."""
+        limit = calendar.latest_notice_day(self.collection_date)
+        return self.given_at is None and timezone.localdate() > limit
 
 
 class DunningStage(models.TextChoices):

@@ -8,10 +8,14 @@ printed and posted: the cotisations service prints the pending ones from the bac
 each notice as posted, with one audit event per member, in one transaction. A run can be printed
 again (a jammed printer) without being posted twice.
 
-A notice waits for a run while its debit is still to come, it was neither e-mailed nor posted,
-its mandate is current and its member's processing is not restricted (GDPR art. 18: no debit is
-presented for them either). A later notice for the same date replaces an earlier one: a letter
-shows the latest of each date, and the run marks the earlier ones posted with it.
+A notice waits for a run while it can still be posted in time (its debit at least 14 days
+ahead: a notice counts from the day it is posted, ``prenotify.matured``), it was neither
+e-mailed nor posted, its mandate is current and its member's processing is not restricted (GDPR
+art. 18: no debit is presented for them either). A notice left unposted past its last day
+leaves the queue and its debit is not presented; the next daily run announces the premium on the
+next date, in a new notice that waits here in turn. A later notice for the same date replaces
+an earlier one: a letter shows the latest of each date, and the run marks the earlier ones
+posted with it.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from mutualis import audit
-from mutualis.billing import prenotify
+from mutualis.billing import calendar, prenotify
 from mutualis.billing.models import Mandate, PreNotification
 from mutualis.billing.tags import BillingTag
 from mutualis.lib import pdf
@@ -67,7 +71,7 @@ def pending(today: datetime.date | None = None) -> QuerySet[PreNotification]:
     notices = PreNotification.objects.filter(
         emailed_at__isnull=True,
         posted_at__isnull=True,
-        collection_date__gte=today,
+        collection_date__gte=today + datetime.timedelta(days=calendar.notice_days()),
         mandate__in=Mandate.objects.current(),
     )
     return restrictions.exclude_restricted(

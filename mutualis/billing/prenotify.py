@@ -2,8 +2,12 @@
 each debit at least 14 days before it (``MUTUALIS_SEPA_PRENOTIFICATION_DAYS``).
 
 A notice is a :class:`~mutualis.billing.models.PreNotification` row: (mandate, collection date,
-amount). The amount a mandate may be debited on a date is that of its *latest notice made at
-least 14 days before* (:func:`announced`); the batch of that date debits exactly it, or nothing.
+amount). It is *given* when it leaves for the member: e-mailed at once by the run that makes it,
+or, for a member without an e-mail address, posted in a print run
+(:mod:`mutualis.billing.notice_letters`). The amount a mandate may be debited on a date is that
+of its *latest notice given at least 14 days before* (:func:`announced`); the batch of that date
+debits exactly it, or nothing. A notice made in time but posted too late does not count: that
+date's premium waits for the next date, which the next run announces.
 The notices of one run that concern one member go out as one e-mail (the yearly schedule, or the
 dates whose amount changed) and stay readable in the member space.
 
@@ -25,6 +29,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -36,6 +42,18 @@ from mutualis.privacy import catalogue, restrictions
 
 ZERO = Decimal("0.00")
 CHUNK = 2000
+
+
+# A notice as the rule reads it: (collection date, amount, made at, given at), "given at" being
+# None while it waits for the post.
+Notice = tuple[datetime.date, Decimal, datetime.datetime, datetime.datetime | None]
+
+
+def notice_rows(notices: QuerySet[PreNotification], *leading: str):
+    """``notices`` as :data:`Notice` tuples, after the ``leading`` fields."""
+    return notices.annotate(given=Coalesce("emailed_at", "posted_at")).values_list(
+        *leading, "collection_date", "amount", "created_at", "given"
+    )
 
 
 @dataclass(frozen=True)
@@ -53,41 +71,38 @@ class Outcome:
     notified: list = field(default_factory=list)
 
 
-def matured(
-    notices: Iterable[tuple[datetime.date, Decimal, datetime.datetime]], day: datetime.date
-) -> Decimal | None:
-    """Of ``(collection date, amount, made at)`` notices, the amount announced for ``day`` in
-    time: the latest one made on or before the last notice day."""
+def matured(notices: Iterable[Notice], day: datetime.date) -> Decimal | None:
+    """The amount announced for ``day`` in time: of the notices given on or before the last
+    notice day, the latest made."""
     limit = calendar.latest_notice_day(day)
     best: tuple[datetime.datetime, Decimal] | None = None
-    for date, amount, made in notices:
-        if date == day and timezone.localdate(made) <= limit and (best is None or made > best[0]):
+    for date, amount, made, given in notices:
+        in_time = given is not None and timezone.localdate(given) <= limit
+        if date == day and in_time and (best is None or made > best[0]):
             best = (made, amount)
     return None if best is None else best[1]
 
 
-def latest(
-    notices: Iterable[tuple[datetime.date, Decimal, datetime.datetime]], day: datetime.date
-) -> Decimal | None:
-    """The amount of the latest notice for ``day``, in time or not."""
+def latest(notices: Iterable[Notice], day: datetime.date) -> Decimal | None:
+    """The amount of the latest notice made for ``day``, given in time or not (what the
+    member was, or is about to be, told)."""
     best: tuple[datetime.datetime, Decimal] | None = None
-    for date, amount, made in notices:
+    for date, amount, made, _given in notices:
         if date == day and (best is None or made > best[0]):
             best = (made, amount)
     return None if best is None else best[1]
 
 
 def announced(mandate: Mandate, day: datetime.date) -> Decimal | None:
-    """The amount ``mandate`` may be debited on ``day``: its latest notice made in time."""
-    rows = PreNotification.objects.filter(mandate=mandate, collection_date=day).values_list(
-        "collection_date", "amount", "created_at"
+    """The amount ``mandate`` may be debited on ``day``: its latest notice given in time."""
+    return matured(
+        notice_rows(PreNotification.objects.filter(mandate=mandate, collection_date=day)), day
     )
-    return matured(rows, day)
 
 
 def plan(
     dues: list[Due],
-    notices: list[tuple[datetime.date, Decimal, datetime.datetime]],
+    notices: list[Notice],
     *,
     today: datetime.date,
     horizon: datetime.date,
@@ -170,10 +185,11 @@ def _notify_chunk(
     ).values_list("member_id", "due_date", "amount"):
         by_member[member_id].append(Due(due_date, amount))
     by_mandate: dict = defaultdict(list)
-    for mandate_id, day, amount, made in PreNotification.objects.filter(
-        mandate__in=mandates, collection_date__gt=today
-    ).values_list("mandate_id", "collection_date", "amount", "created_at"):
-        by_mandate[mandate_id].append((day, amount, made))
+    for mandate_id, *notice in notice_rows(
+        PreNotification.objects.filter(mandate__in=mandates, collection_date__gt=today),
+        "mandate_id",
+    ):
+        by_mandate[mandate_id].append(tuple(notice))
 
     now = now or timezone.now()
     new: list[PreNotification] = []

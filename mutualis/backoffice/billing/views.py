@@ -4,6 +4,8 @@ the debit batches and their files, the bank returns and their import."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -27,7 +29,7 @@ from mutualis.backoffice.billing.forms import (
     PrintRunForm,
     ReturnsFileForm,
 )
-from mutualis.billing import dunning, ledger, letters, notice_letters, statement
+from mutualis.billing import calendar, dunning, ledger, letters, notice_letters, statement
 from mutualis.billing.models import (
     DebitBatch,
     DebitReturn,
@@ -295,7 +297,8 @@ def notices_by_post(request: HttpRequest) -> HttpResponse:
         "page": page,
         "letters": len(found),
         "unaddressed": sum(not letter.addressed for letter in found),
-        "rows": [(letter, (letter.notices[0].collection_date - today).days) for letter in page],
+        "rows": [_last_posting_day(letter, today) for letter in page],
+        "URGENT": URGENT_DAYS,
         # ISO 8601 with its offset, to the microsecond: read back as the same instant.
         "form": PrintRunForm(initial={"made_until": newest.isoformat()}) if newest else None,
         "run_letters": notice_letters.RUN_LETTERS,
@@ -306,6 +309,15 @@ def notices_by_post(request: HttpRequest) -> HttpResponse:
 
 
 NOTICE_PAGE = 100
+# Days left to post a letter under which the page shows them in bold.
+URGENT_DAYS = 3
+
+
+def _last_posting_day(letter, today: datetime.date) -> tuple:
+    """``(letter, the last day to post it, days left)``: past it, its first debit is not
+    presented (a notice counts from its posting)."""
+    last_day = calendar.latest_notice_day(letter.notices[0].collection_date)
+    return letter, last_day, (last_day - today).days
 
 
 @staff_view(MANAGE, recent_auth=True)

@@ -196,6 +196,9 @@ def test_the_cotisations_service_prints_the_notices_to_post_in_runs(paul, as_sta
     assert "Avis de prélèvement à poster : 1" in visible_text(_get(client, "/gestion/cotisations/"))
     page = page_text(_get(client, NOTICES))
     assert paul.number in page and "Préparer un tirage" in page
+    # The first letter announces 5 February: a notice counts from its posting, 14 days before.
+    shown = visible_text(_get(client, NOTICES))
+    assert "À poster au plus tard" in shown and "le 22/01/2027 : dans 10 jours" in shown
     made_until = re.search(r'name="made_until" value="([^"]+)"', page).group(1)
     done = page_text(_post(client, NOTICES, {"made_until": made_until}, follow=True))
     assert "Tirage préparé : 1 courrier" in done and "Aucun avis à poster." in done
@@ -230,6 +233,17 @@ def test_a_bad_print_request_is_refused_in_french_and_nothing_is_posted(
     response = _post(client, NOTICES, {"made_until": made_until}, follow=True)
     assert "Demande de tirage invalide : rechargez la page." in visible_text(response)
     assert not PreNotification.objects.filter(posted_at__isnull=False).exists()
+
+
+def test_a_letter_not_posted_in_time_is_said_so_and_its_next_date_waits(paul, as_staff, colin):
+    with on(datetime.date(2027, 1, 25)):
+        client = as_staff(colin)
+        page = visible_text(client.get(NOTICES))
+        account = visible_text(client.get(f"/gestion/cotisations/adherents/{paul.pk}/"))
+    # 5 February can no longer be announced in time (its last day was 22 January); 5 March can.
+    assert "05/02/2027" not in page and "05/03/2027" in page
+    assert "le 19/02/2027 : dans 25 jours" in page
+    assert "pas posté à temps : ce montant ne sera pas prélevé à cette date" in account
 
 
 def test_the_dpo_sees_the_notices_to_post_but_prints_none(paul, as_staff, bob, gina):

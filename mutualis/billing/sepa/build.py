@@ -1,6 +1,6 @@
 """Step 1 of a batch: the debits of one collection date, built once.
 
-A mandate is debited on a date when its latest notice made in time announces an amount
+A mandate is debited on a date when its latest notice given in time announces an amount
 (:func:`mutualis.billing.prenotify.announced`) and the premiums due by then and not yet collected
 add up to exactly that amount: they are linked to the new debit, and never collected again (a
 rejected debit leaves them unpaid: the L221-7 sequence takes over). A mandate whose premiums do
@@ -140,10 +140,10 @@ def build(batch: DebitBatch, *, actor=None, progress: Callable[[int], None] | No
 def _build_chunk(batch: DebitBatch, mandates: list[Mandate], *, built: Built, actor) -> None:
     day = batch.collection_date
     notices: dict = defaultdict(list)
-    for mandate_id, date, amount, made in PreNotification.objects.filter(
-        mandate__in=mandates, collection_date=day
-    ).values_list("mandate_id", "collection_date", "amount", "created_at"):
-        notices[mandate_id].append((date, amount, made))
+    for mandate_id, *notice in prenotify.notice_rows(
+        PreNotification.objects.filter(mandate__in=mandates, collection_date=day), "mandate_id"
+    ):
+        notices[mandate_id].append(tuple(notice))
     members = [m.member_id for m in mandates]
     with transaction.atomic():
         dues: dict = defaultdict(list)

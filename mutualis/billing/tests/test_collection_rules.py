@@ -116,7 +116,7 @@ def test_the_last_debit_of_an_ended_contract_is_final(contract, tmp_path):
         schedule.recompute(contract, from_month=datetime.date(2027, 2, 1), reason="résiliation")
     cycle_on(datetime.date(2027, 1, 10))
     # March's premium is now 0: March's debit is cancelled by a notice of 0 €.
-    assert prenotify.announced(Mandate.objects.get(), MAR) == Decimal("0.00")  # made in time
+    assert prenotify.announced(Mandate.objects.get(), MAR) == Decimal("0.00")  # given in time
     assert PreNotification.objects.filter(collection_date=MAR).latest("created_at").amount == 0
     feb = batch_on(FEB, tmp_path)
     assert Debit.objects.get(batch=feb.batch).sequence_type == SequenceType.FINAL

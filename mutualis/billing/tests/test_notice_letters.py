@@ -6,13 +6,14 @@ import io
 import zoneinfo
 
 import pytest
+from django.utils import timezone
 from pypdf import PdfReader
 
 from mutualis.audit.models import Event
-from mutualis.billing import notice_letters
-from mutualis.billing.models import PreNotification
+from mutualis.billing import calendar, notice_letters, prenotify
+from mutualis.billing.models import Debit, Instalment, PreNotification
 from mutualis.billing.tags import BillingTag
-from mutualis.billing.testing import cycle_on, on, subscribed_on
+from mutualis.billing.testing import batch_on, cycle_on, on, subscribed_on
 from mutualis.privacy import catalogue, restrictions
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +21,8 @@ PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
 START = datetime.date(2026, 12, 1)
 TODAY = datetime.date(2026, 12, 2)
+JAN = calendar.collection_date(datetime.date(2027, 1, 1))
+FEB = calendar.collection_date(datetime.date(2027, 2, 1))
 
 
 @pytest.fixture
@@ -132,3 +135,46 @@ def test_the_letter_says_what_the_e_mail_says(postal):
     amount = f"{first.amount:.2f}".replace(".", ",")
     assert amount in text
     assert "Identifiant créancier SEPA" in text and without.number in text
+
+
+# --- A notice counts from the day it is posted ---------------------------------------------------
+def test_a_debit_is_presented_once_its_letter_is_posted_in_time(postal, tmp_path):
+    without, with_email = postal
+    _run()
+    batch_on(JAN, tmp_path)
+    assert {d.member_id for d in Debit.objects.all()} == {without.pk, with_email.pk}
+
+
+def test_a_letter_not_posted_lets_no_debit_go_and_its_premium_waits_for_the_next_date(
+    postal, tmp_path
+):
+    without, with_email = postal
+    mandate = without.mandates.get()
+    assert prenotify.announced(mandate, JAN) is None, "made in time, but never given"
+    batch_on(JAN, tmp_path)
+    assert {d.member_id for d in Debit.objects.all()} == {with_email.pk}
+
+    # Past 22 December the January letter can no longer count: it leaves the queue, and the
+    # next daily run announces January's premium with February's, in a letter that waits.
+    late = calendar.latest_notice_day(JAN) + datetime.timedelta(days=1)
+    with on(late):
+        assert JAN not in {n.collection_date for n in notice_letters.pending()}
+    cycle_on(late)
+    owed = Instalment.objects.filter(member=without, month__lte=FEB).values_list(
+        "amount", flat=True
+    )
+    feb = PreNotification.objects.filter(mandate=mandate, collection_date=FEB).latest("created_at")
+    assert feb.amount == sum(owed) and timezone.localdate(feb.created_at) == late
+    with on(late):
+        assert feb in notice_letters.pending()
+
+
+def test_a_letter_posted_after_its_last_day_does_not_count(postal):
+    without, _ = postal
+    mandate = without.mandates.get()
+    last_day = calendar.latest_notice_day(JAN)
+    january = PreNotification.objects.filter(mandate=mandate, collection_date=JAN)
+    january.update(posted_at=_moment(last_day + datetime.timedelta(days=1), 9))
+    assert prenotify.announced(mandate, JAN) is None
+    january.update(posted_at=_moment(last_day, 18))
+    assert prenotify.announced(mandate, JAN) == january.get().amount
