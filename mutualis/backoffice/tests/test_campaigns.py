@@ -159,6 +159,23 @@ def test_a_large_audience_is_frozen_and_sent_by_the_job(
     assert "Envoi lancé le" in visible_text(staff_client.get(detail))
 
 
+def test_a_large_audience_is_counted_step_by_step_only_when_asked(
+    staff_client, alice, dave, camille, monkeypatch
+):
+    """Above IN_REQUEST_RECIPIENTS the draft's page bounds its count; the detail on demand."""
+    monkeypatch.setattr(campaigns, "IN_REQUEST_RECIPIENTS", 1)
+    _subscribe(alice)
+    _subscribe(dave)
+    detail = reverse("backoffice:campaign_detail", args=[_draft(camille).pk])
+    page = visible_text(staff_client.get(detail))
+    assert "Plus de 1 destinataires si la campagne partait maintenant" in page
+    assert "Comment l'audience est calculée" not in page
+    assert "Lancer l'envoi à plus de 1 destinataires" in page
+    asked = visible_text(staff_client.get(detail + "?decompte=1"))
+    assert "2 destinataires si la campagne partait maintenant" in asked
+    assert "Comment l'audience est calculée" in asked
+
+
 def test_a_requested_sending_that_finds_nobody_says_so_on_the_draft(
     staff_client, alice, camille, monkeypatch
 ):
