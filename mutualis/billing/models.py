@@ -412,6 +412,18 @@ class PreNotification(AccountingRecord):
         return self.given_at is None and timezone.localdate() > limit
 
 
+def superseded_notice() -> models.Exists:
+    """In a query of notices: a later notice was made for the same mandate and date (it says
+    what the member is to be told)."""
+    return models.Exists(
+        PreNotification.objects.filter(
+            mandate=models.OuterRef("mandate"),
+            collection_date=models.OuterRef("collection_date"),
+            created_at__gt=models.OuterRef("created_at"),
+        )
+    )
+
+
 class DunningStage(models.TextChoices):
     OVERDUE = "overdue", "impayé"
     NOTICE = "notice", "mise en demeure envoyée"

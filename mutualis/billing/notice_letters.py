@@ -8,14 +8,21 @@ printed and posted: the cotisations service prints the pending ones from the bac
 each notice as posted, with one audit event per member, in one transaction. A run can be printed
 again (a jammed printer) without being posted twice.
 
-A notice waits for a run while it can still be posted in time (its debit at least 14 days
-ahead: a notice counts from the day it is posted, ``prenotify.matured``), it was neither
-e-mailed nor posted, its mandate is current and its member's processing is not restricted (GDPR
-art. 18: no debit is presented for them either). A notice left unposted past its last day
-leaves the queue and its debit is not presented; the next daily run announces the premium on the
-next date, in a new notice that waits here in turn. A later notice for the same date replaces
-an earlier one: a letter shows the latest of each date, and the run marks the earlier ones
-posted with it.
+A notice waits for a run while:
+
+- its member has no e-mail address (a member who gains one is e-mailed the notices still
+  waiting by the next daily run);
+- it can still be posted in time: its debit at least 14 days ahead, as a notice counts from the
+  day it is given (``prenotify.matured``);
+- it was neither e-mailed nor posted, and no later notice was made for its mandate and date
+  (that one says what the member is to be told);
+- its mandate is current and its member's processing is not restricted (GDPR art. 18: no debit
+  is presented for them either).
+
+A notice left unposted past its last day leaves the queue, and its date's debit is not
+presented; the next daily run announces the premium on the next date, in a new notice that
+waits here in turn. A run records its notices as posted on the day it is prepared: the page asks
+for them to be posted that day.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from django.utils.formats import date_format
 
 from mutualis import audit
 from mutualis.billing import calendar, prenotify
-from mutualis.billing.models import Mandate, PreNotification
+from mutualis.billing.models import Mandate, PreNotification, superseded_notice
 from mutualis.billing.tags import BillingTag
 from mutualis.lib import pdf
 from mutualis.privacy import catalogue, restrictions
@@ -50,7 +57,6 @@ class NoticeLetter:
 
     mandate: Mandate
     notices: list[PreNotification]  # the latest of each date, in date order
-    replaced: list[PreNotification]  # earlier notices of the same dates, posted with them
 
     @property
     def schedule(self) -> bool:
@@ -73,14 +79,16 @@ def pending(today: datetime.date | None = None) -> QuerySet[PreNotification]:
         posted_at__isnull=True,
         collection_date__gte=today + datetime.timedelta(days=calendar.notice_days()),
         mandate__in=Mandate.objects.current(),
-    )
+        member__person__email="",
+    ).exclude(superseded_notice())
     return restrictions.exclude_restricted(
         notices, purpose=catalogue.CONTRACT, subject_field="member__person"
     )
 
 
 def letters(notices: Iterable[PreNotification]) -> list[NoticeLetter]:
-    """One letter per mandate, by member number."""
+    """One letter per mandate, by member number, with the latest notice of each date (a run
+    posted before a notice made later was left out of the queue may hold two of a date)."""
     by_mandate: dict = defaultdict(list)
     for notice in notices:
         by_mandate[notice.mandate_id].append(notice)
@@ -91,8 +99,7 @@ def letters(notices: Iterable[PreNotification]) -> list[NoticeLetter]:
         for notice in sorted(group, key=lambda n: (n.created_at, str(n.pk))):
             latest[notice.collection_date] = notice
         kept = sorted(latest.values(), key=lambda n: n.collection_date)
-        replaced = [n for n in group if latest[n.collection_date] is not n]
-        found.append(NoticeLetter(mandates[mandate_id], kept, replaced))
+        found.append(NoticeLetter(mandates[mandate_id], kept))
     return sorted(found, key=lambda letter: letter.mandate.member.number)
 
 
@@ -106,10 +113,11 @@ def print_run(
     limit = RUN_LETTERS if limit is None else limit
     run = uuid.uuid4()
     with transaction.atomic():
-        waiting = pending().filter(created_at__lte=made_until).select_for_update()
+        now = timezone.now()  # the posting day, and the day the queue is read for
+        waiting = pending(timezone.localdate(now)).filter(created_at__lte=made_until)
+        waiting = waiting.select_for_update(of=("self",))
         found = [letter for letter in letters(waiting) if letter.addressed][:limit]
-        now = timezone.now()
-        posted = [n.pk for letter in found for n in (*letter.notices, *letter.replaced)]
+        posted = [n.pk for letter in found for n in letter.notices]
         PreNotification.objects.filter(pk__in=posted).update(posted_at=now, print_run=run)
         for letter in found:
             audit.record(

@@ -83,11 +83,15 @@ def matured(notices: Iterable[Notice], day: datetime.date) -> Decimal | None:
     return None if best is None else best[1]
 
 
-def latest(notices: Iterable[Notice], day: datetime.date) -> Decimal | None:
+def latest(
+    notices: Iterable[Notice], day: datetime.date, *, given_only: bool = False
+) -> Decimal | None:
     """The amount of the latest notice made for ``day``, given in time or not (what the
-    member was, or is about to be, told)."""
+    member was, or is about to be, told); ``given_only``: of those given already."""
     best: tuple[datetime.datetime, Decimal] | None = None
-    for date, amount, made, _given in notices:
+    for date, amount, made, given in notices:
+        if given_only and given is None:
+            continue
         if date == day and (best is None or made > best[0]):
             best = (made, amount)
     return None if best is None else best[1]
@@ -192,11 +196,17 @@ def _notify_chunk(
         by_mandate[mandate_id].append(tuple(notice))
 
     now = now or timezone.now()
+    # A notice counts from the day it is given: stamped after midnight (a run that went past
+    # it, or one run late for an earlier day), it announces the dates still open from that day.
+    today = max(today, timezone.localdate(now))
     new: list[PreNotification] = []
     letters: list[tuple[Mandate, list[PreNotification], bool]] = []
     for mandate in mandates:
         notices = by_mandate[mandate.pk]
         planned = plan(by_member[mandate.member_id], notices, today=today, horizon=horizon)
+        # A member who now has an e-mail address is e-mailed the notices still waiting for the
+        # post: they count as announced only once given.
+        given_only = bool(mandate.member.person.email)
         changed = [
             PreNotification(
                 member_id=mandate.member_id,
@@ -207,7 +217,7 @@ def _notify_chunk(
                 year_end=datetime.date(day.year, 12, 31),
             )
             for day, amount in planned.items()
-            if (latest(notices, day) or ZERO) != amount
+            if (latest(notices, day, given_only=given_only) or ZERO) != amount
         ]
         if not changed:
             continue

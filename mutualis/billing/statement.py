@@ -27,6 +27,7 @@ from mutualis.billing.models import (
     LedgerKind,
     Mandate,
     PreNotification,
+    superseded_notice,
 )
 from mutualis.billing.tags import BillingTag
 from mutualis.lib import pdf
@@ -122,9 +123,13 @@ def letters_of(member: Member):
 
 
 def notices_of(member: Member, *, today: datetime.date, limit: int = 24):
-    return PreNotification.objects.filter(member=member, collection_date__gte=today).order_by(
-        "collection_date", "-created_at"
-    )[:limit]
+    """The notices of the dates to come, each with ``superseded``: a later notice was made for
+    its mandate and date."""
+    return (
+        PreNotification.objects.filter(member=member, collection_date__gte=today)
+        .annotate(superseded=superseded_notice())
+        .order_by("collection_date", "-created_at")[:limit]
+    )
 
 
 def paid_in(member: Member, year: int) -> Decimal:

@@ -239,14 +239,18 @@ class AudienceCount:
 
 def reach(campaign: Campaign, *, up_to: int | None = None) -> int:
     """How many people ``campaign`` would reach now, counted up to ``up_to`` + 1
-    (``IN_REQUEST_RECIPIENTS`` by default; any more is "more than ``up_to``"): one bounded
-    statement, where :func:`audience_count` counts the whole audience step by step (seconds at
-    a million people)."""
+    (``IN_REQUEST_RECIPIENTS`` by default; any more is "more than ``up_to``"): one count that
+    stops at the limit, where :func:`audience_count` counts the whole audience step by step
+    (seconds at a million people)."""
     up_to = IN_REQUEST_RECIPIENTS if up_to is None else up_to
-    return audience(campaign)[: up_to + 1].count()
+    # No ordering (a person's is by name) and no consent column: the database may stop at the
+    # limit instead of sorting the whole audience first.
+    return audience(campaign).order_by().values("pk")[: up_to + 1].count()
 
 
-def audience_count(campaign: Campaign) -> AudienceCount:
+def audience_count(campaign: Campaign, *, total: int | None = None) -> AudienceCount:
+    """``total``: the audience's size when the caller counted it already (:func:`reach`
+    under its limit)."""
     topic = KIND_TOPIC[campaign.kind]
     people = Person.objects.all()
     if topic is not None:
@@ -276,7 +280,7 @@ def audience_count(campaign: Campaign) -> AudienceCount:
         deceased=deceased,
         unreachable=unreachable,
         erased=erased,
-        total=audience(campaign).count(),
+        total=audience(campaign).count() if total is None else total,
     )
 
 

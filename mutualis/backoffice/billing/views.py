@@ -299,6 +299,7 @@ def notices_by_post(request: HttpRequest) -> HttpResponse:
         "unaddressed": sum(not letter.addressed for letter in found),
         "rows": [_last_posting_day(letter, today) for letter in page],
         "URGENT": URGENT_DAYS,
+        "notice_days": calendar.notice_days(),
         # ISO 8601 with its offset, to the microsecond: read back as the same instant.
         "form": PrintRunForm(initial={"made_until": newest.isoformat()}) if newest else None,
         "run_letters": notice_letters.RUN_LETTERS,
@@ -309,7 +310,8 @@ def notices_by_post(request: HttpRequest) -> HttpResponse:
 
 
 NOTICE_PAGE = 100
-# Days left to post a letter under which the page shows them in bold.
+# Under this many days left to post a letter (today and the next two), the page shows it in
+# bold.
 URGENT_DAYS = 3
 
 

@@ -154,7 +154,11 @@ def _audience(request: HttpRequest, campaign) -> dict:
     return {
         "reach": reach,
         "reach_limit": campaigns.IN_REQUEST_RECIPIENTS,
-        "count": campaigns.audience_count(campaign) if small or asked else None,
+        "count": (
+            campaigns.audience_count(campaign, total=reach if small else None)
+            if small or asked
+            else None
+        ),
     }
 
 

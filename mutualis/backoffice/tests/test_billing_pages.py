@@ -243,7 +243,13 @@ def test_a_letter_not_posted_in_time_is_said_so_and_its_next_date_waits(paul, as
     # 5 February can no longer be announced in time (its last day was 22 January); 5 March can.
     assert "05/02/2027" not in page and "05/03/2027" in page
     assert "le 19/02/2027 : dans 25 jours" in page
-    assert "pas posté à temps : ce montant ne sera pas prélevé à cette date" in account
+    assert "pas envoyé à temps : il ne compte pas pour le prélèvement de cette date" in account
+    # The daily run of that day announces February's premium with March's: the schedule's
+    # notice of 5 March, never sent, is replaced.
+    cycle_on(datetime.date(2027, 1, 25))
+    with on(datetime.date(2027, 1, 25)):
+        account = visible_text(client.get(f"/gestion/cotisations/adherents/{paul.pk}/"))
+    assert "remplacé par un avis plus récent avant d'être envoyé" in account
 
 
 def test_the_dpo_sees_the_notices_to_post_but_prints_none(paul, as_staff, bob, gina):

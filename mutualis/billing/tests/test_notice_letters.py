@@ -4,13 +4,15 @@ runs (posted once, audited, printable again), the letters' text in the PDF."""
 import datetime
 import io
 import zoneinfo
+from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from pypdf import PdfReader
 
 from mutualis.audit.models import Event
-from mutualis.billing import calendar, notice_letters, prenotify
+from mutualis.billing import calendar, cycle, notice_letters, prenotify
 from mutualis.billing.models import Debit, Instalment, PreNotification
 from mutualis.billing.tags import BillingTag
 from mutualis.billing.testing import batch_on, cycle_on, on, subscribed_on
@@ -178,3 +180,81 @@ def test_a_letter_posted_after_its_last_day_does_not_count(postal):
     assert prenotify.announced(mandate, JAN) is None
     january.update(posted_at=_moment(last_day, 18))
     assert prenotify.announced(mandate, JAN) == january.get().amount
+
+
+def _owed(member, day):
+    """What ``member`` owes up to the collection date ``day``."""
+    months = Instalment.objects.filter(member=member, month__lte=day, debit__isnull=True)
+    return sum(months.values_list("amount", flat=True))
+
+
+def _january_changes(member):
+    """January's premium of ``member`` changes (a beneficiary added, say) and the daily run of
+    3 December announces it."""
+    Instalment.objects.filter(member=member, month=datetime.date(2027, 1, 1)).update(
+        amount=Decimal("99.99")
+    )
+    cycle_on(datetime.date(2026, 12, 3))
+    return PreNotification.objects.filter(member=member, collection_date=JAN).latest("created_at")
+
+
+def test_a_later_notice_of_a_date_takes_the_place_of_the_waiting_letter(postal):
+    without, _ = postal
+    first = PreNotification.objects.get(member=without, collection_date=JAN)
+    shown = _moment(TODAY, 23)  # the page was shown before the run of 3 December
+    newer = _january_changes(without)
+    assert newer.amount == _owed(without, JAN) != first.amount and newer.given_at is None
+    with on(datetime.date(2026, 12, 3)):
+        january = [n for n in notice_letters.pending() if n.collection_date == JAN]
+        assert january == [newer]
+        run, found = notice_letters.print_run(made_until=shown, actor=None)
+    # Neither January notice is posted from the page shown before: the first one says an amount
+    # the member is no longer to be told, the newer one was not on the page.
+    (letter,) = found
+    assert JAN not in {n.collection_date for n in letter.notices}
+    assert not PreNotification.objects.filter(collection_date=JAN, print_run=run).exists()
+    first.refresh_from_db()
+    assert first.posted_at is None
+
+
+def test_a_member_who_gains_an_e_mail_address_is_e_mailed_what_waited(
+    postal, tmp_path, django_capture_on_commit_callbacks
+):
+    without, _ = postal
+    person = without.person
+    person.email = "paul@example.org"
+    person.save(update_fields=["email"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        cycle_on(datetime.date(2026, 12, 3))
+    (message,) = [m for m in mail.outbox if m.to == ["paul@example.org"]]
+    assert "Votre échéancier de prélèvements" in message.subject
+    january = PreNotification.objects.filter(member=without, collection_date=JAN)
+    assert january.latest("created_at").emailed_at is not None
+    with on(datetime.date(2026, 12, 3)):
+        assert not notice_letters.pending().filter(member=without).exists()
+    # Told once: the next run has nothing more to say.
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        cycle_on(datetime.date(2026, 12, 4))
+    assert not [m.body for m in mail.outbox if m.to == ["paul@example.org"]]
+    batch_on(JAN, tmp_path)
+    assert Debit.objects.filter(member=without).exists()
+
+
+def test_a_run_past_midnight_does_not_announce_a_date_it_is_too_late_for(postal):
+    """The run of 22 December (the last day to announce 5 January) stamps its notices after
+    midnight: a change of January's amount is not announced for January, too late to count,
+    but with February's debit."""
+    _, alice = postal
+    Instalment.objects.filter(member=alice, month=datetime.date(2027, 1, 1)).update(
+        amount=Decimal("99.99")
+    )
+    owed = _owed(alice, FEB)
+    last_day = calendar.latest_notice_day(JAN)
+    with on(last_day + datetime.timedelta(days=1), hour=0):
+        cycle.run(today=last_day)
+    january = PreNotification.objects.filter(member=alice, collection_date=JAN)
+    assert january.count() == 1, "only the schedule's notice, given in time"
+    february = PreNotification.objects.filter(member=alice, collection_date=FEB)
+    assert february.latest("created_at").amount == owed

@@ -7,6 +7,8 @@ import zoneinfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from mutualis.audit.models import Event
 from mutualis.consent import campaigns, services
@@ -109,6 +111,19 @@ def test_the_audience_honours_consent_objection_restriction_death_and_erasure(al
     count = campaigns.audience_count(campaign)
     assert (count.candidates, count.objected, count.restricted, count.deceased) == (4, 0, 1, 1)
     assert (count.erased, count.total) == (1, 1)
+
+
+def test_the_audience_s_size_is_counted_up_to_a_limit_where_the_database_can_stop(alice, dave, bob):
+    _subscribe(alice)
+    _subscribe(dave)
+    campaign = _newsletter(bob)
+    assert campaigns.reach(campaign) == 2
+    with CaptureQueriesContext(connection) as queries:
+        assert campaigns.reach(campaign, up_to=1) == 2  # "more than 1"
+    (sql,) = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)")]
+    # Neither sorted (a person's default order is by name) nor the consent column computed:
+    # the database may stop at the limit.
+    assert "ORDER BY" not in sql and "LIMIT 2" in sql and "consent_event_id" not in sql
 
 
 def test_service_information_goes_to_members_with_a_contract_in_force_without_consent(
