@@ -94,7 +94,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "unpaid": [r for r in rows if r["case"].stage != DunningStage.SUSPENDED],
         "suspended": [r for r in rows if r["case"].stage == DunningStage.SUSPENDED],
         "open_returns": DebitReturn.objects.filter(status=ReturnStatus.OPEN).count(),
-        "notices_to_post": notice_letters.pending().values("mandate").distinct().count(),
+        **_notices_to_post(today),
         "can_manage": request.user.has_perm(MANAGE),
     }
     return render_page(request, "backoffice/billing/queue.html", context)
@@ -313,6 +313,17 @@ NOTICE_PAGE = 100
 # Under this many days left to post a letter (today and the next two), the page shows it in
 # bold.
 URGENT_DAYS = 3
+
+
+def _notices_to_post(today: datetime.date) -> dict:
+    """The letters waiting, and those of them to post within ``URGENT_DAYS``."""
+    letters = notice_letters.pending(today).values("mandate").distinct()
+    soon = today + datetime.timedelta(days=calendar.notice_days() + URGENT_DAYS - 1)
+    return {
+        "notices_to_post": letters.count(),
+        "notices_urgent": letters.filter(collection_date__lte=soon).count(),
+        "urgent_days": URGENT_DAYS,
+    }
 
 
 def _last_posting_day(letter, today: datetime.date) -> tuple:

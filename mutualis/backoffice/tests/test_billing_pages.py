@@ -250,6 +250,13 @@ def test_a_letter_not_posted_in_time_is_said_so_and_its_next_date_waits(paul, as
     with on(datetime.date(2027, 1, 25)):
         account = visible_text(client.get(f"/gestion/cotisations/adherents/{paul.pk}/"))
     assert "remplacé par un avis plus récent avant d'être envoyé" in account
+    with on(datetime.date(2027, 1, 25)):
+        queue = visible_text(client.get("/gestion/cotisations/"))
+    assert "Avis de prélèvement à poster : 1" in queue and "à poster d'ici" not in queue
+    with on(datetime.date(2027, 2, 17)):
+        queue = visible_text(as_staff(colin).get("/gestion/cotisations/"))
+    # The letter of 5 March is to be posted by 19 February.
+    assert "Avis de prélèvement à poster : 1, dont 1 à poster d'ici 3 jours" in queue
 
 
 def test_the_dpo_sees_the_notices_to_post_but_prints_none(paul, as_staff, bob, gina):
