@@ -247,17 +247,40 @@ def _notify_chunk(
 
 
 def _send(letters: list[tuple[Mandate, list[PreNotification], bool]]) -> None:
+    """E-mail each letter, once the run's transaction has committed. The notices were recorded
+    as e-mailed in it; if the mail server refuses a message, the notices of that letter and of
+    those not sent yet are recorded as not e-mailed after all (with an audit event), so that
+    they do not count as given and the next daily run e-mails them again; then the error goes
+    on to the job."""
     organisation = settings.MUTUALIS_ORGANISATION
-    messages = [
-        EmailMessage(
-            subject=f"{subject(schedule=schedule)} — {organisation['short_name']}",
-            body=text(mandate, notices, schedule=schedule) + "\n",
-            to=[mandate.member.person.email],
+    connection = get_connection()
+    sent = 0
+    try:
+        connection.open()  # one connection for the run's messages (closed below)
+        for mandate, notices, schedule in letters:
+            message = EmailMessage(
+                subject=f"{subject(schedule=schedule)} — {organisation['short_name']}",
+                body=text(mandate, notices, schedule=schedule) + "\n",
+                to=[mandate.member.person.email],
+                connection=connection,
+            )
+            message.send()
+            sent += 1
+    except Exception:
+        _not_emailed(letters[sent:])
+        raise
+    finally:
+        connection.close()
+
+
+def _not_emailed(letters: list[tuple[Mandate, list[PreNotification], bool]]) -> None:
+    ids = [notice.pk for _, notices, _ in letters for notice in notices]
+    with transaction.atomic():
+        PreNotification.objects.filter(pk__in=ids).update(emailed_at=None)
+        audit.record(
+            BillingTag.PRENOTIFY_UNSENT,
+            details={"members": len(letters), "notices": len(ids)},
         )
-        for mandate, notices, schedule in letters
-    ]
-    if messages:
-        get_connection().send_messages(messages)
 
 
 def subject(*, schedule: bool) -> str:

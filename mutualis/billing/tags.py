@@ -15,6 +15,7 @@ class BillingTag(Tag):
     TARIFF_NOTICE = "billing:tariff_notice:send"
     TARIFF_IMPORT = "billing:tariff:import"
     PRENOTIFY = "billing:prenotification:send"
+    PRENOTIFY_UNSENT = "billing:prenotification:unsent"  # refused by the mail server: not given
     PRENOTIFY_POST = "billing:prenotification:post"  # in a print run, for a member without e-mail
     PRENOTIFY_PRINT = "billing:prenotification:print"  # a print run's letters printed
     BATCH_BUILD = "billing:batch:build"

@@ -3,6 +3,7 @@ runs (posted once, audited, printable again), the letters' text in the PDF."""
 
 import datetime
 import io
+import smtplib
 import zoneinfo
 from decimal import Decimal
 
@@ -258,3 +259,37 @@ def test_a_run_past_midnight_does_not_announce_a_date_it_is_too_late_for(postal)
     assert january.count() == 1, "only the schedule's notice, given in time"
     february = PreNotification.objects.filter(member=alice, collection_date=FEB)
     assert february.latest("created_at").amount == owed
+
+
+def test_notices_the_mail_server_refused_do_not_count_and_go_with_the_next_run(
+    smtp_server, django_capture_on_commit_callbacks
+):
+    """Zoé's address is refused for a while (451): her letter, and any the run had not sent yet,
+    are recorded as not e-mailed, and the next run e-mails them."""
+    alice = subscribed_on(START, first_names="Alice", seed=1).member
+    zoe = subscribed_on(START, first_names="Zoé", email="zoe@example.org", seed=3).member
+    smtp_server.defer("zoe@example.org")
+    with (
+        pytest.raises(smtplib.SMTPRecipientsRefused),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        cycle_on(START)
+    reached = {to for m in smtp_server.messages for to in m.rcpt_tos}
+    assert "zoe@example.org" not in reached
+    for member in (alice, zoe):
+        notices = PreNotification.objects.filter(member=member)
+        told = member.person.email in reached
+        assert all(bool(n.emailed_at) is told for n in notices)
+        with on(START):
+            assert (prenotify.announced(member.mandates.get(), JAN) is None) is not told
+    (event,) = Event.objects.filter(tag=BillingTag.PRENOTIFY_UNSENT)
+    assert event.details["members"] == 2 - len(reached)
+
+    smtp_server.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        cycle_on(START + datetime.timedelta(days=1))
+    again = sorted(to for m in smtp_server.messages for to in m.rcpt_tos)
+    assert again == sorted({alice.person.email, "zoe@example.org"} - reached)
+    for member in (alice, zoe):
+        newest = PreNotification.objects.filter(member=member, collection_date=JAN)
+        assert prenotify.announced(member.mandates.get(), JAN) == newest.latest("created_at").amount
