@@ -41,6 +41,7 @@ class Report:
     premiums_posted: int = 0
     lapsed: int = 0
     prenotified: int = 0
+    unsent: int = 0  # pre-notification e-mails the mail server refused
     dunning: dunning.Outcome = field(default_factory=dunning.Outcome)
 
 
@@ -140,8 +141,7 @@ def run(*, today: datetime.date, actor=None, step: Step | None = None) -> Report
         )
     report.premiums_posted = schedule.post_due_premiums(on=today, actor=actor)
     report.lapsed = services.lapse_mandates(today=today, actor=actor)
-    report.prenotified = prenotify.notify(
-        today=today, actor=actor, progress=progress("Pré-notifications")
-    ).notices
+    notified = prenotify.notify(today=today, actor=actor, progress=progress("Pré-notifications"))
+    report.prenotified, report.unsent = notified.notices, notified.unsent
     report.dunning = dunning.advance(today=today, actor=actor)
     return report

@@ -21,6 +21,8 @@ fell to nothing is announced as such (0 €). It is idempotent: a second run ann
 from __future__ import annotations
 
 import datetime
+import logging
+import smtplib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -36,10 +38,11 @@ from django.utils import timezone
 
 from mutualis import audit
 from mutualis.billing import calendar
-from mutualis.billing.models import Instalment, Mandate, PreNotification
+from mutualis.billing.models import Instalment, Mandate, PreNotification, superseded_notice
 from mutualis.billing.tags import BillingTag
 from mutualis.privacy import catalogue, restrictions
 
+log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
 CHUNK = 2000
 
@@ -67,6 +70,7 @@ class Outcome:
     members: int = 0
     notices: int = 0
     emails: int = 0
+    unsent: int = 0  # letters the mail server refused (see _send)
     restricted: int = 0
     notified: list = field(default_factory=list)
 
@@ -83,15 +87,11 @@ def matured(notices: Iterable[Notice], day: datetime.date) -> Decimal | None:
     return None if best is None else best[1]
 
 
-def latest(
-    notices: Iterable[Notice], day: datetime.date, *, given_only: bool = False
-) -> Decimal | None:
+def latest(notices: Iterable[Notice], day: datetime.date) -> Decimal | None:
     """The amount of the latest notice made for ``day``, given in time or not (what the
-    member was, or is about to be, told); ``given_only``: of those given already."""
+    member was, or is about to be, told)."""
     best: tuple[datetime.datetime, Decimal] | None = None
-    for date, amount, made, given in notices:
-        if given_only and given is None:
-            continue
+    for date, amount, made, _given in notices:
         if date == day and (best is None or made > best[0]):
             best = (made, amount)
     return None if best is None else best[1]
@@ -195,6 +195,20 @@ def _notify_chunk(
     ):
         by_mandate[mandate_id].append(tuple(notice))
 
+    # The latest notice of each date, when it was never given.
+    waiting: dict = defaultdict(dict)
+    for notice in (
+        PreNotification.objects.filter(
+            mandate__in=mandates,
+            collection_date__gt=today,
+            emailed_at__isnull=True,
+            posted_at__isnull=True,
+        )
+        .exclude(superseded_notice())
+        .only("pk", "mandate_id", "collection_date", "amount", "schedule", "created_at")
+    ):
+        waiting[notice.mandate_id][notice.collection_date] = notice
+
     now = now or timezone.now()
     # A notice counts from the day it is given: stamped after midnight (a run that went past
     # it, or one run late for an earlier day), it announces the dates still open from that day.
@@ -204,9 +218,6 @@ def _notify_chunk(
     for mandate in mandates:
         notices = by_mandate[mandate.pk]
         planned = plan(by_member[mandate.member_id], notices, today=today, horizon=horizon)
-        # A member who now has an e-mail address is e-mailed the notices still waiting for the
-        # post: they count as announced only once given.
-        given_only = bool(mandate.member.person.email)
         changed = [
             PreNotification(
                 member_id=mandate.member_id,
@@ -217,17 +228,27 @@ def _notify_chunk(
                 year_end=datetime.date(day.year, 12, 31),
             )
             for day, amount in planned.items()
-            if (latest(notices, day, given_only=given_only) or ZERO) != amount
+            if (latest(notices, day) or ZERO) != amount
         ]
-        if not changed:
+        # A member with an e-mail address is e-mailed, again, the latest notices of the dates
+        # still open that were never given: waiting for the post when the member had no
+        # address, or refused by the mail server (the same rows: nothing new is announced).
+        again = []
+        if mandate.member.person.email:
+            again = [
+                waiting[mandate.pk][day]
+                for day, amount in planned.items()
+                if day in waiting[mandate.pk] and waiting[mandate.pk][day].amount == amount
+            ]
+        if not changed and not again:
             continue
         # A notice of several dates is the schedule (échéancier) of the coming months.
-        schedule = len(changed) > 1
+        schedule = len(changed) + len(again) > 1
         for notice in changed:
             notice.schedule = schedule
         new.extend(changed)
-        letters.append((mandate, changed, schedule))
-    if not new:
+        letters.append((mandate, changed + again, schedule))
+    if not letters:
         return
     with transaction.atomic():
         PreNotification.objects.bulk_create(new, batch_size=1000)
@@ -239,38 +260,49 @@ def _notify_chunk(
             actor=actor,
             details={"members": len(letters), "notices": len(new), "emails": len(emailed)},
         )
-        transaction.on_commit(lambda: _send(emailed))
+        transaction.on_commit(lambda: _send(emailed, outcome))
     outcome.members += len(letters)
     outcome.notices += len(new)
     outcome.emails += len(emailed)
     outcome.notified.extend(m.member_id for m, _, _ in letters)
 
 
-def _send(letters: list[tuple[Mandate, list[PreNotification], bool]]) -> None:
-    """E-mail each letter, once the run's transaction has committed. The notices were recorded
-    as e-mailed in it; if the mail server refuses a message, the notices of that letter and of
-    those not sent yet are recorded as not e-mailed after all (with an audit event), so that
-    they do not count as given and the next daily run e-mails them again; then the error goes
-    on to the job."""
+def _send(letters: list[tuple[Mandate, list[PreNotification], bool]], outcome: Outcome) -> None:
+    """E-mail each letter, once the run's transaction has committed, over one connection.
+
+    The notices were recorded as e-mailed in that transaction. A letter the mail server refuses
+    (its recipient refused, or the server gone: then with every letter not sent yet) has its
+    notices recorded as not e-mailed after all, with an audit event, so that they do not count
+    as given; the next daily run e-mails them again. Nothing is raised: the other letters, the
+    run's other chunks and steps go on, and ``outcome.unsent`` tells the job.
+    """
+    if not letters:
+        return
     organisation = settings.MUTUALIS_ORGANISATION
     connection = get_connection()
-    sent = 0
+    refused: list[tuple[Mandate, list[PreNotification], bool]] = []
+    index = 0  # the letter being sent
     try:
         connection.open()  # one connection for the run's messages (closed below)
-        for mandate, notices, schedule in letters:
+        for index, (mandate, notices, schedule) in enumerate(letters):
             message = EmailMessage(
                 subject=f"{subject(schedule=schedule)} — {organisation['short_name']}",
                 body=text(mandate, notices, schedule=schedule) + "\n",
                 to=[mandate.member.person.email],
                 connection=connection,
             )
-            message.send()
-            sent += 1
-    except Exception:
-        _not_emailed(letters[sent:])
-        raise
+            try:
+                message.send()
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError):
+                refused.append(letters[index])  # this message refused; the connection goes on
+    except (smtplib.SMTPException, OSError) as error:
+        refused.extend(letters[index:])
+        log.error("pre-notification e-mails stopped: %s", type(error).__name__)
     finally:
         connection.close()
+    if refused:
+        _not_emailed(refused)
+        outcome.unsent += len(refused)
 
 
 def _not_emailed(letters: list[tuple[Mandate, list[PreNotification], bool]]) -> None:

@@ -6,7 +6,7 @@ mandates, pre-notifications, unpaid premiums.
 
 from __future__ import annotations
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -69,6 +69,13 @@ class Command(JobCommand):
             ),
         ]
         self.stdout.write("\n".join(lines))
+        if report.unsent:
+            raise CommandError(
+                f"{_count(report.unsent, 'courriel', 'courriels')} d'avis de prélèvement "
+                f"refusé{plural(report.unsent)} par le serveur de messagerie : leurs avis ne "
+                "comptent pas comme envoyés et repartent au prochain cycle. Vérifiez le serveur "
+                "et les adresses."
+            )
 
 
 def _count(n: int, singular: str, plural_form: str) -> str:
