@@ -293,9 +293,11 @@ def _send(letters: list[tuple[Mandate, list[PreNotification], bool]], outcome: O
             )
             try:
                 message.send()
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError):
-                refused.append(letters[index])  # this message refused; the connection goes on
-    except (smtplib.SMTPException, OSError) as error:
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, ValueError):
+                # This message refused, or its address not one (a legacy import's): the
+                # connection goes on. The error's text may hold the address: not logged.
+                refused.append(letters[index])
+    except Exception as error:  # the server gone, or anything else: nothing more leaves
         refused.extend(letters[index:])
         log.error("pre-notification e-mails stopped: %s", type(error).__name__)
     finally:
@@ -306,13 +308,18 @@ def _send(letters: list[tuple[Mandate, list[PreNotification], bool]], outcome: O
 
 
 def _not_emailed(letters: list[tuple[Mandate, list[PreNotification], bool]]) -> None:
-    ids = [notice.pk for _, notices, _ in letters for notice in notices]
+    """Record the notices of ``letters`` as not e-mailed, one audit event per member (whose
+    address the service is to check)."""
     with transaction.atomic():
-        PreNotification.objects.filter(pk__in=ids).update(emailed_at=None)
-        audit.record(
-            BillingTag.PRENOTIFY_UNSENT,
-            details={"members": len(letters), "notices": len(ids)},
-        )
+        for mandate, notices, _ in letters:
+            ids = [notice.pk for notice in notices]
+            PreNotification.objects.filter(pk__in=ids).update(emailed_at=None)
+            audit.record(
+                BillingTag.PRENOTIFY_UNSENT,
+                subject=mandate.member.person_id,
+                target=mandate,
+                details={"notices": len(ids)},
+            )
 
 
 def subject(*, schedule: bool) -> str:

@@ -12,7 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mutualis.billing import cycle
 from mutualis.lib.cli import iso_date
-from mutualis.lib.french import plural
+from mutualis.lib.french import plural, typography
 from mutualis.lib.jobs import JobCommand
 
 
@@ -70,11 +70,15 @@ class Command(JobCommand):
         ]
         self.stdout.write("\n".join(lines))
         if report.unsent:
+            n = report.unsent
             raise CommandError(
-                f"{_count(report.unsent, 'courriel', 'courriels')} d'avis de prélèvement "
-                f"refusé{plural(report.unsent)} par le serveur de messagerie : leurs avis ne "
-                "comptent pas comme envoyés et repartent au prochain cycle. Vérifiez le serveur "
-                "et les adresses."
+                typography(
+                    f"{_count(n, 'courriel', 'courriels')} d'avis de prélèvement non envoyé"
+                    f"{plural(n)} (refusé{plural(n)} par le serveur de messagerie, ou restés en "
+                    f"attente quand il a cessé de répondre) : {'leurs' if n > 1 else 'ses'} avis "
+                    "ne comptent pas comme envoyés et repartent au prochain cycle. Vérifiez le "
+                    "serveur et les adresses (journal d'audit : billing:prenotification:unsent)."
+                )
             )
 
 
