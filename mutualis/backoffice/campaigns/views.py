@@ -162,28 +162,23 @@ def _audience(request: HttpRequest, campaign) -> dict:
     }
 
 
-def _act(request: HttpRequest, campaign_id, action, done: str) -> HttpResponse:
+def _act(request: HttpRequest, campaign_id, action, done: str | dict) -> HttpResponse:
+    """Apply ``action`` to the campaign and say how it went: ``done``, or ``done`` of the
+    status the campaign reached."""
     campaign = _campaign(campaign_id)
     try:
-        action(campaign=campaign, actor=request.user)
+        campaign = action(campaign=campaign, actor=request.user)
     except campaigns.CampaignError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, done)
+        messages.success(request, done[campaign.status] if isinstance(done, dict) else done)
     return redirect("backoffice:campaign_detail", campaign.pk)
 
 
 @staff_view(Permission.CAMPAIGN_SEND)
 @require_POST
 def campaign_send(request: HttpRequest, campaign_id) -> HttpResponse:
-    campaign = _campaign(campaign_id)
-    try:
-        campaign = campaigns.request_sending(campaign=campaign, actor=request.user)
-    except campaigns.CampaignError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _SEND_DONE[campaign.status])
-    return redirect("backoffice:campaign_detail", campaign.pk)
+    return _act(request, campaign_id, campaigns.request_sending, _SEND_DONE)
 
 
 _SEND_DONE = {

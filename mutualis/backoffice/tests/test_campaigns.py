@@ -12,6 +12,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from mutualis.audit.models import Disclosure, Event
+from mutualis.backoffice.campaigns import views as campaign_views
 from mutualis.backoffice.testing import login_verified, page_text, visible_text
 from mutualis.consent import campaigns, notices, services
 from mutualis.consent.models import (
@@ -174,6 +175,20 @@ def test_a_large_audience_is_counted_step_by_step_only_when_asked(
     asked = visible_text(staff_client.get(detail + "?decompte=1"))
     assert "2 destinataires si la campagne partait maintenant" in asked
     assert "Comment l'audience est calculée" in asked
+
+
+def test_the_send_log_pages_keep_the_state_shown(staff_client, alice, dave, camille, monkeypatch):
+    monkeypatch.setattr(campaign_views, "PAGE_SIZE", 1)
+    _subscribe(alice)
+    _subscribe(dave)
+    campaign = _draft(camille)
+    staff_client.post(reverse("backoffice:campaign_send", args=[campaign.pk]))
+    log = reverse("backoffice:campaign_log", args=[campaign.pk])
+    page = staff_client.get(log + "?etat=pending").content.decode()
+    assert '<nav aria-label="Pages du journal">' in page
+    assert 'href="?etat=pending&amp;page=2">Page suivante' in page
+    second = visible_text(staff_client.get(log + "?etat=pending&page=2"))
+    assert "Page 2 sur 2" in second
 
 
 def test_a_requested_sending_that_finds_nobody_says_so_on_the_draft(

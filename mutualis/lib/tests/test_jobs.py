@@ -4,6 +4,7 @@ work. The real test is on PostgreSQL (several hosts share it); SQLite's lock fil
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import threading
@@ -56,12 +57,24 @@ def _twice_at_once(command: str, *args: str) -> list[str]:
 
 def _holding(name: str):
     """Another host's run of ``name``: holds the job until the returned event is set."""
+
+    @contextlib.contextmanager
+    def run():
+        with exclusive_job(name) as acquired:
+            assert acquired
+            yield
+
+    return _held(run)
+
+
+def _held(hold_it):
+    """Enter ``hold_it()`` in another thread (its own connection) and stay in it until the
+    returned event is set; returns (that event, the thread)."""
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
         try:
-            with exclusive_job(name) as acquired:
-                assert acquired
+            with hold_it():
                 held.set()
                 release.wait(timeout=30)
         finally:
@@ -244,20 +257,14 @@ def test_a_requested_campaign_another_run_holds_is_left_to_it(alice, bob, monkey
 
     monkeypatch.setattr(campaigns, "IN_REQUEST_RECIPIENTS", 0)
     campaign = _requested_newsletter((alice,), bob)
-    held, release = threading.Event(), threading.Event()
 
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                Campaign.objects.select_for_update().get(pk=campaign.pk)
-                held.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
+    @contextlib.contextmanager
+    def row_locked():
+        with transaction.atomic():
+            Campaign.objects.select_for_update().get(pk=campaign.pk)
+            yield
 
-    thread = threading.Thread(target=hold)
-    thread.start()
-    held.wait(timeout=30)
+    release, thread = _held(row_locked)
     try:
         assert campaigns.freeze_requested(campaign) is None
     finally:
