@@ -41,7 +41,8 @@ class Report:
     premiums_posted: int = 0
     lapsed: int = 0
     prenotified: int = 0
-    unsent: int = 0  # pre-notification e-mails the mail server refused
+    unsent: int = 0  # pre-notification e-mails not sent for now: sent again next run
+    to_post: int = 0  # pre-notification e-mails refused for good: their notices go by post
     dunning: dunning.Outcome = field(default_factory=dunning.Outcome)
 
 
@@ -142,6 +143,7 @@ def run(*, today: datetime.date, actor=None, step: Step | None = None) -> Report
     report.premiums_posted = schedule.post_due_premiums(on=today, actor=actor)
     report.lapsed = services.lapse_mandates(today=today, actor=actor)
     notified = prenotify.notify(today=today, actor=actor, progress=progress("Pré-notifications"))
-    report.prenotified, report.unsent = notified.notices, notified.unsent
+    report.prenotified = notified.notices
+    report.unsent, report.to_post = notified.unsent, notified.to_post
     report.dunning = dunning.advance(today=today, actor=actor)
     return report

@@ -386,6 +386,9 @@ class PreNotification(AccountingRecord):
     # office, in a print run (mutualis.billing.notice_letters).
     posted_at = models.DateTimeField("remise au courrier le", null=True, blank=True)
     print_run = models.UUIDField("tirage", null=True, blank=True, db_index=True)
+    # The mail server refused its e-mail for good (a 5xx answer, or an address that is not
+    # one): the notice goes by post instead, and is not e-mailed again.
+    email_refused_at = models.DateTimeField("courriel refusé le", null=True, blank=True)
 
     class Meta:
         verbose_name = "pré-notification de prélèvement"

@@ -1,17 +1,19 @@
 """Pre-notifications by post, for the members the daily run could not e-mail.
 
 The daily run (:func:`mutualis.billing.prenotify.notify`) e-mails each member the notices it
-makes. A member without an e-mail address only finds them in the member space, which a member
-may never open; the SEPA rulebook asks the creditor to tell the debtor. So those notices are
-printed and posted: the cotisations service prints the pending ones from the back office, in one
-*print run* (a PDF, one letter per mandate, with the text of the e-mail), and the run records
-each notice as posted, with one audit event per member, in one transaction. A run can be printed
+makes. A member without an e-mail address, or whose e-mail the mail server refused for good,
+only finds them in the member space, which a member may never open; the SEPA rulebook asks the
+creditor to tell the debtor. So those notices are printed and posted: the cotisations service
+prints the pending ones from the back office, in one *print run* (a PDF, one letter per
+mandate, with the text of the e-mail), and the run records each notice as posted, with one
+audit event per member, in one transaction. A run can be printed
 again (a jammed printer) without being posted twice.
 
 A notice waits for a run while:
 
 - its member has no e-mail address (a member who gains one is e-mailed the notices still
-  waiting by the next daily run);
+  waiting by the next daily run), or the mail server refused its e-mail for good (a refused
+  notice is not e-mailed again, even once the address is corrected: it is posted);
 - it can still be posted in time: its debit at least 14 days ahead, as a notice counts from the
   day it is given (``prenotify.matured``);
 - it was neither e-mailed nor posted, and no later notice was made for its mandate and date
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -67,6 +69,12 @@ class NoticeLetter:
         return self.mandate.member.person
 
     @property
+    def email_refused_at(self) -> datetime.datetime | None:
+        """When the mail server last refused one of its notices' e-mail (else the member has
+        no e-mail address)."""
+        return max((n.email_refused_at for n in self.notices if n.email_refused_at), default=None)
+
+    @property
     def addressed(self) -> bool:
         return bool(self.person.postal_address.strip())
 
@@ -75,11 +83,11 @@ def pending(today: datetime.date | None = None) -> QuerySet[PreNotification]:
     """Notices waiting for a print run (see the module docstring)."""
     today = today or timezone.localdate()
     notices = PreNotification.objects.filter(
+        Q(member__person__email="") | Q(email_refused_at__isnull=False),
         emailed_at__isnull=True,
         posted_at__isnull=True,
         collection_date__gte=today + datetime.timedelta(days=calendar.notice_days()),
         mandate__in=Mandate.objects.current(),
-        member__person__email="",
     ).exclude(superseded_notice())
     return restrictions.exclude_restricted(
         notices, purpose=catalogue.CONTRACT, subject_field="member__person"

@@ -3,11 +3,12 @@ each debit at least 14 days before it (``MUTUALIS_SEPA_PRENOTIFICATION_DAYS``).
 
 A notice is a :class:`~mutualis.billing.models.PreNotification` row: (mandate, collection date,
 amount). It is *given* when it leaves for the member: e-mailed at once by the run that makes it,
-or, for a member without an e-mail address, posted in a print run
-(:mod:`mutualis.billing.notice_letters`). The amount a mandate may be debited on a date is that
-of its *latest notice given at least 14 days before* (:func:`announced`); the batch of that date
-debits exactly it, or nothing. A notice made in time but posted too late does not count: that
-date's premium waits for the next date, which the next run announces.
+or, for a member without an e-mail address or whose e-mail the mail server refused for good,
+posted in a print run (:mod:`mutualis.billing.notice_letters`). The amount a mandate may be
+debited on a date is that of its *latest notice given at least 14 days before*
+(:func:`announced`); the batch of that date debits exactly it, or nothing. A notice made in
+time but posted too late does not count: that date's premium waits for the next date, which the
+next run announces.
 The notices of one run that concern one member go out as one e-mail (the yearly schedule, or the
 dates whose amount changed) and stay readable in the member space.
 
@@ -50,6 +51,8 @@ CHUNK = 2000
 # A notice as the rule reads it: (collection date, amount, made at, given at), "given at" being
 # None while it waits for the post.
 Notice = tuple[datetime.date, Decimal, datetime.datetime, datetime.datetime | None]
+# The letters of a run: (mandate, its notices, whether they are the yearly schedule).
+Letters = list[tuple[Mandate, list[PreNotification], bool]]
 
 
 def notice_rows(notices: QuerySet[PreNotification], *leading: str):
@@ -70,7 +73,8 @@ class Outcome:
     members: int = 0
     notices: int = 0
     emails: int = 0
-    unsent: int = 0  # letters the mail server refused (see _send)
+    unsent: int = 0  # letters not sent for now: e-mailed again by the next run (see _send)
+    to_post: int = 0  # letters refused for good: their notices wait for the post
     restricted: int = 0
     notified: list = field(default_factory=list)
 
@@ -195,7 +199,8 @@ def _notify_chunk(
     ):
         by_mandate[mandate_id].append(tuple(notice))
 
-    # The latest notice of each date, when it was never given.
+    # The latest notice of each date, when it was never given nor refused by the mail server
+    # for good (that one waits for the post).
     waiting: dict = defaultdict(dict)
     for notice in (
         PreNotification.objects.filter(
@@ -203,6 +208,7 @@ def _notify_chunk(
             collection_date__gt=today,
             emailed_at__isnull=True,
             posted_at__isnull=True,
+            email_refused_at__isnull=True,
         )
         .exclude(superseded_notice())
         .only("pk", "mandate_id", "collection_date", "amount", "schedule", "created_at")
@@ -214,7 +220,7 @@ def _notify_chunk(
     # it, or one run late for an earlier day), it announces the dates still open from that day.
     today = max(today, timezone.localdate(now))
     new: list[PreNotification] = []
-    letters: list[tuple[Mandate, list[PreNotification], bool]] = []
+    letters: Letters = []
     for mandate in mandates:
         notices = by_mandate[mandate.pk]
         planned = plan(by_member[mandate.member_id], notices, today=today, horizon=horizon)
@@ -232,7 +238,8 @@ def _notify_chunk(
         ]
         # A member with an e-mail address is e-mailed, again, the latest notices of the dates
         # still open that were never given: waiting for the post when the member had no
-        # address, or refused by the mail server (the same rows: nothing new is announced).
+        # address, or not sent for now by the mail server (the same rows: nothing new is
+        # announced).
         again = []
         if mandate.member.person.email:
             again = [
@@ -258,7 +265,13 @@ def _notify_chunk(
         audit.record(
             BillingTag.PRENOTIFY,
             actor=actor,
-            details={"members": len(letters), "notices": len(new), "emails": len(emailed)},
+            details={
+                "members": len(letters),
+                "notices": len(new),
+                "emails": len(emailed),
+                # never-given notices e-mailed again in those e-mails
+                "again": sum(len(n) for _, n, _ in letters) - len(new),
+            },
         )
         transaction.on_commit(lambda: _send(emailed, outcome))
     outcome.members += len(letters)
@@ -267,20 +280,27 @@ def _notify_chunk(
     outcome.notified.extend(m.member_id for m, _, _ in letters)
 
 
-def _send(letters: list[tuple[Mandate, list[PreNotification], bool]], outcome: Outcome) -> None:
+def _send(letters: Letters, outcome: Outcome) -> None:
     """E-mail each letter, once the run's transaction has committed, over one connection.
 
-    The notices were recorded as e-mailed in that transaction. A letter the mail server refuses
-    (its recipient refused, or the server gone: then with every letter not sent yet) has its
-    notices recorded as not e-mailed after all, with an audit event, so that they do not count
-    as given; the next daily run e-mails them again. Nothing is raised: the other letters, the
-    run's other chunks and steps go on, and ``outcome.unsent`` tells the job.
+    The notices were recorded as e-mailed in that transaction. A letter that does not leave has
+    its notices recorded as not e-mailed after all, with an audit event, so that they do not
+    count as given:
+
+    - refused for good (a 5xx answer to its recipient or its message, or an address the SMTP
+      client cannot write): its notices are marked ``email_refused_at`` and wait for the post
+      (``billing.notice_letters``); ``outcome.to_post``;
+    - not sent for now (a 4xx answer, or the server gone: then with every letter not sent yet):
+      the next daily run e-mails them again; ``outcome.unsent``.
+
+    Nothing is raised: the other letters, the run's other chunks and steps go on.
     """
     if not letters:
         return
     organisation = settings.MUTUALIS_ORGANISATION
     connection = get_connection()
-    refused: list[tuple[Mandate, list[PreNotification], bool]] = []
+    refused: Letters = []  # for good
+    held: Letters = []  # for now
     index = 0  # the letter being sent
     try:
         connection.open()  # one connection for the run's messages (closed below)
@@ -293,33 +313,48 @@ def _send(letters: list[tuple[Mandate, list[PreNotification], bool]], outcome: O
             )
             try:
                 message.send()
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, ValueError):
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, ValueError) as error:
                 # This message refused, or its address not one (a legacy import's): the
                 # connection goes on. The error's text may hold the address: not logged.
-                refused.append(letters[index])
+                (refused if _for_good(error) else held).append(letters[index])
     except Exception as error:  # the server gone, or anything else: nothing more leaves
-        refused.extend(letters[index:])
+        held.extend(letters[index:])
         log.error("pre-notification e-mails stopped: %s", type(error).__name__)
     finally:
         connection.close()
-    if refused:
-        _not_emailed(refused)
-        outcome.unsent += len(refused)
+    if refused or held:
+        _not_emailed(refused, held)
+        outcome.to_post += len(refused)
+        outcome.unsent += len(held)
 
 
-def _not_emailed(letters: list[tuple[Mandate, list[PreNotification], bool]]) -> None:
-    """Record the notices of ``letters`` as not e-mailed, one audit event per member (whose
-    address the service is to check)."""
+def _for_good(error: Exception) -> bool:
+    """Whether the mail server's refusal is permanent (RFC 5321: a 5yz reply), or the address
+    cannot be written at all."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return True  # ValueError: an address the SMTP client cannot write
+
+
+def _not_emailed(refused: Letters, held: Letters) -> None:
+    """Record the notices of the letters as not e-mailed, those ``refused`` for good as
+    refused (they wait for the post), one audit event per member (whose address the service
+    is to check)."""
+    now = timezone.now()
     with transaction.atomic():
-        for mandate, notices, _ in letters:
-            ids = [notice.pk for notice in notices]
-            PreNotification.objects.filter(pk__in=ids).update(emailed_at=None)
-            audit.record(
-                BillingTag.PRENOTIFY_UNSENT,
-                subject=mandate.member.person_id,
-                target=mandate,
-                details={"notices": len(ids)},
-            )
+        for letters, by_post in ((refused, True), (held, False)):
+            for mandate, notices, _ in letters:
+                ids = [notice.pk for notice in notices]
+                refusal = {"email_refused_at": now} if by_post else {}
+                PreNotification.objects.filter(pk__in=ids).update(emailed_at=None, **refusal)
+                audit.record(
+                    BillingTag.PRENOTIFY_UNSENT,
+                    subject=mandate.member.person_id,
+                    target=mandate,
+                    details={"notices": len(ids), "by_post": by_post},
+                )
 
 
 def subject(*, schedule: bool) -> str:

@@ -107,6 +107,7 @@ declare(
         "amount": _PAYMENT,
         "emailed_at": _PAYMENT,
         "posted_at": _PAYMENT,
+        "email_refused_at": _PAYMENT,
     },
     not_personal=[
         "id",

@@ -268,3 +268,18 @@ def test_the_dpo_sees_the_notices_to_post_but_prints_none(paul, as_staff, bob, g
     assert refused.status_code == 403
     assert not PreNotification.objects.filter(posted_at__isnull=False).exists()
     assert _get(_client(as_staff, gina), NOTICES).status_code == 403
+
+
+def test_a_notice_whose_e_mail_was_refused_is_to_post_and_says_why(as_staff, colin):
+    """The mail server refused Zoé's e-mail for good (``billing.prenotify``): her letter is
+    in the queue to post, with the refusal's day, and her account says it."""
+    zoe = subscribed_on(START, first_names="Zoé", email="zoe@example.org", seed=3).member
+    cycle_on(START)
+    refused = datetime.datetime(2026, 12, 2, 9, tzinfo=datetime.UTC)
+    PreNotification.objects.filter(member=zoe).update(emailed_at=None, email_refused_at=refused)
+    client = _client(as_staff, colin)
+    page = visible_text(_get(client, NOTICES))
+    assert zoe.number in page and "courriel refusé le 02/12/2026" in page
+    account = visible_text(_get(client, f"/gestion/cotisations/adherents/{zoe.pk}/"))
+    assert "courriel refusé par le serveur de messagerie le 02/12/2026 : à poster" in account
+    assert "Avis de prélèvement à poster : 1" in visible_text(_get(client, "/gestion/cotisations/"))

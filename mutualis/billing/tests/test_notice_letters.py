@@ -3,6 +3,7 @@ runs (posted once, audited, printable again), the letters' text in the PDF."""
 
 import datetime
 import io
+import smtplib
 import zoneinfo
 from decimal import Decimal
 
@@ -280,7 +281,9 @@ def test_notices_the_mail_server_refused_do_not_count_and_go_with_the_next_run(s
         assert prenotify.announced(zoe.mandates.get(), JAN) is None
     (event,) = Event.objects.filter(tag=BillingTag.PRENOTIFY_UNSENT)
     assert event.subject_id == str(zoe.person_id)
-    assert event.details == {"notices": refused.count()}
+    assert event.details == {"notices": refused.count(), "by_post": False}
+    with on(START):
+        assert not notice_letters.pending().exists(), "a temporary refusal: e-mailed again"
 
     smtp_server.clear()
     before = refused.count()
@@ -288,6 +291,8 @@ def test_notices_the_mail_server_refused_do_not_count_and_go_with_the_next_run(s
         call_command("billing_cycle", stdout=io.StringIO())
     assert [to for m in smtp_server.messages for to in m.rcpt_tos] == ["zoe@example.org"]
     assert refused.count() == before, "the same notices, e-mailed: nothing new announced"
+    runs = [e.details for e in Event.objects.filter(tag=BillingTag.PRENOTIFY)]
+    assert {"members": 1, "notices": 0, "emails": 1, "again": before} in runs
     assert not refused.filter(emailed_at__isnull=True).exists()
     with on(START + datetime.timedelta(days=1)):
         assert (
@@ -309,8 +314,64 @@ def test_an_address_that_is_not_one_refuses_its_letter_alone(smtp_server):
     outcome = prenotify.Outcome()
     prenotify._send(letters, outcome)
     assert [to for m in smtp_server.messages for to in m.rcpt_tos] == [alice.person.email]
-    assert outcome.unsent == 1
+    assert (outcome.to_post, outcome.unsent) == (1, 0), "it cannot go by e-mail: by post"
     assert not PreNotification.objects.filter(member=zoe, emailed_at__isnull=False).exists()
+    assert not PreNotification.objects.filter(member=zoe, email_refused_at__isnull=True).exists()
     assert not PreNotification.objects.filter(member=alice, emailed_at__isnull=True).exists()
     (event,) = Event.objects.filter(tag=BillingTag.PRENOTIFY_UNSENT)
     assert event.subject_id == str(zoe.person_id)
+
+
+@pytest.mark.django_db(transaction=True)  # the e-mails leave as the run's chunks commit
+def test_an_address_refused_for_good_sends_its_notices_by_post(smtp_server):
+    """Zoé's address is unknown to the mail server (550): her notices wait for the post and
+    are not e-mailed again; the job does not fail for it but says it; once posted in time,
+    they count."""
+    alice = subscribed_on(START, first_names="Alice", seed=1).member
+    zoe = subscribed_on(START, first_names="Zoé", email="zoe@example.org", seed=3).member
+    smtp_server.refuse("zoe@example.org")
+    out = io.StringIO()
+    with on(START, hour=2):
+        call_command("billing_cycle", stdout=out)
+    assert "1 courriel d'avis refusé par le serveur de messagerie (avis à poster)" in out.getvalue()
+    assert [to for m in smtp_server.messages for to in m.rcpt_tos] == [alice.person.email]
+    notices = PreNotification.objects.filter(member=zoe)
+    assert notices.exists()
+    assert not notices.filter(emailed_at__isnull=False).exists()
+    assert not notices.filter(email_refused_at__isnull=True).exists()
+    (event,) = Event.objects.filter(tag=BillingTag.PRENOTIFY_UNSENT)
+    assert event.subject_id == str(zoe.person_id)
+    assert event.details == {"notices": notices.count(), "by_post": True}
+    assert "zoe@" not in str(event.details)
+    with on(START):
+        (letter,) = notice_letters.letters(notice_letters.pending())
+    assert letter.mandate.member_id == zoe.pk and letter.email_refused_at is not None
+
+    smtp_server.clear()
+    with on(TODAY, hour=2):
+        call_command("billing_cycle", stdout=io.StringIO())
+    assert smtp_server.messages == [], "a refused notice is not e-mailed again"
+    assert Event.objects.filter(tag=BillingTag.PRENOTIFY_UNSENT).count() == 1, "nor tried"
+    with on(TODAY):
+        assert prenotify.announced(zoe.mandates.get(), JAN) is None, "not given yet"
+    _, found = _run()
+    assert [letter.mandate.member_id for letter in found] == [zoe.pk]
+    assert not notices.filter(print_run__isnull=True).exists()
+    with on(TODAY):
+        assert (
+            prenotify.announced(zoe.mandates.get(), JAN) == notices.get(collection_date=JAN).amount
+        )
+
+
+@pytest.mark.parametrize(
+    "error, for_good",
+    [
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"unknown")}), True),
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (452, b"mailbox full")}), False),
+        (smtplib.SMTPDataError(554, b"rejected"), True),
+        (smtplib.SMTPDataError(451, b"try later"), False),
+        (ValueError("not an address"), True),
+    ],
+)
+def test_a_refusal_is_for_good_on_a_5xx_answer_or_an_unwritable_address(error, for_good):
+    assert prenotify._for_good(error) is for_good

@@ -56,6 +56,11 @@ class Command(JobCommand):
             ),
             _count(report.lapsed, "mandat devenu caduc", "mandats devenus caducs"),
             _count(report.prenotified, "pré-notification", "pré-notifications"),
+            _count(
+                report.to_post,
+                "courriel d'avis refusé par le serveur de messagerie (avis à poster)",
+                "courriels d'avis refusés par le serveur de messagerie (avis à poster)",
+            ),
             "Impayés : "
             + ", ".join(
                 [
@@ -74,10 +79,11 @@ class Command(JobCommand):
             raise CommandError(
                 typography(
                     f"{_count(n, 'courriel', 'courriels')} d'avis de prélèvement non envoyé"
-                    f"{plural(n)} (refusé{plural(n)} par le serveur de messagerie, ou restés en "
-                    f"attente quand il a cessé de répondre) : {'leurs' if n > 1 else 'ses'} avis "
-                    "ne comptent pas comme envoyés et repartent au prochain cycle. Vérifiez le "
-                    "serveur et les adresses (journal d'audit : billing:prenotification:unsent)."
+                    f"{plural(n)} pour l'instant (différé{plural(n)} par le serveur de messagerie, "
+                    f"ou resté{plural(n)} en attente quand il a cessé de répondre) : "
+                    f"{'leurs' if n > 1 else 'ses'} avis ne comptent pas comme envoyés et "
+                    "repartent au prochain cycle. Vérifiez le serveur de messagerie (journal "
+                    "d'audit : billing:prenotification:unsent)."
                 )
             )
 
