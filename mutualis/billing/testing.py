@@ -75,8 +75,11 @@ def batch_on(collection_date: datetime.date, directory: Path, *, today=None, sch
 # --- Bank reports, as a bank writes them ---------------------------------------------------
 
 
-def pain002(batch, rejects, *, group_status="PART", message="STS-1", day=None) -> bytes:
-    """A pain.002 status report rejecting ``rejects`` ((debit, reason code) pairs)."""
+def pain002(
+    batch, rejects, *, group_status="PART", message="STS-1", day=None, version="pain.002.001.08"
+) -> bytes:
+    """A pain.002 status report rejecting ``rejects`` ((debit, reason code) pairs), valid
+    against the official schema of ``version`` (.001.03 to .001.10 share this shape)."""
     created = (day or datetime.date(2027, 1, 7)).isoformat()
     txs = "".join(
         f"""<TxInfAndSts><StsId>{n}</StsId><OrgnlEndToEndId>{debit.end_to_end_id}</OrgnlEndToEndId>
@@ -86,7 +89,7 @@ def pain002(batch, rejects, *, group_status="PART", message="STS-1", day=None) -
         for n, (debit, code) in enumerate(rejects, start=1)
     )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"><CstmrPmtStsRpt>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:{version}"><CstmrPmtStsRpt>
 <GrpHdr><MsgId>{message}</MsgId><CreDtTm>{created}T08:00:00</CreDtTm></GrpHdr>
 <OrgnlGrpInfAndSts><OrgnlMsgId>{batch.message_id}</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.08</OrgnlMsgNmId>
 <GrpSts>{group_status}</GrpSts></OrgnlGrpInfAndSts>
@@ -94,23 +97,39 @@ def pain002(batch, rejects, *, group_status="PART", message="STS-1", day=None) -
 </CstmrPmtStsRpt></Document>""".encode()
 
 
-def camt054(entries, *, message="NTF-1") -> bytes:
-    """A camt.054 notification of returns: (debit, reason code, booking day, fee) tuples."""
+def camt054(entries, *, message="NTF-1", version="camt.054.001.08") -> bytes:
+    """A camt.054 notification of returns: (debit, reason code, booking day, fee) tuples, valid
+    against the official schema of ``version`` (.001.02 or .001.08: their entry's status and
+    charges differ)."""
+    first = version == "camt.054.001.02"
+    status = "<Sts>BOOK</Sts>" if first else "<Sts><Cd>BOOK</Cd></Sts>"
+    # A returned direct debit the creditor issued: domain payments, family issued direct
+    # debits, sub-family unpaid (ISO 20022 bank transaction codes).
+    code_of = "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>IDDT</Cd><SubFmlyCd>UPDD</SubFmlyCd></Fmly>"
+    code_of += "</Domn></BkTxCd>"
+
+    def charges(fee):
+        if first:
+            amount = f'<Amt Ccy="EUR">{fee}</Amt>'
+        else:
+            amount = f'<Rcrd><Amt Ccy="EUR">{fee}</Amt></Rcrd>'
+        return f'<Chrgs><TtlChrgsAndTaxAmt Ccy="EUR">{fee}</TtlChrgsAndTaxAmt>{amount}</Chrgs>'
+
     body = "".join(
         f"""<Ntry><Amt Ccy="EUR">{debit.amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd>
         <RvslInd>true</RvslInd>
-        <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{day.isoformat()}</Dt></BookgDt>
+        {status}<BookgDt><Dt>{day.isoformat()}</Dt></BookgDt>{code_of}
         <NtryDtls><TxDtls><Refs><EndToEndId>{debit.end_to_end_id}</EndToEndId></Refs>
         <AmtDtls><TxAmt><Amt Ccy="EUR">{debit.amount}</Amt></TxAmt></AmtDtls>
-        <Chrgs><TtlChrgsAndTaxAmt Ccy="EUR">{fee}</TtlChrgsAndTaxAmt>
-        <Rcrd><Amt Ccy="EUR">{fee}</Amt></Rcrd></Chrgs>
+        {code_of}{charges(fee)}
         <RtrInf><Rsn><Cd>{code}</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>"""
         for debit, code, day, fee in entries
     )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:{version}"><BkToCstmrDbtCdtNtfctn>
 <GrpHdr><MsgId>{message}</MsgId><CreDtTm>2027-02-10T08:00:00</CreDtTm></GrpHdr>
-<Ntfctn><Id>N1</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id></Acct>{body}</Ntfctn>
+<Ntfctn><Id>N1</Id><CreDtTm>2027-02-10T08:00:00</CreDtTm>
+<Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id></Acct>{body}</Ntfctn>
 </BkToCstmrDbtCdtNtfctn></Document>""".encode()
 
 

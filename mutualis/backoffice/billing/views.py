@@ -438,9 +438,11 @@ def returns(request: HttpRequest) -> HttpResponse:
                 if outcome.already:
                     messages.info(request, "Ce fichier a déjà été importé : rien à refaire.")
                 else:
+                    checked = f" Fichier {outcome.checked()}." if outcome.checked() else ""
                     messages.success(
                         request,
-                        f"{n} retour{plural(n)} enregistré{plural(n)}, à traiter ci-dessous.",
+                        f"{n} retour{plural(n)} enregistré{plural(n)}, à traiter ci-dessous."
+                        + checked,
                     )
                 return redirect("backoffice:billing_returns")
     state = request.GET.get("etat", "open")

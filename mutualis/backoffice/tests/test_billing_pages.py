@@ -170,6 +170,16 @@ def test_importing_returns_from_the_page(history, as_staff, colin, tmp_path):
     assert Event.objects.filter(tag="billing:return:handle").count() == 1
     page = _get(client, "/gestion/cotisations/retours/?etat=all").content.decode()
     assert "traité par" in page
+    # The same rejection, in a report of a version whose schema is not shipped: known already,
+    # and the page says how the file was checked.
+    debit = history["member"].debits.get()
+    again = pain002(history["batch"], [(debit, "AM04")], message="STS-2", version="pain.002.001.10")
+    upload = SimpleUploadedFile("banque-2.xml", again, content_type="text/xml")
+    done = page_text(_post(client, "/gestion/cotisations/retours/", {"file": upload}, follow=True))
+    assert (
+        "0 retour enregistré, à traiter ci-dessous. Fichier version pain.002.001.10 : lue sans "
+        "contrôle par son schéma officiel, non fourni." in done
+    )
 
 
 # --- Notices posted to members without an e-mail address -------------------------------------

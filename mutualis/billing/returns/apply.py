@@ -63,6 +63,16 @@ class Outcome:
     late_refunds: int = 0
     mandates_ended: int = 0
     members: list = field(default_factory=list)
+    version: str = ""  # an XML report's message version
+    validated: bool = False  # against its official schema (parse.SCHEMAS)
+
+    def checked(self) -> str:
+        """What the file was checked against, in French (for the page and the command)."""
+        if not self.version:
+            return ""
+        if self.validated:
+            return f"conforme au schéma officiel {self.version}"
+        return f"version {self.version} : lue sans contrôle par son schéma officiel, non fourni"
 
 
 def import_bytes(data: bytes, *, file_name: str, actor=None) -> Outcome:
@@ -83,7 +93,7 @@ def import_bytes(data: bytes, *, file_name: str, actor=None) -> Outcome:
             message_id=report.message_id[:35],
             imported_by=ledger.actor_label(actor),
         )
-        outcome = Outcome(file=record)
+        outcome = Outcome(file=record, version=report.version, validated=report.validated)
         for line, debit in pairs:
             _apply(record, line, debit, actor=actor, outcome=outcome)
         record.return_count = outcome.applied
@@ -94,6 +104,8 @@ def import_bytes(data: bytes, *, file_name: str, actor=None) -> Outcome:
             target=record,
             details={
                 "format": report.kind,
+                "version": report.version,
+                "validated": report.validated,
                 "sha256": sha,
                 "returns": outcome.applied,
                 "already_known": outcome.known,

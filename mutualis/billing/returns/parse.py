@@ -17,21 +17,28 @@ Three formats, recognised from the content:
   ``frais`` optional; dates ``JJ/MM/AAAA`` or ``AAAA-MM-JJ``; amounts with a comma or a point.
 
 XML is parsed by ``defusedxml``: a document type declaration, entities or external references
-are refused (no entity expansion, no network). Any line that cannot be read refuses the whole
-file: :class:`ReturnFileError` says which and why, in French.
+are refused (no entity expansion, no network). A report whose version has its official schema
+in ``schemas/`` (see its README) is then validated against it, whole, before anything in it is
+read; one of another version is read by the checks below only (``Report.validated`` is false). Any
+line that cannot be read refuses the whole file: :class:`ReturnFileError` says which and why,
+in French.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
+import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+from lxml import etree
 
 from mutualis.billing.models import ReturnKind
 from mutualis.billing.returns import codes
@@ -39,6 +46,7 @@ from mutualis.billing.returns import codes
 MAX_BYTES = 50 * 1024 * 1024
 PAIN_002 = "urn:iso:std:iso:20022:tech:xsd:pain.002.001."
 CAMT_054 = "urn:iso:std:iso:20022:tech:xsd:camt.054.001."
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 
 class ReturnFileError(ValueError):
@@ -62,6 +70,8 @@ class Report:
     message_id: str
     lines: list[ReturnLine]
     rejected_messages: tuple[str, ...] = ()  # remittances rejected whole (pain.002 group RJCT)
+    version: str = ""  # an XML report's message version, "pain.002.001.08" say
+    validated: bool = False  # against the official schema of that version (when shipped)
 
 
 def read(data: bytes, *, file_name: str = "") -> Report:
@@ -114,13 +124,69 @@ def _xml(data: bytes) -> Report:
     if _local(root.tag) != "Document" or message is None:
         raise ReturnFileError("Ce fichier XML n'est pas un message ISO 20022.")
     if namespace.startswith(PAIN_002) and _local(message.tag) == "CstmrPmtStsRpt":
-        return _pain002(message)
+        validated = _validate(data, namespace)
+        return replace(_pain002(message), version=_version(namespace), validated=validated)
     if namespace.startswith(CAMT_054) and _local(message.tag) == "BkToCstmrDbtCdtNtfctn":
-        return _camt054(message)
+        validated = _validate(data, namespace)
+        return replace(_camt054(message), version=_version(namespace), validated=validated)
     raise ReturnFileError(
         f"Message {_local(message.tag)} ({namespace or 'sans espace de noms'}) : seuls les "
         "rapports pain.002 et les avis camt.054 de la banque sont lus ici."
     )
+
+
+def _version(namespace: str) -> str:
+    return namespace.rsplit(":", 1)[-1][:20]
+
+
+def _validate(data: bytes, namespace: str) -> bool:
+    """Validate ``data`` whole against the official schema of its version, when one is
+    shipped, before the message is read; whether there was one."""
+    version = _version(namespace)
+    known = re.fullmatch(r"(pain\.002|camt\.054)\.001\.\d\d", version)
+    schema = _schema(version) if known else None
+    if schema is None:
+        return False
+    # defusedxml has refused any DTD or entity already; lxml is told not to resolve either.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    if not schema.validate(etree.fromstring(data, parser)):
+        raise ReturnFileError(
+            f"Le fichier ne respecte pas le schéma officiel {version} : "
+            + _schema_error(schema.error_log.filter_from_errors()[0])
+        )
+    return True
+
+
+@functools.cache
+def _schema(version: str) -> etree.XMLSchema | None:
+    path = SCHEMAS / f"{version}.xsd"
+    return etree.XMLSchema(etree.parse(str(path))) if path.exists() else None
+
+
+_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([A-Za-z0-9]+)'")
+_EXPECTED = re.compile(r"Expected is(?: one of)? \(([^)]*)\)")
+
+
+def _schema_error(error) -> str:
+    """The schema's first complaint in French, naming the line and the element but never a
+    value (an account number could be one)."""
+    found = _ELEMENT.search(error.message)
+    element = f", élément {found.group(1)}" if found else ""
+    expected = _EXPECTED.search(error.message)
+    names = []
+    if expected:
+        names = [re.sub(r"^\{[^}]*\}", "", n.strip()) for n in expected.group(1).split(",")]
+    if "Missing child element" in error.message:
+        what = "un élément obligatoire manque"
+    elif "not expected" in error.message:
+        what = "élément inattendu à cet endroit"
+    elif "not a valid value" in error.message or "facet" in error.message:
+        what = "valeur non conforme"
+    else:
+        what = "structure non conforme"
+    if names and all(re.fullmatch(r"[A-Za-z0-9]+", n) for n in names):
+        what += f" (attendu : {', '.join(names)})"
+    return f"ligne {error.line}{element} : {what}."
 
 
 def _date(text: str, where: str) -> datetime.date:

@@ -3,12 +3,14 @@ Each return books the ledger, opens the queue line and tells the member; a file 
 whole or not at all, and once."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from lxml import etree
 
 from mutualis.audit.models import Event
 from mutualis.billing import ledger
@@ -23,6 +25,7 @@ from mutualis.billing.models import (
     ReturnKind,
     ReturnStatus,
 )
+from mutualis.billing.returns import parse
 from mutualis.billing.returns.apply import import_bytes
 from mutualis.billing.returns.parse import ReturnFileError
 from mutualis.billing.testing import batch_on, camt054, cycle_on, on, pain002, subscribed_on
@@ -197,3 +200,63 @@ def test_the_command_reports_in_french_and_fails_on_a_refused_file(sent, tmp_pat
     assert "Rien n'a été importé" in capsys.readouterr().err
     with pytest.raises(CommandError, match="introuvable"):
         call_command("import_sepa_returns", str(tmp_path / "absent.xml"))
+
+
+# --- Checked against the official schemas -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "namespace", ["pain.002.001.03", "pain.002.001.08", "camt.054.001.02", "camt.054.001.08"]
+)
+def test_a_report_of_a_version_with_its_schema_is_validated_then_read(sent, namespace):
+    if namespace.startswith("pain"):
+        data = pain002(sent["batch"], [(sent["alice"], "AM04")], version=namespace)
+    else:
+        data = camt054([(sent["dave"], "MD06", JAN, "2.50")], version=namespace)
+    # The file is the standard's: lxml, against the XSD shipped, says so on its own.
+    schema = etree.XMLSchema(etree.parse(str(parse.SCHEMAS / f"{namespace}.xsd")))
+    schema.assertValid(etree.fromstring(data))
+    report = parse.read(data)
+    assert (report.version, report.validated) == (namespace, True)
+    with on(datetime.date(2027, 2, 10)):
+        outcome = import_bytes(data, file_name="x.xml")
+    assert outcome.applied == 1
+    assert outcome.checked() == f"conforme au schéma officiel {namespace}"
+    events = Event.objects.filter(tag="billing:returns:import")
+    (file_event,) = [e.details for e in events if "format" in e.details]
+    assert file_event["version"] == namespace and file_event["validated"] is True
+
+
+def test_a_version_without_its_schema_is_read_and_said_unchecked(sent, tmp_path, capsys):
+    data = pain002(sent["batch"], [(sent["alice"], "AM04")], version="pain.002.001.10")
+    report = parse.read(data)
+    assert (report.version, report.validated) == ("pain.002.001.10", False)
+    path = tmp_path / "sts.xml"
+    path.write_bytes(data)
+    with on(datetime.date(2027, 1, 7)):
+        call_command("import_sepa_returns", str(path))
+    assert (
+        "(version pain.002.001.10 : lue sans contrôle par son schéma officiel, non fourni)"
+        in capsys.readouterr().out
+    )
+
+
+def test_a_report_against_its_schema_is_refused_whole_naming_the_line_never_a_value(sent):
+    """The bank's file breaks its schema: refused before anything is read, in French, with the
+    line and the element; the value at fault (an account number, say) is not repeated."""
+    iban = "FR7630006000011234567890189"
+    missing = re.sub(rb"<BkTxCd>.*?</BkTxCd>", b"", camt054([(sent["dave"], "MD06", JAN, "0")]))
+    too_long = pain002(sent["batch"], [(sent["alice"], "AM04")], message=iban * 2)
+    with pytest.raises(ReturnFileError) as refused:
+        import_bytes(missing, file_name="x.xml")
+    assert re.fullmatch(
+        r"Le fichier ne respecte pas le schéma officiel camt\.054\.001\.08 : ligne \d+, "
+        r"élément NtryDtls : élément inattendu à cet endroit \(attendu : [A-Za-z, ]*BkTxCd\)\.",
+        str(refused.value),
+    )
+    with pytest.raises(ReturnFileError, match=r"ligne 3, élément MsgId : valeur non conforme\."):
+        import_bytes(too_long, file_name="y.xml")
+    with pytest.raises(ReturnFileError) as refused:
+        import_bytes(too_long, file_name="y.xml")
+    assert iban not in str(refused.value) and "FR76" not in str(refused.value)
+    assert not ReturnFile.objects.exists() and not DebitReturn.objects.exists()

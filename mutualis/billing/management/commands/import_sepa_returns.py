@@ -55,6 +55,8 @@ class Command(BaseCommand):
             if outcome.late_refunds:
                 line += f", {outcome.late_refunds} remboursement{plural(outcome.late_refunds)} "
                 line += "hors délai à contester"
+            if outcome.checked():
+                line += f" ({outcome.checked()})"
             self.stdout.write(line + " ; à traiter par le service cotisations.")
         if failed:
             raise CommandError("Au moins un fichier a été refusé.")
