@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -77,6 +77,16 @@ class Outcome:
 
 def import_bytes(data: bytes, *, file_name: str, actor=None) -> Outcome:
     """Import one report; refused whole (:class:`ReturnFileError`) when any line is wrong."""
+    try:
+        return _import(data, file_name=file_name, actor=actor)
+    except IntegrityError:
+        # The same file, or a return of it, was imported by another session at the same
+        # instant (the page and the command, two staff members) and committed first: the
+        # unique constraints refused the second copy. Read again, it is known.
+        return _import(data, file_name=file_name, actor=actor)
+
+
+def _import(data: bytes, *, file_name: str, actor) -> Outcome:
     sha = hashlib.sha256(data).hexdigest()
     existing = ReturnFile.objects.filter(sha256=sha).first()
     if existing is not None:

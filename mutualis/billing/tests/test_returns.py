@@ -4,12 +4,14 @@ whole or not at all, and once."""
 
 import datetime
 import re
+import threading
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from lxml import etree
 
 from mutualis.audit.models import Event
@@ -25,7 +27,7 @@ from mutualis.billing.models import (
     ReturnKind,
     ReturnStatus,
 )
-from mutualis.billing.returns import parse
+from mutualis.billing.returns import apply, parse
 from mutualis.billing.returns.apply import import_bytes
 from mutualis.billing.returns.parse import ReturnFileError
 from mutualis.billing.testing import batch_on, camt054, cycle_on, on, pain002, subscribed_on
@@ -260,3 +262,42 @@ def test_a_report_against_its_schema_is_refused_whole_naming_the_line_never_a_va
         import_bytes(too_long, file_name="y.xml")
     assert iban not in str(refused.value) and "FR76" not in str(refused.value)
     assert not ReturnFile.objects.exists() and not DebitReturn.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_report_imported_twice_at_once_is_applied_once(sent, monkeypatch):
+    """The page and the command import one file at the same instant: both pass the "already
+    imported?" check, one commits, the other is told it is known — no error, one return."""
+    data = pain002(sent["batch"], [(sent["alice"], "AM04")])
+    both_checked = threading.Barrier(2)
+    passed: set[int] = set()
+    match = apply._match
+
+    def matched(report):
+        pairs = match(report)
+        if threading.get_ident() not in passed:  # the first reading of each session
+            passed.add(threading.get_ident())
+            both_checked.wait(timeout=10)
+        return pairs
+
+    monkeypatch.setattr(apply, "_match", matched)
+    outcomes, errors = [], []
+
+    def run(name):
+        try:
+            outcomes.append(import_bytes(data, file_name=name))
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    with on(datetime.date(2027, 1, 7)):
+        threads = [threading.Thread(target=run, args=(f"{n}.xml",)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert sorted((o.applied, o.already) for o in outcomes) == [(0, True), (1, False)]
+    assert DebitReturn.objects.count() == 1 and ReturnFile.objects.count() == 1
