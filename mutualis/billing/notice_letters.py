@@ -12,8 +12,8 @@ again (a jammed printer) without being posted twice.
 A notice waits for a run while:
 
 - its member has no e-mail address (a member who gains one is e-mailed the notices still
-  waiting by the next daily run), or the mail server refused its e-mail for good (a refused
-  notice is not e-mailed again, even once the address is corrected: it is posted);
+  waiting by the next daily run), or the mail server refused its e-mail for good as an address
+  (it is not e-mailed again until the address is corrected: ``prenotify.address_corrected``);
 - it can still be posted in time: its debit at least 14 days ahead, as a notice counts from the
   day it is given (``prenotify.matured``);
 - it was neither e-mailed nor posted, and no later notice was made for its mandate and date

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 import smtplib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -31,6 +32,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.message import sanitize_address
 from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
@@ -287,11 +289,15 @@ def _send(letters: Letters, outcome: Outcome) -> None:
     its notices recorded as not e-mailed after all, with an audit event, so that they do not
     count as given:
 
-    - refused for good (a 5xx answer to its recipient or its message, or an address the SMTP
-      client cannot write): its notices are marked ``email_refused_at`` and wait for the post
-      (``billing.notice_letters``); ``outcome.to_post``;
-    - not sent for now (a 4xx answer, or the server gone: then with every letter not sent yet):
-      the next daily run e-mails them again; ``outcome.unsent``.
+    - refused for good, the address's fault: an address the SMTP client cannot write, or the
+      server's permanent refusal of the recipient as an address (:func:`_address_refused`).
+      Its notices are marked ``email_refused_at`` and wait for the post
+      (``billing.notice_letters``) until the address is corrected (:func:`address_corrected`);
+      ``outcome.to_post``;
+    - not sent for now: a temporary refusal, the message refused (its content, a policy), the
+      server gone or misconfigured (then with every letter not sent yet), or most of the run
+      refused at once (``BREAKER``: the server's fault, not each address's). The next daily run
+      e-mails them again, and the job fails; ``outcome.unsent``.
 
     Nothing is raised: the other letters, the run's other chunks and steps go on.
     """
@@ -299,43 +305,89 @@ def _send(letters: Letters, outcome: Outcome) -> None:
         return
     organisation = settings.MUTUALIS_ORGANISATION
     connection = get_connection()
-    refused: Letters = []  # for good
+    unwritable: Letters = []  # for good
+    refused: Letters = []  # for good, unless most of the run is (below)
     held: Letters = []  # for now
     index = 0  # the letter being sent
     try:
         connection.open()  # one connection for the run's messages (closed below)
         for index, (mandate, notices, schedule) in enumerate(letters):
+            letter = letters[index]
+            address = mandate.member.person.email
+            if not _writable(address):  # a legacy import's, say
+                unwritable.append(letter)
+                continue
             message = EmailMessage(
                 subject=f"{subject(schedule=schedule)} — {organisation['short_name']}",
                 body=text(mandate, notices, schedule=schedule) + "\n",
-                to=[mandate.member.person.email],
+                to=[address],
                 connection=connection,
             )
+            # The connection goes on after a refusal. Its text may hold the address: not logged.
             try:
                 message.send()
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, ValueError) as error:
-                # This message refused, or its address not one (a legacy import's): the
-                # connection goes on. The error's text may hold the address: not logged.
-                (refused if _for_good(error) else held).append(letters[index])
-    except Exception as error:  # the server gone, or anything else: nothing more leaves
+            except smtplib.SMTPRecipientsRefused as error:
+                (refused if _address_refused(error) else held).append(letter)
+            except smtplib.SMTPDataError:
+                held.append(letter)  # the message refused, not the address
+    except Exception as error:  # the server gone, a setting wrong…: nothing more leaves
         held.extend(letters[index:])
         log.error("pre-notification e-mails stopped: %s", type(error).__name__)
     finally:
         connection.close()
+    if len(refused) >= BREAKER and 2 * len(refused) > len(letters) - len(unwritable):
+        log.error("pre-notification e-mails: %d of %d refused, held", len(refused), len(letters))
+        held, refused = held + refused, []
+    refused += unwritable
     if refused or held:
         _not_emailed(refused, held)
         outcome.to_post += len(refused)
         outcome.unsent += len(held)
 
 
-def _for_good(error: Exception) -> bool:
-    """Whether the mail server's refusal is permanent (RFC 5321: a 5yz reply), or the address
-    cannot be written at all."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in error.recipients.values())
-    if isinstance(error, smtplib.SMTPResponseException):
-        return error.smtp_code >= 500
-    return True  # ValueError: an address the SMTP client cannot write
+# Of the letters of one sending, this many refused as addresses, and more than half of those the
+# client could write, are taken as the mail server's fault (a relay that refuses us, a quota, a
+# policy answered as 550): none of them goes to the post.
+BREAKER = 3
+# RFC 3463's address statuses: 5.1.x, bad destination (but 5.1.7 and 5.1.8: the sender's), and
+# 5.2.1, mailbox disabled. Without an enhanced status, the replies RFC 5321 gives for a mailbox
+# that is not there (550, 551, 553).
+_ADDRESS_STATUS = re.compile(r"5\.(1\.(?![78]\b)\d{1,3}|2\.1)\b")
+_STATUS = re.compile(r"\s*([245]\.\d{1,3}\.\d{1,3})\b")
+
+
+def _writable(address: str) -> bool:
+    try:
+        sanitize_address(address, settings.DEFAULT_CHARSET)
+    except ValueError:
+        return False
+    return True
+
+
+def _address_refused(error: smtplib.SMTPRecipientsRefused) -> bool:
+    """Whether the server refused the recipient for good as an address."""
+    for code, reply in error.recipients.values():
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+        status = _STATUS.match(text)
+        if status:
+            if not (code >= 500 and _ADDRESS_STATUS.fullmatch(status.group(1))):
+                return False
+        elif code not in (550, 551, 553):
+            return False
+    return True
+
+
+def address_corrected(sender, *, person, fields, **kwargs) -> None:
+    """``members.signals.contact_details_changed``: once the e-mail address is corrected, the
+    notices refused at the former one and not given yet no longer wait for the post; the next
+    daily run e-mails them."""
+    if "email" in fields and person.email:
+        PreNotification.objects.filter(
+            member__person=person,
+            email_refused_at__isnull=False,
+            emailed_at__isnull=True,
+            posted_at__isnull=True,
+        ).update(email_refused_at=None)
 
 
 def _not_emailed(refused: Letters, held: Letters) -> None:

@@ -102,6 +102,10 @@ class LoopbackSMTP:
         """Answer 550 to RCPT TO for ``address`` (a permanent failure)."""
         self._handler.refuse.add(address)
 
+    def accept(self, address: str) -> None:
+        """Stop refusing ``address``."""
+        self._handler.refuse.discard(address)
+
     def defer(self, address: str, times: int = 1) -> None:
         """Answer 451 to RCPT TO for ``address`` the next ``times`` times (a temporary
         failure)."""

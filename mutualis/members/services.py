@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from mutualis import audit
-from mutualis.members import validators
+from mutualis.members import signals, validators
 from mutualis.members.models import (
     Beneficiary,
     Civility,
@@ -182,6 +182,9 @@ def rectify_contact_details(*, person: Person, changes: dict[str, str], actor=No
         )
         if "email" in changed and hasattr(person, "member") and person.member.account_id:
             User.objects.filter(pk=person.member.account_id).update(email=changes["email"])
+        signals.contact_details_changed.send(
+            sender=Person, person=person, fields=frozenset(changed)
+        )
     return sorted(changed)
 
 

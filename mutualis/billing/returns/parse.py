@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import csv
 import datetime
-import functools
 import io
 import re
+import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
@@ -143,50 +143,80 @@ def _validate(data: bytes, namespace: str) -> bool:
     """Validate ``data`` whole against the official schema of its version, when one is
     shipped, before the message is read; whether there was one."""
     version = _version(namespace)
-    known = re.fullmatch(r"(pain\.002|camt\.054)\.001\.\d\d", version)
-    schema = _schema(version) if known else None
-    if schema is None:
+    if not re.fullmatch(r"(pain\.002|camt\.054)\.001\.\d\d", version):
         return False
     # defusedxml has refused any DTD or entity already; lxml is told not to resolve either.
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    if not schema.validate(etree.fromstring(data, parser)):
+    try:
+        document = etree.fromstring(data, parser)
+    except etree.LxmlError:  # what libxml2 will not read (nesting too deep, a text too long)
         raise ReturnFileError(
-            f"Le fichier ne respecte pas le schéma officiel {version} : "
-            + _schema_error(schema.error_log.filter_from_errors()[0])
-        )
-    return True
+            "Le fichier XML dépasse les limites de lecture (imbrication trop profonde ou texte "
+            "trop long) : ce n'est pas un rapport de banque ordinaire."
+        ) from None
+    # One schema object serves every thread: its error log is its last validation's, so the
+    # validation and the reading of its log go together.
+    with _SCHEMA_LOCK:
+        found = _schema(version)
+        if found is None:
+            return False
+        schema, names = found
+        if schema.validate(document):
+            return True
+        error = schema.error_log.filter_from_errors()[0]
+        message, line = error.message, error.line
+    raise ReturnFileError(
+        f"Le fichier ne respecte pas le schéma officiel {version} : "
+        + _schema_error(message, line, names)
+    )
 
 
-@functools.cache
-def _schema(version: str) -> etree.XMLSchema | None:
-    path = SCHEMAS / f"{version}.xsd"
-    return etree.XMLSchema(etree.parse(str(path))) if path.exists() else None
+_SCHEMA_LOCK = threading.Lock()
+_SCHEMAS: dict[str, tuple[etree.XMLSchema, frozenset[str]]] = {}
 
 
-_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([A-Za-z0-9]+)'")
-_EXPECTED = re.compile(r"Expected is(?: one of)? \(([^)]*)\)")
+def _schema(version: str) -> tuple[etree.XMLSchema, frozenset[str]] | None:
+    """The schema of ``version`` and the element names it declares, compiled once (under
+    ``_SCHEMA_LOCK``); None while ``schemas/`` has no file for it."""
+    if version not in _SCHEMAS:
+        path = SCHEMAS / f"{version}.xsd"
+        if not path.exists():
+            return None
+        tree = etree.parse(str(path))
+        declared = tree.iterfind(".//{http://www.w3.org/2001/XMLSchema}element[@name]")
+        _SCHEMAS[version] = (etree.XMLSchema(tree), frozenset(e.get("name") for e in declared))
+    return _SCHEMAS[version]
 
 
-def _schema_error(error) -> str:
-    """The schema's first complaint in French, naming the line and the element but never a
-    value (an account number could be one)."""
-    found = _ELEMENT.search(error.message)
-    element = f", élément {found.group(1)}" if found else ""
-    expected = _EXPECTED.search(error.message)
-    names = []
-    if expected:
-        names = [re.sub(r"^\{[^}]*\}", "", n.strip()) for n in expected.group(1).split(",")]
-    if "Missing child element" in error.message:
+# libxml2's messages: "Element '{ns}Name': …", and for the content of an element, "… This element
+# is not expected. Expected is one of ( {ns}A, {ns}B )." or "… Missing child element(s).
+# Expected is ( {ns}A )." A value appears in other messages only, quoted.
+_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([A-Za-z][A-Za-z0-9]*)'")
+_CONTENT = re.compile(
+    r"Element '[^']*': (This element is not expected|Missing child element\(s\))\. "
+    r"Expected is(?: one of)? \(([^()]*)\)\.?\s*"
+)
+
+
+def _schema_error(message: str, line: int, names: frozenset[str]) -> str:
+    """The schema's first complaint in French, naming the line and the element — a name the
+    schema declares, never anything else of the file (an account number could be there)."""
+    found = _ELEMENT.match(message)
+    element = f", élément {found.group(1)}" if found and found.group(1) in names else ""
+    content = _CONTENT.fullmatch(message)
+    if content and content.group(1).startswith("Missing"):
         what = "un élément obligatoire manque"
-    elif "not expected" in error.message:
+    elif content:
         what = "élément inattendu à cet endroit"
-    elif "not a valid value" in error.message or "facet" in error.message:
+    elif "not a valid value" in message or "facet" in message:
         what = "valeur non conforme"
     else:
         what = "structure non conforme"
-    if names and all(re.fullmatch(r"[A-Za-z0-9]+", n) for n in names):
-        what += f" (attendu : {', '.join(names)})"
-    return f"ligne {error.line}{element} : {what}."
+    if content:
+        expected = [re.sub(r"^\{[^}]*\}", "", n.strip()) for n in content.group(2).split(",")]
+        if expected and all(name in names for name in expected):
+            what += f" (attendu : {', '.join(expected)})"
+    return f"ligne {line}{element} : {what}."
 
 
 def _date(text: str, where: str) -> datetime.date:

@@ -301,3 +301,60 @@ def test_the_same_report_imported_twice_at_once_is_applied_once(sent, monkeypatc
     assert errors == []
     assert sorted((o.applied, o.already) for o in outcomes) == [(0, True), (1, False)]
     assert DebitReturn.objects.count() == 1 and ReturnFile.objects.count() == 1
+
+
+def test_a_file_libxml2_will_not_read_is_refused_in_french(sent):
+    deep = pain002(sent["batch"], [(sent["alice"], "AM04")]).replace(
+        b"</CstmrPmtStsRpt>", b"<X>" * 300 + b"</X>" * 300 + b"</CstmrPmtStsRpt>"
+    )
+    with pytest.raises(ReturnFileError, match="dépasse les limites de lecture"):
+        import_bytes(deep, file_name="x.xml")
+    assert not ReturnFile.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        # A value shaped like libxml2's own "Expected is (…)" of a content error.
+        (b"<GrpSts>PART</GrpSts>", b"<GrpSts>Expected is (FR7630006000011234567890189)</GrpSts>"),
+        # An element named like an account number.
+        (b"<GrpSts>PART</GrpSts>", b"<FR7630006000011234567890189/><GrpSts>PART</GrpSts>"),
+    ],
+)
+def test_nothing_of_the_file_but_the_schema_s_names_reaches_the_message(sent, old, new):
+    data = pain002(sent["batch"], [(sent["alice"], "AM04")], version="pain.002.001.03")
+    with pytest.raises(ReturnFileError) as refused:
+        import_bytes(data.replace(old, new), file_name="x.xml")
+    assert "FR76" not in str(refused.value)
+    assert "ligne 5" in str(refused.value), "the line of the element at fault"
+
+
+def test_reports_checked_in_several_threads_at_once_get_their_own_answers(sent):
+    """One schema object serves the process's threads (a threaded server): each validation
+    reads its own error, none another's or none."""
+    good = pain002(sent["batch"], [(sent["alice"], "AM04")])
+    files = {
+        "GrpSts": good.replace(b"<GrpSts>PART</GrpSts>", b"<GrpSts>TOOLONG</GrpSts>"),
+        "MsgId": good.replace(b"<MsgId>STS-1</MsgId>", b"<MsgId>" + b"Z" * 40 + b"</MsgId>"),
+    }
+    parse._SCHEMAS.clear()  # both threads load the schema for the first time, too
+    start, wrong = threading.Barrier(2), []
+
+    def check(element, data):
+        start.wait(timeout=10)
+        for _ in range(40):
+            try:
+                parse.read(data)
+                wrong.append("accepted")
+            except ReturnFileError as error:
+                if f"élément {element} :" not in str(error):
+                    wrong.append(str(error))
+            except Exception as error:  # reported below
+                wrong.append(repr(error))
+
+    threads = [threading.Thread(target=check, args=item) for item in files.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
