@@ -105,3 +105,21 @@ def test_the_yearly_certificate_is_a_pdf_of_what_was_paid(client, history):
     assert Event.objects.filter(tag="billing:certificate:issue", subject_id=str(alice.person_id))
     # A year without any payment has no certificate.
     assert _get(client, alice, "/espace/cotisations/attestation/?annee=2019").status_code == 404
+
+
+def test_a_refused_e_mail_is_told_with_the_way_to_correct_the_address(client, history):
+    """The mail server refused Dave's notice e-mail (``billing.prenotify``): his page says so,
+    that the notice goes by post, and where to correct the address; Alice's says nothing."""
+    alice, dave = history
+    refused = datetime.datetime(2027, 1, 10, 2, tzinfo=datetime.UTC)
+    notices = dave.prenotifications.filter(collection_date__gt=LATER)
+    notices.update(emailed_at=None, email_refused_at=refused)
+    body = " ".join(_get(client, dave, "/espace/cotisations/").content.decode().split())
+    assert (
+        "votre messagerie a refusé l'adresse électronique dave@example.org le 10 janvier 2027"
+        in body
+    )
+    assert 'href="/espace/coordonnees/"' in body
+    assert "refusé l'adresse" not in _get(client, alice, "/espace/cotisations/").content.decode()
+    notices.update(posted_at=refused)  # posted since: nothing left to tell
+    assert "refusé l'adresse" not in _get(client, dave, "/espace/cotisations/").content.decode()

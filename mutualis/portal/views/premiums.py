@@ -30,6 +30,14 @@ class PremiumsView(MemberRequiredMixin, TemplateView):
         contracts = list(member.contracts.select_related("offer"))
         for contract in contracts:
             contract.cover = cover_status(contract, on=today)
+        notices = list(statement.notices_of(member, today=today))
+        # A notice whose e-mail the member's mail server refused, still to be posted: the
+        # member may correct the address here (billing.prenotify.address_corrected).
+        refused = [
+            n.email_refused_at
+            for n in notices
+            if n.email_refused_at and n.given_at is None and not n.superseded
+        ]
         context.update(
             today=today,
             year=year,
@@ -38,7 +46,9 @@ class PremiumsView(MemberRequiredMixin, TemplateView):
             next_debit=statement.next_debit(member, today=today),
             balance=ledger.balance(member, on=today),
             history=statement.history(member),
-            notices=statement.notices_of(member, today=today),
+            notices=notices,
+            email_refused_at=max(refused, default=None),
+            email=member.person.email,
             case=case,
             case_dates=_case_dates(case),
             letters=statement.letters_of(member),
