@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import re
 import smtplib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -43,6 +42,7 @@ from mutualis import audit
 from mutualis.billing import calendar
 from mutualis.billing.models import Instalment, Mandate, PreNotification, superseded_notice
 from mutualis.billing.tags import BillingTag
+from mutualis.members.models import Person
 from mutualis.privacy import catalogue, restrictions
 
 log = logging.getLogger(__name__)
@@ -289,15 +289,15 @@ def _send(letters: Letters, outcome: Outcome) -> None:
     its notices recorded as not e-mailed after all, with an audit event, so that they do not
     count as given:
 
-    - refused for good, the address's fault: an address the SMTP client cannot write, or the
-      server's permanent refusal of the recipient as an address (:func:`_address_refused`).
-      Its notices are marked ``email_refused_at`` and wait for the post
-      (``billing.notice_letters``) until the address is corrected (:func:`address_corrected`);
-      ``outcome.to_post``;
-    - not sent for now: a temporary refusal, the message refused (its content, a policy), the
-      server gone or misconfigured (then with every letter not sent yet), or most of the run
-      refused at once (``BREAKER``: the server's fault, not each address's). The next daily run
-      e-mails them again, and the job fails; ``outcome.unsent``.
+    - **refused**: the server refused its recipient or its message (whatever the reply: an
+      unknown mailbox is answered 5.1.1 by some servers, 5.5.0 or 5.4.1 by others), or its
+      address cannot be written. Its notices are marked ``email_refused_at`` and go by post
+      (``billing.notice_letters``); they are not e-mailed again unless the address is corrected
+      (:func:`address_corrected`). ``outcome.to_post``; the job goes on;
+    - **held**: the server gone or closing (421), a setting wrong (the sender's address), or
+      most of the letters the server answered refused at once (``BREAKER``: a relay that
+      refuses us refuses every address). The next daily run e-mails them again and the job
+      fails; ``outcome.unsent``.
 
     Nothing is raised: the other letters, the run's other chunks and steps go on.
     """
@@ -305,9 +305,10 @@ def _send(letters: Letters, outcome: Outcome) -> None:
         return
     organisation = settings.MUTUALIS_ORGANISATION
     connection = get_connection()
-    unwritable: Letters = []  # for good
-    refused: Letters = []  # for good, unless most of the run is (below)
-    held: Letters = []  # for now
+    unwritable: Letters = []
+    refused: Letters = []  # by the server: by post, unless most of the sending is (below)
+    held: Letters = []
+    answered = 0  # letters the server answered, taken or refused
     index = 0  # the letter being sent
     try:
         connection.open()  # one connection for the run's messages (closed below)
@@ -327,36 +328,35 @@ def _send(letters: Letters, outcome: Outcome) -> None:
             try:
                 message.send()
             except smtplib.SMTPRecipientsRefused as error:
-                (refused if _address_refused(error) else held).append(letter)
+                closing = any(code == 421 for code, _ in error.recipients.values())
+                (held if closing else refused).append(letter)
             except smtplib.SMTPDataError:
-                held.append(letter)  # the message refused, not the address
+                refused.append(letter)
+            answered += 1
     except Exception as error:  # the server gone, a setting wrong…: nothing more leaves
         held.extend(letters[index:])
         log.error("pre-notification e-mails stopped: %s", type(error).__name__)
     finally:
         connection.close()
-    if len(refused) >= BREAKER and 2 * len(refused) > len(letters) - len(unwritable):
-        log.error("pre-notification e-mails: %d of %d refused, held", len(refused), len(letters))
+    if len(refused) >= BREAKER and 2 * len(refused) > answered:
+        log.error("pre-notification e-mails: %d of %d refused, held", len(refused), answered)
         held, refused = held + refused, []
     refused += unwritable
     if refused or held:
-        _not_emailed(refused, held)
-        outcome.to_post += len(refused)
+        outcome.to_post += _not_emailed(refused, held)
         outcome.unsent += len(held)
 
 
-# Of the letters of one sending, this many refused as addresses, and more than half of those the
-# client could write, are taken as the mail server's fault (a relay that refuses us, a quota, a
-# policy answered as 550): none of them goes to the post.
+# Of the letters of one sending the server answered, this many refused, and more than half of
+# them, are taken as the server's fault (a relay that refuses us, a quota, a policy), not the
+# addresses': none of them goes to the post.
 BREAKER = 3
-# RFC 3463's address statuses: 5.1.x, bad destination (but 5.1.7 and 5.1.8: the sender's), and
-# 5.2.1, mailbox disabled. Without an enhanced status, the replies RFC 5321 gives for a mailbox
-# that is not there (550, 551, 553).
-_ADDRESS_STATUS = re.compile(r"5\.(1\.(?![78]\b)\d{1,3}|2\.1)\b")
-_STATUS = re.compile(r"\s*([245]\.\d{1,3}\.\d{1,3})\b")
 
 
 def _writable(address: str) -> bool:
+    """Whether ``address`` can be written in a message's header (a line break cannot)."""
+    if "\n" in address or "\r" in address:
+        return False
     try:
         sanitize_address(address, settings.DEFAULT_CHARSET)
     except ValueError:
@@ -364,49 +364,64 @@ def _writable(address: str) -> bool:
     return True
 
 
-def _address_refused(error: smtplib.SMTPRecipientsRefused) -> bool:
-    """Whether the server refused the recipient for good as an address."""
-    for code, reply in error.recipients.values():
-        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-        status = _STATUS.match(text)
-        if status:
-            if not (code >= 500 and _ADDRESS_STATUS.fullmatch(status.group(1))):
-                return False
-        elif code not in (550, 551, 553):
-            return False
-    return True
-
-
-def address_corrected(sender, *, person, fields, **kwargs) -> None:
-    """``members.signals.contact_details_changed``: once the e-mail address is corrected, the
-    notices refused at the former one and not given yet no longer wait for the post; the next
-    daily run e-mails them."""
-    if "email" in fields and person.email:
-        PreNotification.objects.filter(
-            member__person=person,
-            email_refused_at__isnull=False,
-            emailed_at__isnull=True,
-            posted_at__isnull=True,
-        ).update(email_refused_at=None)
-
-
-def _not_emailed(refused: Letters, held: Letters) -> None:
-    """Record the notices of the letters as not e-mailed, those ``refused`` for good as
-    refused (they wait for the post), one audit event per member (whose address the service
-    is to check)."""
+def _not_emailed(refused: Letters, held: Letters) -> int:
+    """Record the notices of the letters as not e-mailed, those ``refused`` as refused (they
+    go by post), one audit event per member (whose address the service is to check); returns
+    how many letters go by post. A member whose address was corrected while the letter was on
+    its way is not held to the former's refusal: the next run e-mails the new one."""
     now = timezone.now()
+    posted = 0
     with transaction.atomic():
-        for letters, by_post in ((refused, True), (held, False)):
+        people = [m.member.person_id for m, _, _ in refused]
+        # Locked as a correction locks them (members.rectify_contact_details): one waits for
+        # the other, and a correction made meanwhile is seen here.
+        current = dict(
+            Person.objects.select_for_update()
+            .filter(pk__in=people)
+            .order_by("pk")
+            .values_list("pk", "email")
+        )
+        for letters, refusal_of_letters in ((refused, True), (held, False)):
             for mandate, notices, _ in letters:
+                person = mandate.member.person
+                by_post = refusal_of_letters and current.get(person.pk) == person.email
+                posted += by_post
                 ids = [notice.pk for notice in notices]
                 refusal = {"email_refused_at": now} if by_post else {}
                 PreNotification.objects.filter(pk__in=ids).update(emailed_at=None, **refusal)
                 audit.record(
                     BillingTag.PRENOTIFY_UNSENT,
-                    subject=mandate.member.person_id,
+                    subject=person.pk,
                     target=mandate,
                     details={"notices": len(ids), "by_post": by_post},
                 )
+    return posted
+
+
+def address_corrected(sender, *, person, fields, **kwargs) -> None:
+    """``members.signals.contact_details_changed``, in the correction's transaction: once the
+    e-mail address is corrected, the notices refused at the former one, not given yet and not
+    due to be posted today at the latest, leave the postal queue; the next daily run e-mails
+    them. Audited with the correction's person."""
+    if "email" not in fields or not person.email:
+        return
+    # The next daily run is tomorrow's at the earliest: a notice whose last day is today stays
+    # with the post.
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    taken_back = PreNotification.objects.filter(
+        member__person=person,
+        email_refused_at__isnull=False,
+        emailed_at__isnull=True,
+        posted_at__isnull=True,
+        collection_date__gte=tomorrow + datetime.timedelta(days=calendar.notice_days()),
+    ).update(email_refused_at=None)
+    if taken_back:
+        audit.record(
+            BillingTag.PRENOTIFY_READDRESSED,
+            subject=person.pk,
+            target=person,
+            details={"notices": taken_back},
+        )
 
 
 def subject(*, schedule: bool) -> str:

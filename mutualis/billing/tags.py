@@ -16,6 +16,8 @@ class BillingTag(Tag):
     TARIFF_IMPORT = "billing:tariff:import"
     PRENOTIFY = "billing:prenotification:send"
     PRENOTIFY_UNSENT = "billing:prenotification:unsent"  # refused by the mail server: not given
+    # the address corrected: notices refused at the former one e-mailed again, not posted
+    PRENOTIFY_READDRESSED = "billing:prenotification:readdressed"
     PRENOTIFY_POST = "billing:prenotification:post"  # in a print run, for a member without e-mail
     PRENOTIFY_PRINT = "billing:prenotification:print"  # a print run's letters printed
     BATCH_BUILD = "billing:batch:build"

@@ -39,8 +39,11 @@ class _Handler:
     refuse: set[str] = field(default_factory=set)
     defer: dict[str, int] = field(default_factory=dict)
     drop: set[str] = field(default_factory=set)
+    answers: dict[str, str] = field(default_factory=dict)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address, _o):
+        if address in self.answers:
+            return self.answers[address]
         if address in self.refuse:
             return "550 5.1.1 Destinataire inconnu"
         with self.lock:
@@ -105,6 +108,11 @@ class LoopbackSMTP:
     def accept(self, address: str) -> None:
         """Stop refusing ``address``."""
         self._handler.refuse.discard(address)
+        self._handler.answers.pop(address, None)
+
+    def answer(self, address: str, reply: str) -> None:
+        """Answer RCPT TO for ``address`` with ``reply`` ("550 5.5.0 …"), every time."""
+        self._handler.answers[address] = reply
 
     def defer(self, address: str, times: int = 1) -> None:
         """Answer 451 to RCPT TO for ``address`` the next ``times`` times (a temporary

@@ -154,13 +154,14 @@ def _validate(data: bytes, namespace: str) -> bool:
             "Le fichier XML dépasse les limites de lecture (imbrication trop profonde ou texte "
             "trop long) : ce n'est pas un rapport de banque ordinaire."
         ) from None
-    # One schema object serves every thread: its error log is its last validation's, so the
-    # validation and the reading of its log go together.
-    with _SCHEMA_LOCK:
+    with _SCHEMA_LOCK:  # compiled once, by one thread
         found = _schema(version)
-        if found is None:
-            return False
-        schema, names = found
+    if found is None:
+        return False
+    schema, names, lock = found
+    # One schema object serves every thread: its error log is its last validation's, so the
+    # validation and the reading of its log go together (one version's files at a time).
+    with lock:
         if schema.validate(document):
             return True
         error = schema.error_log.filter_from_errors()[0]
@@ -172,19 +173,21 @@ def _validate(data: bytes, namespace: str) -> bool:
 
 
 _SCHEMA_LOCK = threading.Lock()
-_SCHEMAS: dict[str, tuple[etree.XMLSchema, frozenset[str]]] = {}
+_SCHEMAS: dict[str, tuple[etree.XMLSchema, frozenset[str], threading.Lock]] = {}
 
 
-def _schema(version: str) -> tuple[etree.XMLSchema, frozenset[str]] | None:
-    """The schema of ``version`` and the element names it declares, compiled once (under
-    ``_SCHEMA_LOCK``); None while ``schemas/`` has no file for it."""
+def _schema(version: str) -> tuple[etree.XMLSchema, frozenset[str], threading.Lock] | None:
+    """The schema of ``version``, the element names it declares and the lock of its
+    validations, compiled once (under ``_SCHEMA_LOCK``); None while ``schemas/`` has no file
+    for it."""
     if version not in _SCHEMAS:
         path = SCHEMAS / f"{version}.xsd"
         if not path.exists():
             return None
         tree = etree.parse(str(path))
         declared = tree.iterfind(".//{http://www.w3.org/2001/XMLSchema}element[@name]")
-        _SCHEMAS[version] = (etree.XMLSchema(tree), frozenset(e.get("name") for e in declared))
+        names = frozenset(e.get("name") for e in declared)
+        _SCHEMAS[version] = (etree.XMLSchema(tree), names, threading.Lock())
     return _SCHEMAS[version]
 
 

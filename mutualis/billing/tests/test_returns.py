@@ -358,3 +358,48 @@ def test_reports_checked_in_several_threads_at_once_get_their_own_answers(sent):
     for thread in threads:
         thread.join()
     assert wrong == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_reports_of_the_same_returns_in_opposite_orders_at_once_apply_them_once(
+    sent, monkeypatch
+):
+    """Two different reports name Alice's and Dave's rejections, in opposite orders, imported
+    at the same instant: no deadlock, each return recorded once, the second report's known."""
+    pair = [(sent["alice"], "AM04"), (sent["dave"], "AM04")]
+    files = [
+        pain002(sent["batch"], pair, message="STS-A"),
+        pain002(sent["batch"], pair[::-1], message="STS-B"),
+    ]
+    both_checked = threading.Barrier(2)
+    passed: set[int] = set()
+    match = apply._match
+
+    def matched(report):
+        pairs = match(report)
+        if threading.get_ident() not in passed:
+            passed.add(threading.get_ident())
+            both_checked.wait(timeout=10)
+        return pairs
+
+    monkeypatch.setattr(apply, "_match", matched)
+    outcomes, errors = [], []
+
+    def run(data):
+        try:
+            outcomes.append(import_bytes(data, file_name="x.xml"))
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    with on(datetime.date(2027, 1, 7)):
+        threads = [threading.Thread(target=run, args=(data,)) for data in files]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert sorted((o.applied, o.known) for o in outcomes) == [(0, 2), (2, 0)]
+    assert DebitReturn.objects.count() == 2 and ReturnFile.objects.count() == 2

@@ -13,6 +13,7 @@ from mutualis.billing import dunning
 from mutualis.billing.models import DunningLetter, LedgerKind
 from mutualis.billing.returns.apply import import_bytes
 from mutualis.billing.testing import batch_on, cycle_on, on, pain002, subscribed_on
+from mutualis.members.models import Person
 
 pytestmark = pytest.mark.django_db
 
@@ -120,6 +121,13 @@ def test_a_refused_e_mail_is_told_with_the_way_to_correct_the_address(client, hi
         in body
     )
     assert 'href="/espace/coordonnees/"' in body
+    assert "L'avis vous est envoyé par courrier." in body
+    Person.objects.filter(pk=dave.person_id).update(
+        address_line1="", address_line2="", postal_code="", city=""
+    )
+    body = " ".join(_get(client, dave, "/espace/cotisations/").content.decode().split())
+    assert "envoyé par courrier" not in body
+    assert "Nous n'avons pas d'adresse postale pour vous l'envoyer par courrier." in body
     assert "refusé l'adresse" not in _get(client, alice, "/espace/cotisations/").content.decode()
     notices.update(posted_at=refused)  # posted since: nothing left to tell
     assert "refusé l'adresse" not in _get(client, dave, "/espace/cotisations/").content.decode()

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from mutualis.billing import dunning, ledger, letters, statement
+from mutualis.billing import dunning, ledger, letters, notice_letters, statement
 from mutualis.billing.models import Instalment, Mandate
 from mutualis.contracts.cover import cover_status
 from mutualis.portal.access import MemberRequiredMixin
@@ -38,6 +38,11 @@ class PremiumsView(MemberRequiredMixin, TemplateView):
             for n in notices
             if n.email_refused_at and n.given_at is None and not n.superseded
         ]
+        by_post = ""  # whether the notice goes by post: "oui", "sans adresse" or not at all
+        if refused:
+            waiting = notice_letters.letters(notice_letters.pending(today).filter(member=member))
+            if waiting:
+                by_post = "oui" if any(letter.addressed for letter in waiting) else "sans adresse"
         context.update(
             today=today,
             year=year,
@@ -48,6 +53,7 @@ class PremiumsView(MemberRequiredMixin, TemplateView):
             history=statement.history(member),
             notices=notices,
             email_refused_at=max(refused, default=None),
+            by_post=by_post,
             email=member.person.email,
             case=case,
             case_dates=_case_dates(case),

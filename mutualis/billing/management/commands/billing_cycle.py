@@ -79,8 +79,8 @@ class Command(JobCommand):
             raise CommandError(
                 typography(
                     f"{_count(n, 'courriel', 'courriels')} d'avis de prélèvement non envoyé"
-                    f"{plural(n)} pour l'instant (différé{plural(n)} par le serveur de messagerie, "
-                    f"ou resté{plural(n)} en attente quand il a cessé de répondre) : "
+                    f"{plural(n)} (le serveur de messagerie a cessé de répondre ou refusé la "
+                    "plupart des courriels à la fois, ou l'adresse d'expédition est incorrecte) : "
                     f"{'leurs' if n > 1 else 'ses'} avis ne comptent pas comme envoyés et "
                     "repartent au prochain cycle. Vérifiez le serveur de messagerie (journal "
                     "d'audit : billing:prenotification:unsent)."
