@@ -42,7 +42,7 @@ class Report:
     lapsed: int = 0
     prenotified: int = 0
     unsent: int = 0  # pre-notification e-mails not sent for now: sent again next run
-    to_post: int = 0  # pre-notification e-mails refused for good: their notices go by post
+    to_post: int = 0  # pre-notification e-mails the mail server refused: their notices go by post
     dunning: dunning.Outcome = field(default_factory=dunning.Outcome)
 
 

@@ -386,8 +386,8 @@ class PreNotification(AccountingRecord):
     # office, in a print run (mutualis.billing.notice_letters).
     posted_at = models.DateTimeField("remise au courrier le", null=True, blank=True)
     print_run = models.UUIDField("tirage", null=True, blank=True, db_index=True)
-    # The mail server refused its e-mail for good as an address (or the address is not one): the
-    # notice goes by post instead, and is not e-mailed again until the address is corrected.
+    # The mail server refused its e-mail (or the address cannot be written): the notice goes by
+    # post instead, and is not e-mailed again unless the address is corrected.
     email_refused_at = models.DateTimeField("courriel refusé le", null=True, blank=True)
 
     class Meta:

@@ -1,8 +1,8 @@
 """Pre-notifications by post, for the members the daily run could not e-mail.
 
 The daily run (:func:`mutualis.billing.prenotify.notify`) e-mails each member the notices it
-makes. A member without an e-mail address, or whose e-mail the mail server refused for good,
-only finds them in the member space, which a member may never open; the SEPA rulebook asks the
+makes. A member without an e-mail address, or whose e-mail the mail server refused, only
+finds them in the member space, which a member may never open; the SEPA rulebook asks the
 creditor to tell the debtor. So those notices are printed and posted: the cotisations service
 prints the pending ones from the back office, in one *print run* (a PDF, one letter per
 mandate, with the text of the e-mail), and the run records each notice as posted, with one
@@ -12,8 +12,8 @@ again (a jammed printer) without being posted twice.
 A notice waits for a run while:
 
 - its member has no e-mail address (a member who gains one is e-mailed the notices still
-  waiting by the next daily run), or the mail server refused its e-mail for good as an address
-  (it is not e-mailed again until the address is corrected: ``prenotify.address_corrected``);
+  waiting by the next daily run), or the mail server refused its e-mail (it is not e-mailed
+  again unless the address is corrected: ``prenotify.address_corrected``);
 - it can still be posted in time: its debit at least 14 days ahead, as a notice counts from the
   day it is given (``prenotify.matured``);
 - it was neither e-mailed nor posted, and no later notice was made for its mandate and date

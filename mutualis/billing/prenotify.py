@@ -3,8 +3,8 @@ each debit at least 14 days before it (``MUTUALIS_SEPA_PRENOTIFICATION_DAYS``).
 
 A notice is a :class:`~mutualis.billing.models.PreNotification` row: (mandate, collection date,
 amount). It is *given* when it leaves for the member: e-mailed at once by the run that makes it,
-or, for a member without an e-mail address or whose e-mail the mail server refused for good,
-posted in a print run (:mod:`mutualis.billing.notice_letters`). The amount a mandate may be
+or, for a member without an e-mail address or whose e-mail the mail server refused, posted
+in a print run (:mod:`mutualis.billing.notice_letters`). The amount a mandate may be
 debited on a date is that of its *latest notice given at least 14 days before*
 (:func:`announced`); the batch of that date debits exactly it, or nothing. A notice made in
 time but posted too late does not count: that date's premium waits for the next date, which the
@@ -76,7 +76,7 @@ class Outcome:
     notices: int = 0
     emails: int = 0
     unsent: int = 0  # letters not sent for now: e-mailed again by the next run (see _send)
-    to_post: int = 0  # letters refused for good: their notices wait for the post
+    to_post: int = 0  # letters the mail server refused: their notices wait for the post
     restricted: int = 0
     notified: list = field(default_factory=list)
 
@@ -202,7 +202,7 @@ def _notify_chunk(
         by_mandate[mandate_id].append(tuple(notice))
 
     # The latest notice of each date, when it was never given nor refused by the mail server
-    # for good (that one waits for the post).
+    # (that one waits for the post).
     waiting: dict = defaultdict(dict)
     for notice in (
         PreNotification.objects.filter(
