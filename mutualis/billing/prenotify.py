@@ -71,14 +71,26 @@ class Due:
 
 
 @dataclass
+class Sending:
+    """The letters of a run that did not leave, gathered over its chunks (:func:`_send`) and
+    settled once after the last (:func:`_settle`)."""
+
+    unwritable: Letters = field(default_factory=list)
+    refused: Letters = field(default_factory=list)  # by the server
+    held: Letters = field(default_factory=list)
+    answered: int = 0  # letters the server answered, taken or refused
+
+
+@dataclass
 class Outcome:
     members: int = 0
     notices: int = 0
     emails: int = 0
-    unsent: int = 0  # letters not sent for now: e-mailed again by the next run (see _send)
+    unsent: int = 0  # letters not sent for now: e-mailed again by the next run (see _settle)
     to_post: int = 0  # letters the mail server refused: their notices wait for the post
     restricted: int = 0
     notified: list = field(default_factory=list)
+    sending: Sending = field(default_factory=Sending)
 
 
 def matured(notices: Iterable[Notice], day: datetime.date) -> Decimal | None:
@@ -174,6 +186,8 @@ def notify(
         _notify_chunk(rows, today=today, horizon=horizon, actor=actor, outcome=outcome, now=now)
         if progress:
             progress(len(rows))
+    # After the last chunk's e-mails (callbacks run in the order they were registered).
+    transaction.on_commit(lambda: _settle(outcome))
     return outcome
 
 
@@ -283,40 +297,33 @@ def _notify_chunk(
 
 
 def _send(letters: Letters, outcome: Outcome) -> None:
-    """E-mail each letter, once the run's transaction has committed, over one connection.
+    """E-mail each letter, once the chunk's transaction has committed, over one connection.
 
-    The notices were recorded as e-mailed in that transaction. A letter that does not leave has
-    its notices recorded as not e-mailed after all, with an audit event, so that they do not
-    count as given:
+    The notices were recorded as e-mailed in that transaction. The letters that do not leave
+    are gathered in ``outcome.sending``, and :func:`_settle` records their notices as not
+    e-mailed after the run's last chunk:
 
     - **refused**: the server refused its recipient or its message (whatever the reply: an
       unknown mailbox is answered 5.1.1 by some servers, 5.5.0 or 5.4.1 by others), or its
-      address cannot be written. Its notices are marked ``email_refused_at`` and go by post
-      (``billing.notice_letters``); they are not e-mailed again unless the address is corrected
-      (:func:`address_corrected`). ``outcome.to_post``; the job goes on;
-    - **held**: the server gone or closing (421), a setting wrong (the sender's address), or
-      most of the letters the server answered refused at once (``BREAKER``: a relay that
-      refuses us refuses every address). The next daily run e-mails them again and the job
-      fails; ``outcome.unsent``.
+      address cannot be written;
+    - **held**: the server gone or closing (421), or a setting wrong (the sender's address):
+      this letter and every one not sent yet.
 
     Nothing is raised: the other letters, the run's other chunks and steps go on.
     """
     if not letters:
         return
     organisation = settings.MUTUALIS_ORGANISATION
+    sending = outcome.sending
     connection = get_connection()
-    unwritable: Letters = []
-    refused: Letters = []  # by the server: by post, unless most of the sending is (below)
-    held: Letters = []
-    answered = 0  # letters the server answered, taken or refused
     index = 0  # the letter being sent
     try:
-        connection.open()  # one connection for the run's messages (closed below)
+        connection.open()  # one connection for the chunk's messages (closed below)
         for index, (mandate, notices, schedule) in enumerate(letters):
             letter = letters[index]
             address = mandate.member.person.email
             if not _writable(address):  # a legacy import's, say
-                unwritable.append(letter)
+                sending.unwritable.append(letter)
                 continue
             message = EmailMessage(
                 subject=f"{subject(schedule=schedule)} — {organisation['short_name']}",
@@ -329,28 +336,39 @@ def _send(letters: Letters, outcome: Outcome) -> None:
                 message.send()
             except smtplib.SMTPRecipientsRefused as error:
                 closing = any(code == 421 for code, _ in error.recipients.values())
-                (held if closing else refused).append(letter)
-            except smtplib.SMTPDataError:
-                refused.append(letter)
-            answered += 1
+                (sending.held if closing else sending.refused).append(letter)
+            except smtplib.SMTPDataError as error:
+                (sending.held if error.smtp_code == 421 else sending.refused).append(letter)
+            sending.answered += 1
     except Exception as error:  # the server gone, a setting wrong…: nothing more leaves
-        held.extend(letters[index:])
+        sending.held.extend(letters[index:])
         log.error("pre-notification e-mails stopped: %s", type(error).__name__)
     finally:
         connection.close()
-    if len(refused) >= BREAKER and 2 * len(refused) > answered:
-        log.error("pre-notification e-mails: %d of %d refused, held", len(refused), answered)
+
+
+def _settle(outcome: Outcome) -> None:
+    """Record the run's letters that did not leave (:func:`_send`): the refused ones' notices
+    go by post (``email_refused_at``, ``billing.notice_letters``) and are not e-mailed again
+    unless the address is corrected (:func:`address_corrected`), the job going on; the held
+    ones' are e-mailed again by the next daily run, and the job fails. When most of the
+    letters the server answered in the run were refused (``BREAKER_REFUSALS``), that is the
+    server's fault (a relay that refuses us refuses every address): they are held too."""
+    sending, outcome.sending = outcome.sending, Sending()
+    refused, held = sending.refused, sending.held
+    if len(refused) > BREAKER_REFUSALS and 2 * len(refused) > sending.answered:
+        log.error("pre-notifications: %d of %d refused, held", len(refused), sending.answered)
         held, refused = held + refused, []
-    refused += unwritable
+    refused = refused + sending.unwritable
     if refused or held:
         outcome.to_post += _not_emailed(refused, held)
         outcome.unsent += len(held)
 
 
-# Of the letters of one sending the server answered, this many refused, and more than half of
-# them, are taken as the server's fault (a relay that refuses us, a quota, a policy), not the
-# addresses': none of them goes to the post.
-BREAKER = 3
+# More refusals than this in one run, and more than half of the letters the server answered,
+# are the server's fault. Fewer are taken as the addresses': a notice held for a refusal that
+# was its address's would be offered, and refused, again each day without ever being posted.
+BREAKER_REFUSALS = 10
 
 
 def _writable(address: str) -> bool:

@@ -96,15 +96,15 @@ def _import(data: bytes, *, file_name: str, actor) -> Outcome:
     if not pairs:
         raise ReturnFileError("Le fichier ne contient aucun rejet ni retour de prélèvement.")
     with transaction.atomic():
-        # The debits concerned, locked in one order: two reports naming the same debits in
-        # different orders, imported at once, wait for each other instead of deadlocking, and
-        # the second finds the first's returns known.
-        list(
-            Debit.objects.select_for_update()
-            .filter(pk__in={debit.pk for _, debit in pairs})
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        # The mandates and the debits concerned, locked in one order (a mandate before its
+        # debits, as the mandate services lock them): two reports naming them in different
+        # orders, imported at once, wait for each other instead of deadlocking, and the
+        # second finds the first's returns known.
+        for model, ids in (
+            (Mandate, {debit.mandate_id for _, debit in pairs}),
+            (Debit, {debit.pk for _, debit in pairs}),
+        ):
+            list(model.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
         record = ReturnFile.objects.create(
             sha256=sha,
             kind=report.kind,

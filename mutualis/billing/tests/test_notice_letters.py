@@ -311,6 +311,7 @@ def test_an_address_that_is_not_one_refuses_its_letter_alone(smtp_server):
         letters.append((mandate, list(PreNotification.objects.filter(member=member)), True))
     outcome = prenotify.Outcome()
     prenotify._send(letters, outcome)
+    prenotify._settle(outcome)
     assert [to for m in smtp_server.messages for to in m.rcpt_tos] == [alice.person.email]
     assert (outcome.to_post, outcome.unsent) == (1, 0), "it cannot go by e-mail: by post"
     assert not PreNotification.objects.filter(member=zoe, emailed_at__isnull=False).exists()
@@ -341,7 +342,8 @@ def test_an_address_refused_sends_its_notices_by_post(smtp_server, reply):
     out = io.StringIO()
     with on(START, hour=2):
         call_command("billing_cycle", stdout=out)
-    assert "1 courriel d'avis refusé par le serveur de messagerie (avis à poster)" in out.getvalue()
+    told = "1 courriel d'avis refusé par le serveur de messagerie ou mal adressé (avis à poster)"
+    assert told in out.getvalue()
     assert [to for m in smtp_server.messages for to in m.rcpt_tos] == [alice.person.email]
     notices = PreNotification.objects.filter(member=zoe)
     assert notices.exists()
@@ -385,10 +387,15 @@ def test_a_wrong_sender_setting_sends_nobody_to_the_post_and_fails_the_job(smtp_
 
 
 @pytest.mark.django_db(transaction=True)  # the e-mails leave as the run's chunks commit
-def test_most_of_a_run_refused_at_once_is_the_server_s_fault_not_the_addresses(smtp_server):
-    """Four members, each refused 550 5.1.1 (a relay answering so for everyone): no letter goes
-    to the post, the job fails, the next run tries again; two refused of four are the
-    addresses'."""
+def test_most_of_a_run_refused_at_once_is_the_server_s_fault_not_the_addresses(
+    smtp_server, monkeypatch
+):
+    """Four members, each refused 550 5.1.1 (a relay answering so for everyone), with more
+    refusals than the breaker's count (two here, for four members) and more than half of the
+    run, in chunks of one: no letter goes to the post, the job fails, the next run tries
+    again; two refused of four are the addresses'."""
+    monkeypatch.setattr(prenotify, "BREAKER_REFUSALS", 1)
+    monkeypatch.setattr(prenotify, "CHUNK", 1)  # the breaker counts the run, not a chunk
     members = [
         subscribed_on(START, first_names=name, email=f"m{n}@example.org", seed=n).member
         for n, name in enumerate(["Alice", "Bob", "Chloé", "Dan"], start=1)
@@ -435,9 +442,10 @@ def test_a_corrected_address_takes_back_the_refused_notices_by_e_mail(smtp_serve
 
 
 @pytest.mark.django_db(transaction=True)  # the e-mails leave as the run's chunks commit
-def test_the_breaker_counts_only_the_letters_the_server_answered(smtp_server):
+def test_the_breaker_counts_only_the_letters_the_server_answered(smtp_server, monkeypatch):
     """A relay answers "550 Relaying denied" three times, then closes (421): three refused of
     the three it answered is its fault — nobody goes to the post, the job fails."""
+    monkeypatch.setattr(prenotify, "BREAKER_REFUSALS", 2)
     for n, name in enumerate(["Alice", "Bob", "Chloé", "Dan", "Eve", "Fred"], start=1):
         subscribed_on(START, first_names=name, email=f"m{n}@example.org", seed=n)
     replies = iter(["550 Relaying denied"] * 3)
@@ -510,3 +518,31 @@ def test_a_correction_on_a_notice_s_last_day_leaves_that_one_with_the_post(smtp_
     (event,) = Event.objects.filter(tag=BillingTag.PRENOTIFY_READDRESSED)
     assert event.subject_id == str(zoe.person_id)
     assert event.details == {"notices": taken_back.count()}
+
+
+@pytest.mark.django_db(transaction=True)  # the e-mails leave as the run's chunks commit
+def test_a_few_refusals_are_the_addresses_even_when_they_are_the_whole_run(smtp_server):
+    """Three members whose addresses are all dead, on a day nobody else is written to: under
+    the breaker's count, their notices go to the post (held, they would be offered and
+    refused again each day, never posted)."""
+    for n, name in enumerate(["Alice", "Bob", "Chloé"], start=1):
+        subscribed_on(START, first_names=name, email=f"m{n}@example.org", seed=n)
+        smtp_server.refuse(f"m{n}@example.org")
+    with on(START, hour=2):
+        call_command("billing_cycle", stdout=io.StringIO())
+    with on(START):
+        assert len({n.member_id for n in notice_letters.pending()}) == 3
+
+
+@pytest.mark.django_db(transaction=True)  # the e-mails leave as the run's chunks commit
+def test_a_server_closing_during_the_message_holds_the_letter(smtp_server):
+    """421 to the message (DATA): the server's going away, not a refusal — e-mailed again."""
+    zoe = subscribed_on(START, first_names="Zoé", email="zoe@example.org", seed=3).member
+
+    async def data(server, session, envelope):
+        return "421 4.3.2 Service en cours d'arrêt"
+
+    smtp_server._handler.handle_DATA = data
+    with on(START, hour=2), pytest.raises(CommandError, match="1 courriel d'avis"):
+        call_command("billing_cycle", stdout=io.StringIO())
+    assert not PreNotification.objects.filter(member=zoe, email_refused_at__isnull=False).exists()

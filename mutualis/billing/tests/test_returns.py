@@ -264,12 +264,9 @@ def test_a_report_against_its_schema_is_refused_whole_naming_the_line_never_a_va
     assert not ReturnFile.objects.exists() and not DebitReturn.objects.exists()
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_the_same_report_imported_twice_at_once_is_applied_once(sent, monkeypatch):
-    """The page and the command import one file at the same instant: both pass the "already
-    imported?" check, one commits, the other is told it is known — no error, one return."""
-    data = pain002(sent["batch"], [(sent["alice"], "AM04")])
+def _imported_at_once(monkeypatch, files: list[bytes], day=datetime.date(2027, 1, 7)) -> list:
+    """Import ``files`` in two threads (two connections), each past the "already imported?"
+    check and the matching before either writes; their outcomes."""
     both_checked = threading.Barrier(2)
     passed: set[int] = set()
     match = apply._match
@@ -284,21 +281,31 @@ def test_the_same_report_imported_twice_at_once_is_applied_once(sent, monkeypatc
     monkeypatch.setattr(apply, "_match", matched)
     outcomes, errors = [], []
 
-    def run(name):
+    def run(data):
         try:
-            outcomes.append(import_bytes(data, file_name=name))
+            outcomes.append(import_bytes(data, file_name="x.xml"))
         except BaseException as error:  # reported below
             errors.append(error)
         finally:
             connection.close()
 
-    with on(datetime.date(2027, 1, 7)):
-        threads = [threading.Thread(target=run, args=(f"{n}.xml",)) for n in range(2)]
+    with on(day):
+        threads = [threading.Thread(target=run, args=(data,)) for data in files]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
     assert errors == []
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_report_imported_twice_at_once_is_applied_once(sent, monkeypatch):
+    """The page and the command import one file at the same instant: both pass the "already
+    imported?" check, one commits, the other is told it is known — no error, one return."""
+    data = pain002(sent["batch"], [(sent["alice"], "AM04")])
+    outcomes = _imported_at_once(monkeypatch, [data, data])
     assert sorted((o.applied, o.already) for o in outcomes) == [(0, True), (1, False)]
     assert DebitReturn.objects.count() == 1 and ReturnFile.objects.count() == 1
 
@@ -372,34 +379,28 @@ def test_two_reports_of_the_same_returns_in_opposite_orders_at_once_apply_them_o
         pain002(sent["batch"], pair, message="STS-A"),
         pain002(sent["batch"], pair[::-1], message="STS-B"),
     ]
-    both_checked = threading.Barrier(2)
-    passed: set[int] = set()
-    match = apply._match
-
-    def matched(report):
-        pairs = match(report)
-        if threading.get_ident() not in passed:
-            passed.add(threading.get_ident())
-            both_checked.wait(timeout=10)
-        return pairs
-
-    monkeypatch.setattr(apply, "_match", matched)
-    outcomes, errors = [], []
-
-    def run(data):
-        try:
-            outcomes.append(import_bytes(data, file_name="x.xml"))
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    with on(datetime.date(2027, 1, 7)):
-        threads = [threading.Thread(target=run, args=(data,)) for data in files]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    assert errors == []
+    outcomes = _imported_at_once(monkeypatch, files)
     assert sorted((o.applied, o.known) for o in outcomes) == [(0, 2), (2, 0)]
     assert DebitReturn.objects.count() == 2 and ReturnFile.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_reports_ending_the_same_mandates_in_opposite_orders_at_once_both_apply(
+    sent, monkeypatch, tmp_path
+):
+    """January's report closes Alice's then Dave's account (AC04), February's Dave's then
+    Alice's — different debits, the same mandates, imported at the same instant: no deadlock,
+    all four returns recorded."""
+    february = datetime.date(2027, 2, 5)
+    cycle_on(datetime.date(2027, 1, 20))
+    later = batch_on(february, tmp_path).batch
+    alice, dave = sent["alice"], sent["dave"]
+    alice2, dave2 = (Debit.objects.get(batch=later, member=d.member) for d in (alice, dave))
+    files = [
+        pain002(sent["batch"], [(alice, "AC04"), (dave, "AC04")], message="STS-JAN"),
+        pain002(later, [(dave2, "AC04"), (alice2, "AC04")], message="STS-FEB", day=february),
+    ]
+    outcomes = _imported_at_once(monkeypatch, files, day=datetime.date(2027, 2, 7))
+    assert sorted(o.applied for o in outcomes) == [2, 2]
+    assert DebitReturn.objects.count() == 4

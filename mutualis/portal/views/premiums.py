@@ -54,7 +54,6 @@ class PremiumsView(MemberRequiredMixin, TemplateView):
             notices=notices,
             email_refused_at=max(refused, default=None),
             by_post=by_post,
-            email=member.person.email,
             case=case,
             case_dates=_case_dates(case),
             letters=statement.letters_of(member),

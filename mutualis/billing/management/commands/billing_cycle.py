@@ -58,8 +58,10 @@ class Command(JobCommand):
             _count(report.prenotified, "pré-notification", "pré-notifications"),
             _count(
                 report.to_post,
-                "courriel d'avis refusé par le serveur de messagerie (avis à poster)",
-                "courriels d'avis refusés par le serveur de messagerie (avis à poster)",
+                "courriel d'avis refusé par le serveur de messagerie ou mal adressé (avis à "
+                "poster)",
+                "courriels d'avis refusés par le serveur de messagerie ou mal adressés (avis à "
+                "poster)",
             ),
             "Impayés : "
             + ", ".join(
