@@ -72,12 +72,11 @@ class Due:
 
 @dataclass
 class Sending:
-    """The letters of a run that did not leave, gathered over its chunks (:func:`_send`) and
-    settled once after the last (:func:`_settle`)."""
+    """The letters of a run refused, gathered over its chunks (:func:`_send`) and sent to the
+    post once after the last (:func:`_settle`)."""
 
     unwritable: Letters = field(default_factory=list)
     refused: Letters = field(default_factory=list)  # by the server
-    held: Letters = field(default_factory=list)
     answered: int = 0  # letters the server answered, taken or refused
 
 
@@ -299,15 +298,17 @@ def _notify_chunk(
 def _send(letters: Letters, outcome: Outcome) -> None:
     """E-mail each letter, once the chunk's transaction has committed, over one connection.
 
-    The notices were recorded as e-mailed in that transaction. The letters that do not leave
-    are gathered in ``outcome.sending``, and :func:`_settle` records their notices as not
-    e-mailed after the run's last chunk:
+    The notices were recorded as e-mailed in that transaction. Those of a letter that did not
+    leave are recorded as not e-mailed at once, in this chunk (:func:`_not_emailed`), so that
+    they never count as given; the next daily run would e-mail them again. A letter did not
+    leave when:
 
-    - **refused**: the server refused its recipient or its message (whatever the reply: an
-      unknown mailbox is answered 5.1.1 by some servers, 5.5.0 or 5.4.1 by others), or its
-      address cannot be written;
-    - **held**: the server gone or closing (421), or a setting wrong (the sender's address):
-      this letter and every one not sent yet.
+    - the server refused its recipient or its message (whatever the reply: an unknown mailbox
+      is answered 5.1.1 by some servers, 5.5.0 or 5.4.1 by others), or its address cannot be
+      written: *refused*, gathered in ``outcome.sending`` for :func:`_settle` to send them to
+      the post after the run's last chunk;
+    - the server is gone or closing (421), or a setting is wrong (the sender's address): this
+      letter and every one not sent yet are *held*, ``outcome.unsent``.
 
     Nothing is raised: the other letters, the run's other chunks and steps go on.
     """
@@ -315,15 +316,19 @@ def _send(letters: Letters, outcome: Outcome) -> None:
         return
     organisation = settings.MUTUALIS_ORGANISATION
     sending = outcome.sending
-    connection = get_connection()
+    unwritable: Letters = []
+    refused: Letters = []
+    held: Letters = []
     index = 0  # the letter being sent
+    connection = None
     try:
+        connection = get_connection()
         connection.open()  # one connection for the chunk's messages (closed below)
         for index, (mandate, notices, schedule) in enumerate(letters):
             letter = letters[index]
             address = mandate.member.person.email
             if not _writable(address):  # a legacy import's, say
-                sending.unwritable.append(letter)
+                unwritable.append(letter)
                 continue
             message = EmailMessage(
                 subject=f"{subject(schedule=schedule)} — {organisation['short_name']}",
@@ -335,34 +340,49 @@ def _send(letters: Letters, outcome: Outcome) -> None:
             try:
                 message.send()
             except smtplib.SMTPRecipientsRefused as error:
-                closing = any(code == 421 for code, _ in error.recipients.values())
-                (sending.held if closing else sending.refused).append(letter)
+                if any(code == 421 for code, _ in error.recipients.values()):
+                    held.append(letter)  # closing: the next letters fail and are held too
+                    continue
+                refused.append(letter)
             except smtplib.SMTPDataError as error:
-                (sending.held if error.smtp_code == 421 else sending.refused).append(letter)
+                if error.smtp_code == 421:
+                    held.append(letter)
+                    continue
+                refused.append(letter)
             sending.answered += 1
     except Exception as error:  # the server gone, a setting wrong…: nothing more leaves
-        sending.held.extend(letters[index:])
+        held.extend(letters[index:])
         log.error("pre-notification e-mails stopped: %s", type(error).__name__)
     finally:
-        connection.close()
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception as error:  # the messages are sent or not already
+                log.error("pre-notification e-mails: closing failed: %s", type(error).__name__)
+    if refused or unwritable or held:
+        _not_emailed(refused + unwritable + held)
+        sending.refused += refused
+        sending.unwritable += unwritable
+        outcome.unsent += len(held)
 
 
 def _settle(outcome: Outcome) -> None:
-    """Record the run's letters that did not leave (:func:`_send`): the refused ones' notices
-    go by post (``email_refused_at``, ``billing.notice_letters``) and are not e-mailed again
-    unless the address is corrected (:func:`address_corrected`), the job going on; the held
-    ones' are e-mailed again by the next daily run, and the job fails. When most of the
-    letters the server answered in the run were refused (``BREAKER_REFUSALS``), that is the
-    server's fault (a relay that refuses us refuses every address): they are held too."""
+    """After the run's last chunk: send to the post the notices of the letters refused
+    (``email_refused_at``, ``billing.notice_letters``), which are then not e-mailed again
+    unless the address is corrected (:func:`address_corrected`); the job goes on. When most
+    of the letters the server answered in the run were refused (``BREAKER_REFUSALS``), that
+    is the server's fault (a relay that refuses us refuses every address): they stay held,
+    e-mailed again by the next daily run, and the job fails. A run stopped before this step
+    leaves them held, which is safe."""
     sending, outcome.sending = outcome.sending, Sending()
-    refused, held = sending.refused, sending.held
+    refused = sending.refused
     if len(refused) > BREAKER_REFUSALS and 2 * len(refused) > sending.answered:
         log.error("pre-notifications: %d of %d refused, held", len(refused), sending.answered)
-        held, refused = held + refused, []
+        outcome.unsent += len(refused)
+        refused = []
     refused = refused + sending.unwritable
-    if refused or held:
-        outcome.to_post += _not_emailed(refused, held)
-        outcome.unsent += len(held)
+    if refused:
+        outcome.to_post += _to_post(refused)
 
 
 # More refusals than this in one run, and more than half of the letters the server answered,
@@ -382,36 +402,53 @@ def _writable(address: str) -> bool:
     return True
 
 
-def _not_emailed(refused: Letters, held: Letters) -> int:
-    """Record the notices of the letters as not e-mailed, those ``refused`` as refused (they
-    go by post), one audit event per member (whose address the service is to check); returns
-    how many letters go by post. A member whose address was corrected while the letter was on
-    its way is not held to the former's refusal: the next run e-mails the new one."""
+def _not_emailed(letters: Letters) -> None:
+    """Record the notices of ``letters`` as not e-mailed, one audit event per member (whose
+    address the service is to check, or the mail server)."""
+    with transaction.atomic():
+        for mandate, notices, _ in letters:
+            ids = [notice.pk for notice in notices]
+            PreNotification.objects.filter(pk__in=ids).update(emailed_at=None)
+            audit.record(
+                BillingTag.PRENOTIFY_UNSENT,
+                subject=mandate.member.person_id,
+                target=mandate,
+                details={"notices": len(ids)},
+            )
+
+
+def _to_post(letters: Letters) -> int:
+    """Send to the post the notices of ``letters``, refused (``email_refused_at``), one audit
+    event per member; returns how many letters. A member whose address was corrected since the
+    letter was written is not held to the former's refusal: the next run e-mails the new one.
+    Notices given or superseded since are left as they are."""
     now = timezone.now()
     posted = 0
     with transaction.atomic():
-        people = [m.member.person_id for m, _, _ in refused]
         # Locked as a correction locks them (members.rectify_contact_details): one waits for
         # the other, and a correction made meanwhile is seen here.
         current = dict(
             Person.objects.select_for_update()
-            .filter(pk__in=people)
+            .filter(pk__in=[mandate.member.person_id for mandate, _, _ in letters])
             .order_by("pk")
             .values_list("pk", "email")
         )
-        for letters, refusal_of_letters in ((refused, True), (held, False)):
-            for mandate, notices, _ in letters:
-                person = mandate.member.person
-                by_post = refusal_of_letters and current.get(person.pk) == person.email
-                posted += by_post
-                ids = [notice.pk for notice in notices]
-                refusal = {"email_refused_at": now} if by_post else {}
-                PreNotification.objects.filter(pk__in=ids).update(emailed_at=None, **refusal)
+        for mandate, notices, _ in letters:
+            person = mandate.member.person
+            if current.get(person.pk) != person.email:
+                continue
+            marked = PreNotification.objects.filter(
+                pk__in=[notice.pk for notice in notices],
+                emailed_at__isnull=True,
+                posted_at__isnull=True,
+            ).update(email_refused_at=now)
+            if marked:
+                posted += 1
                 audit.record(
-                    BillingTag.PRENOTIFY_UNSENT,
+                    BillingTag.PRENOTIFY_REFUSED,
                     subject=person.pk,
                     target=mandate,
-                    details={"notices": len(ids), "by_post": by_post},
+                    details={"notices": marked},
                 )
     return posted
 

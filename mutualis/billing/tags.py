@@ -15,7 +15,8 @@ class BillingTag(Tag):
     TARIFF_NOTICE = "billing:tariff_notice:send"
     TARIFF_IMPORT = "billing:tariff:import"
     PRENOTIFY = "billing:prenotification:send"
-    PRENOTIFY_UNSENT = "billing:prenotification:unsent"  # refused by the mail server: not given
+    PRENOTIFY_UNSENT = "billing:prenotification:unsent"  # the e-mail did not leave: not given
+    PRENOTIFY_REFUSED = "billing:prenotification:refused"  # refused: the notices go by post
     # the address corrected: notices refused at the former one e-mailed again, not posted
     PRENOTIFY_READDRESSED = "billing:prenotification:readdressed"
     PRENOTIFY_POST = "billing:prenotification:post"  # in a print run, for a member without e-mail

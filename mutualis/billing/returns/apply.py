@@ -96,13 +96,13 @@ def _import(data: bytes, *, file_name: str, actor) -> Outcome:
     if not pairs:
         raise ReturnFileError("Le fichier ne contient aucun rejet ni retour de prélèvement.")
     with transaction.atomic():
-        # The mandates and the debits concerned, locked in one order (a mandate before its
-        # debits, as the mandate services lock them): two reports naming them in different
-        # orders, imported at once, wait for each other instead of deadlocking, and the
-        # second finds the first's returns known.
+        # The debits and the mandates concerned, locked in one order (the debits first, as a
+        # batch's release locks them before it touches their mandates): two reports naming
+        # them in different orders, imported at once, wait for each other instead of
+        # deadlocking, and the second finds the first's returns known.
         for model, ids in (
-            (Mandate, {debit.mandate_id for _, debit in pairs}),
             (Debit, {debit.pk for _, debit in pairs}),
+            (Mandate, {debit.mandate_id for _, debit in pairs}),
         ):
             list(model.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
         record = ReturnFile.objects.create(

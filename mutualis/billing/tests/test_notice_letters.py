@@ -279,7 +279,8 @@ def test_notices_the_mail_server_did_not_take_for_now_go_with_the_next_run(smtp_
         assert prenotify.announced(zoe.mandates.get(), JAN) is None
     (event,) = Event.objects.filter(tag=BillingTag.PRENOTIFY_UNSENT)
     assert event.subject_id == str(zoe.person_id)
-    assert event.details == {"notices": refused.count(), "by_post": False}
+    assert event.details == {"notices": refused.count()}
+    assert not Event.objects.filter(tag=BillingTag.PRENOTIFY_REFUSED).exists()
     with on(START):
         assert not notice_letters.pending().exists(), "the server's fault: e-mailed again"
 
@@ -349,9 +350,10 @@ def test_an_address_refused_sends_its_notices_by_post(smtp_server, reply):
     assert notices.exists()
     assert not notices.filter(emailed_at__isnull=False).exists()
     assert not notices.filter(email_refused_at__isnull=True).exists()
-    (event,) = Event.objects.filter(tag=BillingTag.PRENOTIFY_UNSENT)
-    assert event.subject_id == str(zoe.person_id)
-    assert event.details == {"notices": notices.count(), "by_post": True}
+    for tag in (BillingTag.PRENOTIFY_UNSENT, BillingTag.PRENOTIFY_REFUSED):
+        (event,) = Event.objects.filter(tag=tag)
+        assert event.subject_id == str(zoe.person_id)
+        assert event.details == {"notices": notices.count()}
     with on(START):
         (letter,) = notice_letters.letters(notice_letters.pending())
     assert letter.mandate.member_id == zoe.pk and letter.email_refused_at is not None
@@ -483,13 +485,13 @@ def test_an_address_corrected_while_its_letter_was_refused_is_e_mailed_next(
     held against the new address — no post, the next run e-mails the new one."""
     zoe = subscribed_on(START, first_names="Zoé", email="zoe@example.org", seed=3).member
     smtp_server.refuse("zoe@example.org")
-    not_emailed = prenotify._not_emailed
+    to_post = prenotify._to_post
 
-    def corrected_meanwhile(refused, held):
+    def corrected_meanwhile(letters):
         members.rectify_contact_details(person=zoe.person, changes={"email": "zoe.ok@example.org"})
-        return not_emailed(refused, held)
+        return to_post(letters)
 
-    monkeypatch.setattr(prenotify, "_not_emailed", corrected_meanwhile)
+    monkeypatch.setattr(prenotify, "_to_post", corrected_meanwhile)
     out = io.StringIO()
     with on(START, hour=2):
         call_command("billing_cycle", stdout=out)  # neither refused nor the server's fault
@@ -546,3 +548,40 @@ def test_a_server_closing_during_the_message_holds_the_letter(smtp_server):
     with on(START, hour=2), pytest.raises(CommandError, match="1 courriel d'avis"):
         call_command("billing_cycle", stdout=io.StringIO())
     assert not PreNotification.objects.filter(member=zoe, email_refused_at__isnull=False).exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the e-mails leave as the run's chunks commit
+def test_a_run_stopped_before_its_end_leaves_its_refused_letters_not_given(
+    smtp_server, monkeypatch
+):
+    """Zoé's letter is refused, then the run dies before it settles the refusals (a database
+    error, the job killed): her notices are not counted as given all the same — the next run
+    offers them again."""
+    monkeypatch.setattr(prenotify, "CHUNK", 1)
+    zoe = subscribed_on(START, first_names="Zoé", email="zoe@example.org", seed=3).member
+    subscribed_on(START, first_names="Alice", seed=1)
+    smtp_server.refuse("zoe@example.org")
+
+    def killed(outcome):
+        raise RuntimeError("the job killed")
+
+    monkeypatch.setattr(prenotify, "_settle", killed)
+    with on(START, hour=2), pytest.raises(RuntimeError):
+        cycle.run(today=START)
+    zoes = PreNotification.objects.filter(member=zoe)
+    assert zoes.exists() and not zoes.filter(emailed_at__isnull=False).exists()
+    assert not zoes.filter(email_refused_at__isnull=False).exists()
+    monkeypatch.undo()
+    smtp_server.accept("zoe@example.org")
+    with on(TODAY, hour=2):
+        call_command("billing_cycle", stdout=io.StringIO())
+    assert "zoe@example.org" in {to for m in smtp_server.messages for to in m.rcpt_tos}
+
+
+@pytest.mark.django_db(transaction=True)  # the e-mails leave as the run's chunks commit
+def test_a_mail_setting_that_fails_the_connection_holds_every_letter(smtp_server, settings):
+    subscribed_on(START, first_names="Zoé", email="zoe@example.org", seed=3)
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = True  # Django refuses both at once
+    with on(START, hour=2), pytest.raises(CommandError, match="1 courriel d'avis"):
+        call_command("billing_cycle", stdout=io.StringIO())
+    assert not PreNotification.objects.filter(emailed_at__isnull=False).exists()

@@ -117,8 +117,9 @@ def test_a_refused_e_mail_is_told_with_the_way_to_correct_the_address(client, hi
     notices.update(emailed_at=None, email_refused_at=refused)
     body = " ".join(_get(client, dave, "/espace/cotisations/").content.decode().split())
     assert (
-        "Notre courriel d'avis du 10 janvier 2027 n'a pas pu vous être remis : la messagerie de "
-        "l'adresse électronique à laquelle nous vous l'avons écrit l'a refusé." in body
+        "Notre courriel d'avis du 10 janvier 2027 n'a pas pu vous être remis : l'adresse "
+        "électronique à laquelle nous vous l'avons écrit a été refusée par sa messagerie, ou "
+        "n'est pas valide." in body
     )
     assert "dave@example.org" not in body.split("Prélèvements annoncés")[1], (
         "the address it went to may have been corrected since: not named"
