@@ -421,7 +421,7 @@ def _to_post(letters: Letters) -> int:
     """Send to the post the notices of ``letters``, refused (``email_refused_at``), one audit
     event per member; returns how many letters. A member whose address was corrected since the
     letter was written is not held to the former's refusal: the next run e-mails the new one.
-    Notices given or superseded since are left as they are."""
+    Notices given since (posted, or e-mailed by another run) are left as they are."""
     now = timezone.now()
     posted = 0
     with transaction.atomic():
